@@ -1,0 +1,32 @@
+# shendu: every target creates .venv and installs what it needs on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-dev
+
+.PHONY: demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## Main job: train and evaluate the seed MLP (784-500-10) on the embedded MNIST digits.
+demo: $(STAMP)
+	$(PY) -m shendu.cli train
+
+## The whole test suite (ruff, then pytest on 2 workers).
+test: $(STAMP)
+	$(PY) -m ruff check shendu tests benchmarks examples
+	$(PY) -m pytest -n 2 -q
+
+lint: $(STAMP)
+	$(PY) -m ruff check shendu tests benchmarks examples
+
+## Benchmarks against PyTorch, side by side in one process.
+bench: $(STAMP)
+	$(PY) -m benchmarks.run_all
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

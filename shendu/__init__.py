@@ -1,0 +1,75 @@
+"""shendu (深度, "depth"): a deep-learning framework on NumPy that speaks PyTorch and Keras.
+
+Example:
+    >>> import shendu
+    >>> x = shendu.tensor([1.0, 2.0], requires_grad=True)
+    >>> (x * x).sum().backward()
+    >>> x.grad
+    tensor([2., 4.])
+"""
+
+__version__ = "0.1.0"
+
+from . import autograd, cuda, random  # noqa: E402
+from ._dtype import (  # noqa: E402,F401
+    bool, double, dtype, float, float16, float32, float64, half, int, int8, int16, int32, int64, long, short, uint8,
+)  # fmt: skip
+from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled  # noqa: E402
+from .creation import *  # noqa: E402,F401,F403
+from .ops import *  # noqa: E402,F401,F403
+from .ops import divide, greater, less, multiply, negative, subtract  # noqa: E402,F401
+from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state  # noqa: E402,F401
+from .tensor import Size, Tensor, device  # noqa: E402,F401
+
+FloatTensor = Tensor
+LongTensor = Tensor
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def numel(input):
+    return input.numel()
+
+
+def get_default_dtype():
+    from . import _dtype
+
+    return _dtype.default_float
+
+
+def set_default_dtype(d):
+    """Set the dtype Python floats become (float32 or float64)."""
+    from . import _dtype
+
+    chosen = _dtype.from_numpy_dtype(_dtype.to_numpy_dtype(d))
+    if not chosen.is_floating_point:
+        raise TypeError(f"set_default_dtype expects a floating-point dtype; got {chosen}")
+    _dtype.default_float = chosen
+
+
+def get_num_threads():
+    """BLAS threads NumPy uses (via threadpoolctl when installed, else the CPU count)."""
+    try:
+        from threadpoolctl import threadpool_info
+
+        return max((i["num_threads"] for i in threadpool_info() if i.get("user_api") == "blas"), default=1)
+    except ImportError:
+        import os
+
+        return os.cpu_count() or 1
+
+
+def __getattr__(name):
+    """Load the heavier sub-packages on first use, so ``import shendu`` stays fast."""
+    import importlib
+
+    lazy_modules = {"nn", "optim", "utils", "vision", "text", "train", "keras", "io", "serve", "explain", "onnx", "sklearn", "preprocessing"}
+    if name in lazy_modules:
+        return importlib.import_module(f".{name}", __name__)
+    lazy_functions = {"save": "io", "load": "io", "save_model": "io", "load_model": "io"}
+    if name in lazy_functions:
+        module = importlib.import_module(f".{lazy_functions[name]}", __name__)
+        return getattr(module, name)
+    raise AttributeError(f"module 'shendu' has no attribute {name!r}")

@@ -1,0 +1,421 @@
+"""Reverse-mode automatic differentiation: the chain rule over a graph recorded as code runs.
+
+Every differentiable op is a :class:`Function`. Its ``forward`` works on raw arrays and
+records what ``backward`` needs; calling it on tensors links the outputs to the function
+(``output._creator``), which links back to its inputs. ``backward`` walks that graph in
+reverse topological order (functions ordered by *generation*, a heap, no recursion) and
+sends each output gradient ``gy`` back as input gradients ``gx`` — the chain rule
+``∂L/∂x = ∂L/∂y · ∂y/∂x``.
+
+Backward normally works on arrays (fast). With ``create_graph=True`` it works on tensors
+for the functions whose ``backward`` is written with tensor-compatible operations
+(``differentiable_backward = True``: the elementwise ops and matmul), so gradients of
+gradients come free.
+"""
+
+import contextlib
+import functools
+import heapq
+import itertools
+import threading
+import weakref
+
+from ._backend import xp
+
+__all__ = [
+    "Function",
+    "no_grad",
+    "enable_grad",
+    "set_grad_enabled",
+    "is_grad_enabled",
+    "inference_mode",
+    "backward",
+    "grad",
+    "gradcheck",
+    "sum_to",
+]
+
+
+class _GradMode(threading.local):
+    enabled = True
+
+
+_mode = _GradMode()
+
+
+def is_grad_enabled():
+    """Return True when operations are being recorded for backward."""
+    return _mode.enabled
+
+
+class _GradModeContext(contextlib.ContextDecorator):
+    """Context manager and decorator that sets grad mode, restoring it on exit."""
+
+    _target = None
+
+    def __enter__(self):
+        self._previous = _mode.enabled
+        _mode.enabled = self._target
+        return self
+
+    def __exit__(self, *exc):
+        _mode.enabled = self._previous
+        return False
+
+    def __call__(self, func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with self.__class__():
+                return func(*args, **kwargs)
+
+        return wrapper
+
+
+class no_grad(_GradModeContext):
+    """Disable graph recording (context manager or decorator), as ``torch.no_grad``.
+
+    Example:
+        >>> with no_grad():
+        ...     y = model(x)
+    """
+
+    _target = False
+
+
+class enable_grad(_GradModeContext):
+    """Enable graph recording inside a ``no_grad`` block."""
+
+    _target = True
+
+
+inference_mode = no_grad
+
+
+class set_grad_enabled(_GradModeContext):
+    """Set grad mode to ``mode``: as a function call, a context manager or a decorator."""
+
+    def __init__(self, mode):
+        self._target = bool(mode)
+        self._previous = _mode.enabled
+        _mode.enabled = self._target
+
+    def __enter__(self):
+        return self
+
+    def __call__(self, func):
+        mode = self._target
+        _mode.enabled = self._previous
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(mode):
+                return func(*args, **kwargs)
+
+        return wrapper
+
+
+def sum_to(gx, shape):
+    """Sum a broadcast gradient back down to ``shape`` (works on arrays and tensors).
+
+    The one place that undoes broadcasting: leading axes are summed away, and axes
+    that were 1 in ``shape`` are summed with ``keepdims``.
+    """
+    if gx.shape == tuple(shape):
+        return gx
+    lead = len(gx.shape) - len(shape)
+    axes = tuple(range(lead)) + tuple(i + lead for i, n in enumerate(shape) if n == 1 and gx.shape[i + lead] != 1)
+    if hasattr(gx, "_array"):  # a Tensor: stay differentiable
+        from .ops.reduction import sum_to_shape
+
+        return sum_to_shape(gx, tuple(shape))
+    out = gx.sum(axis=axes, keepdims=True) if axes else gx
+    return out.reshape(shape) if lead else out
+
+
+class Function:
+    """Base class of every differentiable op.
+
+    Subclasses implement ``forward(*arrays) -> array | tuple`` and
+    ``backward(*output_grads) -> input_grad | tuple`` (``None`` for inputs that need none).
+    Inside ``backward``, ``self.input_values()`` gives the inputs and ``self.needs_input_grad``
+    tells which inputs want a gradient.
+    """
+
+    differentiable_backward = False
+    _tensor_mode = False
+
+    def __call__(self, *inputs):
+        from .tensor import Tensor
+
+        arrays = [x._array for x in inputs]
+        outputs = self.forward(*arrays)
+        single = not isinstance(outputs, tuple)
+        if single:
+            outputs = (outputs,)
+        record = _mode.enabled and any(x._requires_grad for x in inputs)
+        results = tuple(Tensor._from_op(y, record) for y in outputs)
+        if record:
+            self.inputs = inputs
+            self.needs_input_grad = tuple(x._requires_grad for x in inputs)
+            self.generation = max(x._generation for x in inputs)
+            self.output_meta = [(y.shape, y.dtype) for y in outputs]
+            self.outputs = [weakref.ref(t) for t in results]
+            for index, t in enumerate(results):
+                t._creator = self
+                t._output_index = index
+                t._generation = self.generation + 1
+        return results[0] if single else results
+
+    def forward(self, *arrays):
+        raise NotImplementedError(f"{type(self).__name__}.forward")
+
+    def backward(self, *grads):
+        raise NotImplementedError(f"{type(self).__name__}.backward")
+
+    def input_values(self):
+        """The inputs: arrays during ordinary backward, tensors when building a graph of the gradient."""
+        if self._tensor_mode:
+            return self.inputs
+        return [x._array for x in self.inputs]
+
+    def output_value(self, saved, index=0):
+        """An output: the array ``saved`` in forward, or the live output tensor when building a graph."""
+        if not self._tensor_mode:
+            return saved
+        output = self.outputs[index]()
+        if output is None:  # the caller dropped it: recompute it from the inputs, on the graph
+            output = type(self).__new__(type(self))
+            output.__dict__.update({k: v for k, v in self.__dict__.items() if k not in _RECORD_ATTRS})
+            output = output(*self.inputs)
+            if isinstance(output, tuple):
+                output = output[index]
+        return output
+
+    def release(self):
+        """Free what backward needs, so the memory goes as soon as the graph is used."""
+        self.__dict__.clear()
+        self._released = True
+
+
+_RECORD_ATTRS = {"inputs", "needs_input_grad", "generation", "output_meta", "outputs", "_tensor_mode"}
+
+
+def _zeros_for(meta, as_tensor):
+    shape, dtype = meta
+    zeros = xp.zeros(shape, dtype)
+    if as_tensor:
+        from .tensor import Tensor
+
+        return Tensor(zeros)
+    return zeros
+
+
+def _accumulate(current, new):
+    if current is None:
+        return new
+    return current + new
+
+
+_counter = itertools.count()
+
+
+def _run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
+    """Propagate ``root_grads`` from ``roots`` through the graph.
+
+    With ``capture`` (a dict id(tensor) -> tensor), gradients of those tensors are returned
+    instead of accumulated into ``.grad`` (used by :func:`grad`).
+    """
+    from .tensor import Tensor
+
+    captured = {}
+    pending = {}  # function -> list of output gradients
+    heap = []
+
+    def send(tensor, g):
+        if capture is not None and id(tensor) in capture:
+            captured[id(tensor)] = _accumulate(captured.get(id(tensor)), g)
+            if tensor._creator is None:
+                return
+        creator = tensor._creator
+        if creator is None:
+            if capture is None:
+                tensor._accumulate_grad(g)
+            return
+        if creator not in pending:
+            if getattr(creator, "_released", False):
+                raise RuntimeError(
+                    "Trying to backward through the graph a second time (or directly access saved "
+                    "tensors after they have already been freed). Specify retain_graph=True if you need "
+                    "to backward through the graph a second time."
+                )
+            pending[creator] = [None] * len(creator.output_meta)
+            heapq.heappush(heap, (-creator.generation, next(_counter), creator))
+        slots = pending[creator]
+        slots[tensor._output_index] = _accumulate(slots[tensor._output_index], g)
+
+    with set_grad_enabled(create_graph):
+        for root, g in zip(roots, root_grads):
+            send(root, g)
+        while heap:
+            _, _, fn = heapq.heappop(heap)
+            gys = pending.pop(fn)
+            as_tensor = create_graph and fn.differentiable_backward
+            for index, ref in enumerate(fn.outputs):
+                out = ref()
+                if out is not None and out._retains_grad and gys[index] is not None and capture is None:
+                    out._accumulate_grad(gys[index])
+            gys = [
+                _zeros_for(fn.output_meta[i], create_graph) if g is None else g for i, g in enumerate(gys)
+            ]
+            if create_graph and not as_tensor:
+                gys = [g._array if isinstance(g, Tensor) else g for g in gys]
+            elif as_tensor:
+                gys = [g if isinstance(g, Tensor) else Tensor(g) for g in gys]
+            fn._tensor_mode = as_tensor
+            gxs = fn.backward(*gys)
+            fn._tensor_mode = False
+            if not isinstance(gxs, tuple):
+                gxs = (gxs,)
+            for x, gx, needed in zip(fn.inputs, gxs, fn.needs_input_grad):
+                if not needed or gx is None:
+                    continue
+                if create_graph and not isinstance(gx, Tensor):
+                    gx = Tensor(gx)
+                send(x, gx)
+            if not retain_graph:
+                fn.release()
+    return captured
+
+
+def _check_root(tensor, gradient):
+    from .tensor import Tensor
+
+    if not tensor._requires_grad:
+        raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+    if gradient is None:
+        if tensor._array.size != 1:
+            raise RuntimeError(
+                f"grad can be implicitly created only for scalar outputs; got an output of shape "
+                f"{tuple(tensor.shape)}: pass gradient= with that shape"
+            )
+        return xp.ones_like(tensor._array)
+    g = gradient._array if isinstance(gradient, Tensor) else xp.asarray(gradient, dtype=tensor._array.dtype)
+    if g.shape != tensor._array.shape:
+        raise RuntimeError(
+            f"gradient has shape {tuple(g.shape)} but the output has shape {tuple(tensor.shape)}; they must match"
+        )
+    return g
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
+    """Compute and accumulate into ``.grad`` the gradients of ``tensors`` w.r.t. the graph leaves."""
+    from .tensor import Tensor
+
+    if isinstance(tensors, Tensor):
+        tensors = [tensors]
+    if grad_tensors is None or isinstance(grad_tensors, Tensor):
+        grad_tensors = [grad_tensors] * len(tensors)
+    if retain_graph is None:
+        retain_graph = create_graph
+    grads = [_check_root(t, g) for t, g in zip(tensors, grad_tensors)]
+    if create_graph:
+        grads = [Tensor(g) if not isinstance(g, Tensor) else g for g in grads]
+    _run_backward(list(tensors), grads, retain_graph, create_graph)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
+    """Return the gradients of ``outputs`` with respect to ``inputs`` (without touching ``.grad``).
+
+    With ``create_graph=True`` the returned gradients are themselves differentiable.
+
+    Example:
+        >>> x = tensor(3.0, requires_grad=True)
+        >>> (gx,) = grad(x ** 3, x, create_graph=True)   # 3x² = 27
+        >>> (ggx,) = grad(gx, x)                           # 6x = 18
+    """
+    from .tensor import Tensor
+
+    single_output = isinstance(outputs, Tensor)
+    outputs = [outputs] if single_output else list(outputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs] * len(outputs)
+    if retain_graph is None:
+        retain_graph = create_graph
+    roots = [_check_root(t, g) for t, g in zip(outputs, grad_outputs)]
+    roots = [Tensor(g) for g in roots] if create_graph else roots
+    captured = _run_backward(outputs, roots, retain_graph, create_graph, capture={id(x): x for x in inputs})
+    results = []
+    for x in inputs:
+        g = captured.get(id(x))
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    "One of the differentiated Tensors appears to not have been used in the graph. "
+                    "Set allow_unused=True if this is the desired behavior."
+                )
+            results.append(None)
+        else:
+            results.append(g if isinstance(g, Tensor) else Tensor(g))
+    return tuple(results)
+
+
+def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
+    """Compare autograd gradients of ``fn`` with central differences, in float64.
+
+    ``(f(x + eps) - f(x - eps)) / 2eps`` along every element of every input that requires grad,
+    for the scalar ``sum(fn(*inputs) * v)`` with a fixed random ``v``. Returns True, or raises
+    ``AssertionError`` naming the input and the worst element.
+    """
+    from .tensor import Tensor
+
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    for i, x in enumerate(inputs):
+        if isinstance(x, Tensor) and x.requires_grad and x.dtype != xp.float64:
+            raise TypeError(f"gradcheck needs float64 inputs; input {i} has dtype {x.dtype}")
+    rng = xp.random.default_rng(0)
+
+    def as_tuple(out):
+        return out if isinstance(out, tuple) else (out,)
+
+    with no_grad():
+        probes = [xp.asarray(rng.standard_normal(o.shape)) for o in as_tuple(fn(*inputs))]
+
+    def scalar(*xs):
+        outs = as_tuple(fn(*xs))
+        return sum(float((o._array * v).sum()) for o, v in zip(outs, probes) if o.dtype.is_floating_point)
+
+    targets = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
+    outs = as_tuple(fn(*inputs))
+    outs = [o for o in outs if o.requires_grad]
+    analytic = grad(
+        outs,
+        targets,
+        grad_outputs=[Tensor(v) for o, v in zip(as_tuple(fn(*inputs)), probes) if o.requires_grad],
+        allow_unused=True,
+    )
+    for index, (x, ga) in enumerate(zip(targets, analytic)):
+        ga = xp.zeros_like(x._array) if ga is None else ga._array
+        numeric = xp.zeros_like(x._array)
+        flat = x._array.reshape(-1)
+        numeric_flat = numeric.reshape(-1)
+        with no_grad():
+            for j in range(flat.size):
+                original = flat[j]
+                flat[j] = original + eps
+                plus = scalar(*inputs)
+                flat[j] = original - eps
+                minus = scalar(*inputs)
+                flat[j] = original
+                numeric_flat[j] = (plus - minus) / (2 * eps)
+        error = xp.abs(ga - numeric) - (atol + rtol * xp.abs(numeric))
+        if error.size and error.max() > 0:
+            worst = int(error.argmax())
+            message = (
+                f"gradcheck failed for input {index} (shape {tuple(x.shape)}): at flat index {worst} "
+                f"autograd gave {ga.reshape(-1)[worst]!r}, central differences gave {numeric_flat[worst]!r}"
+            )
+            if raise_exception:
+                raise AssertionError(message)
+            return False
+    return True

@@ -1,0 +1,177 @@
+"""Tensor creation: tensor, zeros, ones, full, arange, linspace, eye, rand, randn, randint and ``*_like``.
+
+Random functions draw from shendu's one ``numpy.random.Generator`` (see :func:`shendu.manual_seed`).
+"""
+
+from . import _dtype
+from ._backend import xp
+from .random import resolve_generator
+from .tensor import Tensor, as_array
+
+__all__ = [
+    "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "arange", "linspace", "eye",
+    "rand", "randn", "randint", "randperm", "normal", "bernoulli", "multinomial", "zeros_like", "ones_like",
+    "full_like", "empty_like", "rand_like", "randn_like", "randint_like",
+]  # fmt: skip
+
+
+def _make(array, dtype, requires_grad):
+    if dtype is not None:
+        array = array.astype(_dtype.to_numpy_dtype(dtype), copy=False)
+    return Tensor(array, requires_grad=requires_grad)
+
+
+def _float_dtype(dtype):
+    return _dtype.default_float.numpy_dtype if dtype is None else _dtype.to_numpy_dtype(dtype)
+
+
+def _size(size):
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    for s in size:
+        if not isinstance(s, (int, xp.integer)) or s < 0:
+            raise ValueError(f"sizes must be non-negative integers; got {tuple(size)}")
+    return tuple(int(s) for s in size)
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False):
+    """A new tensor holding a copy of ``data``.
+
+    NumPy arrays keep their dtype (float64 stays float64); Python floats become float32,
+    ints int64, bools bool — as PyTorch.
+    """
+    if device is not None:
+        from .tensor import device as _device
+
+        _device(device)
+    array = as_array(data, dtype)
+    if isinstance(data, (xp.ndarray, Tensor)) and array is (data._array if isinstance(data, Tensor) else data):
+        array = array.copy()
+    return Tensor(array, requires_grad=requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None):
+    """A tensor sharing memory with ``data`` where possible."""
+    if isinstance(data, Tensor) and dtype is None:
+        return data
+    return Tensor(as_array(data, dtype))
+
+
+def from_numpy(array):
+    """A tensor sharing memory with a NumPy array (its dtype kept)."""
+    if not isinstance(array, xp.ndarray):
+        raise TypeError(f"from_numpy expects a numpy.ndarray; got {type(array).__name__}")
+    return Tensor(array)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False):
+    return _make(xp.zeros(_size(size), _float_dtype(dtype)), None, requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False):
+    return _make(xp.ones(_size(size), _float_dtype(dtype)), None, requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False):
+    return _make(xp.empty(_size(size), _float_dtype(dtype)), None, requires_grad)
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+    if dtype is None:
+        dtype = as_array(fill_value).dtype
+    return _make(xp.full(_size((size,)) if isinstance(size, int) else _size(size), fill_value, _dtype.to_numpy_dtype(dtype)), None, requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
+    """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 for integer arguments."""
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise ValueError("arange: step must be nonzero")
+    values = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    if dtype is None:
+        dtype = xp.int64 if all(isinstance(v, int) for v in values) else _dtype.default_float.numpy_dtype
+    return _make(xp.arange(*values, dtype=_dtype.to_numpy_dtype(dtype)), None, requires_grad)
+
+
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    return _make(xp.linspace(start, end, steps, dtype=_float_dtype(dtype)), None, requires_grad)
+
+
+def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    return _make(xp.eye(n, m, dtype=_float_dtype(dtype)), None, requires_grad)
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
+    """Uniform samples in [0, 1)."""
+    rng = resolve_generator(generator)
+    return _make(rng.random(_size(size), dtype=xp.float64).astype(_float_dtype(dtype)), None, requires_grad)
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
+    """Standard normal samples."""
+    rng = resolve_generator(generator)
+    return _make(rng.standard_normal(_size(size)).astype(_float_dtype(dtype)), None, requires_grad)
+
+
+def randint(low, high=None, size=None, generator=None, dtype=None, device=None, requires_grad=False):
+    """Integers uniform in [low, high)."""
+    if high is None:
+        low, high = 0, low
+    if size is None:
+        raise TypeError("randint() missing required argument 'size'")
+    rng = resolve_generator(generator)
+    dtype = xp.int64 if dtype is None else _dtype.to_numpy_dtype(dtype)
+    return _make(rng.integers(low, high, _size((size,)) if isinstance(size, int) else _size(size)).astype(dtype), None, requires_grad)
+
+
+def randperm(n, generator=None, dtype=None, device=None):
+    rng = resolve_generator(generator)
+    return _make(rng.permutation(n).astype(xp.int64 if dtype is None else _dtype.to_numpy_dtype(dtype)), None, False)
+
+
+def normal(mean, std, size=None, generator=None):
+    rng = resolve_generator(generator)
+    mean_a, std_a = as_array(mean), as_array(std)
+    shape = size if size is not None else xp.broadcast_shapes(mean_a.shape, std_a.shape)
+    dtype = mean_a.dtype if mean_a.dtype.kind == "f" else _dtype.default_float.numpy_dtype
+    return Tensor(rng.normal(mean_a, std_a, shape).astype(dtype))
+
+
+def bernoulli(input, p=None, generator=None):
+    rng = resolve_generator(generator)
+    probs = as_array(input) if p is None else xp.full(as_array(input).shape, p)
+    return Tensor((rng.random(probs.shape) < probs).astype(as_array(input).dtype))
+
+
+def multinomial(input, num_samples, replacement=False, generator=None):
+    rng = resolve_generator(generator)
+    probs = as_array(input).astype(xp.float64)
+    rows = probs.reshape(-1, probs.shape[-1])
+    out = xp.stack([rng.choice(rows.shape[1], num_samples, replace=replacement, p=r / r.sum()) for r in rows])
+    return Tensor(out.reshape(probs.shape[:-1] + (num_samples,)).astype(xp.int64))
+
+
+def _like(function):
+    def like(input, dtype=None, device=None, requires_grad=False, **kwargs):
+        dtype = input.dtype if dtype is None else dtype
+        return function(*input.shape, dtype=dtype, requires_grad=requires_grad, **kwargs)
+
+    like.__name__ = function.__name__ + "_like"
+    like.__doc__ = f"``{function.__name__}`` with the shape (and dtype) of ``input``."
+    return like
+
+
+zeros_like = _like(zeros)
+ones_like = _like(ones)
+empty_like = _like(empty)
+rand_like = _like(rand)
+randn_like = _like(randn)
+
+
+def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):
+    return full(tuple(input.shape), fill_value, dtype=input.dtype if dtype is None else dtype, requires_grad=requires_grad)
+
+
+def randint_like(input, low, high=None, dtype=None, generator=None):
+    return randint(low, high, tuple(input.shape), generator=generator, dtype=input.dtype if dtype is None else dtype)

@@ -1,0 +1,666 @@
+"""The Tensor: an array plus what autograd needs to send gradients back through it."""
+
+import numbers
+
+from . import _dtype
+from ._backend import xp
+from .autograd import backward as _backward
+
+__all__ = ["Tensor", "device", "as_array", "as_tensor_operand"]
+
+
+class device:
+    """A compute device. shendu runs on the CPU; asking for CUDA raises a clear error."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, spec="cpu", index=None):
+        if isinstance(spec, device):
+            spec, index = spec.type, spec.index
+        kind, _, number = str(spec).partition(":")
+        if kind == "cuda":
+            raise RuntimeError(
+                "CUDA is not available: shendu runs on the CPU (NumPy backend); "
+                "use device('cpu') or shendu.cuda.is_available() to choose"
+            )
+        if kind != "cpu":
+            raise RuntimeError(f"unknown device {spec!r}; expected 'cpu' (or 'cuda' where a GPU backend exists)")
+        self.type = kind
+        self.index = int(number) if number else index
+
+    def __repr__(self):
+        return f"device(type='{self.type}')"
+
+    def __str__(self):
+        return self.type
+
+    def __eq__(self, other):
+        try:
+            return device(other).type == self.type
+        except RuntimeError:
+            return False
+
+    def __hash__(self):
+        return hash(self.type)
+
+
+_CPU = device("cpu")
+
+
+def as_array(data, dtype=None):
+    """Turn Python data or an array into an array with PyTorch's dtype rules.
+
+    Arrays keep their dtype; Python floats become float32, ints int64, bools bool.
+    """
+    if isinstance(data, Tensor):
+        array = data._array
+    elif isinstance(data, xp.ndarray):
+        array = data
+    elif isinstance(data, (list, tuple)) and any(isinstance(item, Tensor) for item in data):
+        array = xp.asarray([as_array(item) for item in data])
+    else:
+        array = xp.asarray(data)
+        if array.dtype.kind == "f" and not isinstance(data, xp.generic):
+            array = array.astype(_dtype.default_float.numpy_dtype)
+        elif array.dtype.kind in "iu" and not isinstance(data, xp.generic):
+            array = array.astype(xp.int64)
+        elif array.dtype.kind not in "fiub":
+            raise TypeError(f"cannot make a tensor from {type(data).__name__} with dtype {array.dtype}")
+    if dtype is not None:
+        array = array.astype(_dtype.to_numpy_dtype(dtype), copy=False)
+    return array
+
+
+def _promote(a, b):
+    """Result dtype of a binary op under PyTorch's rules (float beats int, wider float wins)."""
+    if a == b:
+        return a
+    if a.kind == "f" and b.kind == "f":
+        return a if a.itemsize >= b.itemsize else b
+    if a.kind == "f":
+        return a
+    if b.kind == "f":
+        return b
+    if a.kind == "b":
+        return b
+    if b.kind == "b":
+        return a
+    return xp.promote_types(a, b)
+
+
+def as_tensor_operand(value, like):
+    """Turn the other operand of a binary op into a Tensor whose dtype follows ``like``.
+
+    A Python number adopts ``like``'s dtype (a float with an integer tensor gives float32),
+    as PyTorch does.
+    """
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, numbers.Number) and not isinstance(value, xp.ndarray):
+        kind = like._array.dtype.kind
+        if isinstance(value, bool) or (isinstance(value, numbers.Integral) and kind in "iuf") or kind == "f":
+            dtype = like._array.dtype if not (kind == "b" and not isinstance(value, bool)) else None
+        else:
+            dtype = None
+        if dtype is None:
+            dtype = _dtype.default_float.numpy_dtype if isinstance(value, float) else xp.dtype(xp.int64)
+        return Tensor(xp.asarray(value, dtype=dtype))
+    return Tensor(as_array(value))
+
+
+def _binary_operands(a, b):
+    """Both operands as Tensors of one promoted dtype."""
+    a = a if isinstance(a, Tensor) else as_tensor_operand(a, b)
+    b = b if isinstance(b, Tensor) else as_tensor_operand(b, a)
+    da, db = a._array.dtype, b._array.dtype
+    if da != db:
+        common = _promote(da, db)
+        if da != common:
+            a = a.to(common)
+        if db != common:
+            b = b.to(common)
+    return a, b
+
+
+class Tensor:
+    """A multi-dimensional array that can record the operations applied to it.
+
+    Args:
+        data: array-like. NumPy arrays keep their dtype; Python floats become float32.
+        requires_grad: record operations for backward. Defaults to False.
+        dtype: element type. Defaults to the data's.
+
+    Example:
+        >>> x = Tensor([[1.0, 2.0]], requires_grad=True)
+        >>> (x * x).sum().backward()
+        >>> x.grad
+        tensor([[2., 4.]])
+    """
+
+    __slots__ = (
+        "_array",
+        "_requires_grad",
+        "_grad",
+        "_creator",
+        "_output_index",
+        "_generation",
+        "_retains_grad",
+        "__weakref__",
+        "__dict__",
+    )
+    __array_ufunc__ = None  # NumPy defers to Tensor's reflected operators
+    __array_priority__ = 1000
+
+    def __init__(self, data, requires_grad=False, dtype=None):
+        self._array = as_array(data, dtype)
+        self._grad = None
+        self._creator = None
+        self._output_index = 0
+        self._generation = 0
+        self._retains_grad = False
+        self._requires_grad = False
+        if requires_grad:
+            self.requires_grad = True
+
+    @classmethod
+    def _from_op(cls, array, requires_grad):
+        """Wrap an op's output array without checks (the hot path)."""
+        t = object.__new__(Tensor)
+        t._array = array
+        t._requires_grad = requires_grad
+        t._grad = None
+        t._creator = None
+        t._output_index = 0
+        t._generation = 0
+        t._retains_grad = False
+        return t
+
+    # ----- autograd state -------------------------------------------------
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag):
+        if flag and self._array.dtype.kind != "f":
+            raise TypeError(
+                f"only floating-point tensors can require gradients; got dtype {self.dtype}. "
+                "Convert first, e.g. x.float()"
+            )
+        if not flag and self._creator is not None:
+            raise RuntimeError("you can only change requires_grad flags of leaf tensors; use detach() instead")
+        self._requires_grad = bool(flag)
+
+    def requires_grad_(self, requires_grad=True):
+        """Set ``requires_grad`` in place; returns self."""
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def grad(self):
+        """The accumulated gradient (a Tensor of this tensor's shape and dtype), or None."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            value = value if isinstance(value, Tensor) else Tensor(value)
+            if value.shape != self.shape:
+                raise RuntimeError(f"assigned grad has shape {value.shape} but the tensor has shape {self.shape}")
+        self._grad = value
+
+    def _accumulate_grad(self, g):
+        if isinstance(g, Tensor):  # create_graph: keep the gradient on the graph
+            if self._grad is None:
+                self._grad = g
+            else:
+                self._grad = self._grad + g
+            return
+        if g.dtype != self._array.dtype:
+            g = g.astype(self._array.dtype)
+        if self._grad is None:
+            self._grad = Tensor._from_op(g.copy(), False)
+        else:
+            xp.add(self._grad._array, g, out=self._grad._array)
+
+    @property
+    def is_leaf(self):
+        return self._creator is None
+
+    @property
+    def grad_fn(self):
+        return self._creator
+
+    def retain_grad(self):
+        """Keep ``.grad`` on this non-leaf tensor after backward."""
+        self._retains_grad = True
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False):
+        """Accumulate ∂self/∂leaf into every leaf's ``.grad`` (the chain rule, in reverse).
+
+        Args:
+            gradient: ∂L/∂self for a non-scalar tensor. Defaults to 1 for a scalar.
+            retain_graph: keep the graph for another backward. Defaults to ``create_graph``.
+            create_graph: make the gradients differentiable (higher-order gradients).
+        """
+        _backward(self, gradient, retain_graph, create_graph)
+
+    def detach(self):
+        """A tensor sharing this one's data, cut from the graph."""
+        return Tensor._from_op(self._array, False)
+
+    def detach_(self):
+        self._creator = None
+        self._requires_grad = False
+        return self
+
+    @property
+    def data(self):
+        """This tensor's data as a detached Tensor sharing storage (as ``torch.Tensor.data``)."""
+        return Tensor._from_op(self._array, False)
+
+    @data.setter
+    def data(self, value):
+        array = as_array(value)
+        if array.dtype != self._array.dtype:
+            array = array.astype(self._array.dtype)
+        self._array = array
+
+    # ----- description ----------------------------------------------------
+    @property
+    def shape(self):
+        return Size(self._array.shape)
+
+    def size(self, dim=None):
+        """The shape, or its length along ``dim``."""
+        if dim is None:
+            return Size(self._array.shape)
+        return self._array.shape[self._dim(dim)]
+
+    @property
+    def ndim(self):
+        return self._array.ndim
+
+    def dim(self):
+        return self._array.ndim
+
+    def numel(self):
+        return int(self._array.size)
+
+    nelement = numel
+
+    @property
+    def dtype(self):
+        return _dtype.from_numpy_dtype(self._array.dtype)
+
+    @property
+    def device(self):
+        return _CPU
+
+    @property
+    def is_cuda(self):
+        return False
+
+    def is_floating_point(self):
+        return self._array.dtype.kind == "f"
+
+    def element_size(self):
+        return self._array.itemsize
+
+    def __len__(self):
+        if self._array.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._array.shape[0]
+
+    def __repr__(self):
+        body = xp.array2string(self._array, separator=", ", prefix="tensor(", precision=4)
+        extras = []
+        if self._array.dtype not in (_dtype.default_float.numpy_dtype, xp.int64, xp.bool_):
+            extras.append(f"dtype={self.dtype}")
+        if self._creator is not None:
+            extras.append(f"grad_fn=<{type(self._creator).__name__}Backward>")
+        elif self._requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    def _dim(self, dim):
+        ndim = max(self._array.ndim, 1)
+        if not -ndim <= dim < ndim:
+            raise IndexError(f"dimension out of range (expected to be in range of [{-ndim}, {ndim - 1}], but got {dim})")
+        return dim % ndim
+
+    # ----- conversion -----------------------------------------------------
+    def numpy(self, force=False):
+        """The data as a NumPy array (shared, not copied)."""
+        if self._requires_grad and not force:
+            raise RuntimeError("can't call numpy() on a tensor that requires grad; use tensor.detach().numpy()")
+        return self._array
+
+    def __array__(self, dtype=None, copy=None):
+        return self._array if dtype is None else self._array.astype(dtype)
+
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        if self._array.size != 1:
+            raise ValueError(f"only one-element tensors can be converted to Python scalars; got shape {self.shape}")
+        return self._array.reshape(()).item()
+
+    def tolist(self):
+        return self._array.tolist()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self._array.dtype.kind not in "iu" or self._array.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __bool__(self):
+        if self._array.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with {self._array.size} values is ambiguous")
+        return bool(self._array.reshape(()))
+
+    def __hash__(self):
+        return id(self)
+
+    def to(self, *args, dtype=None, device=None, copy=False, **kwargs):
+        """Convert to a dtype and/or device: ``to(float64)``, ``to('cpu')``, ``to(other_tensor)``."""
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype = arg._array.dtype
+            elif isinstance(arg, (str, globals()["device"])) and not (isinstance(arg, str) and arg in _dtype._BY_NAME):
+                device = arg
+            else:
+                dtype = arg
+        if device is not None:
+            globals()["device"](device)
+        if dtype is None:
+            return self.clone() if copy else self
+        target = _dtype.to_numpy_dtype(dtype)
+        if target == self._array.dtype and not copy:
+            return self
+        from .ops.arithmetic import cast
+
+        return cast(self, target)
+
+    def type(self, dtype=None):
+        if dtype is None:
+            return f"shendu.{self.dtype.name}"
+        return self.to(dtype)
+
+    def cpu(self):
+        return self
+
+    def cuda(self, *args, **kwargs):
+        return self.to("cuda")
+
+    def double(self):
+        return self.to(_dtype.float64)
+
+    def float(self):
+        return self.to(_dtype.float32)
+
+    def half(self):
+        return self.to(_dtype.float16)
+
+    def long(self):
+        return self.to(_dtype.int64)
+
+    def int(self):
+        return self.to(_dtype.int32)
+
+    def bool(self):
+        return self.to(_dtype.bool)
+
+    def clone(self):
+        from .ops.arithmetic import clone
+
+        return clone(self)
+
+    def contiguous(self):
+        return self
+
+    def is_contiguous(self):
+        return True
+
+    # ----- in-place (no graph) ---------------------------------------------
+    def _check_inplace(self):
+        if self._requires_grad and self._creator is None and _grad_enabled():
+            raise RuntimeError(
+                "a leaf tensor that requires grad is being used in an in-place operation; "
+                "wrap it in shendu.no_grad() or work on .data"
+            )
+
+    def zero_(self):
+        self._check_inplace()
+        self._array[...] = 0
+        return self
+
+    def fill_(self, value):
+        self._check_inplace()
+        self._array[...] = value
+        return self
+
+    def copy_(self, source):
+        self._check_inplace()
+        source = as_array(source)
+        if source.shape != self._array.shape and xp.broadcast_shapes(source.shape, self._array.shape) != self._array.shape:
+            raise ValueError(f"copy_: source of shape {source.shape} does not broadcast to {self.shape}")
+        self._array[...] = source
+        return self
+
+    def add_(self, other, alpha=1):
+        self._check_inplace()
+        other = as_array(other)
+        self._array += other * alpha if alpha != 1 else other
+        return self
+
+    def sub_(self, other, alpha=1):
+        return self.add_(other, -alpha)
+
+    def mul_(self, other):
+        self._check_inplace()
+        self._array *= as_array(other)
+        return self
+
+    def div_(self, other):
+        self._check_inplace()
+        self._array /= as_array(other)
+        return self
+
+    def clamp_(self, min=None, max=None):
+        self._check_inplace()
+        xp.clip(self._array, min, max, out=self._array)
+        return self
+
+    def uniform_(self, a=0.0, b=1.0, generator=None):
+        from .random import resolve_generator
+
+        self._check_inplace()
+        self._array[...] = resolve_generator(generator).uniform(a, b, self._array.shape)
+        return self
+
+    def normal_(self, mean=0.0, std=1.0, generator=None):
+        from .random import resolve_generator
+
+        self._check_inplace()
+        self._array[...] = resolve_generator(generator).normal(mean, std, self._array.shape)
+        return self
+
+    def __setitem__(self, key, value):
+        if self._requires_grad and _grad_enabled():
+            raise RuntimeError(
+                "item assignment on a tensor that requires grad is not supported; "
+                "use shendu.where / masked_fill, or assign inside shendu.no_grad()"
+            )
+        key = _index_key(key)
+        self._array[key] = as_array(value)
+
+    # ----- operators -------------------------------------------------------
+    def __add__(self, other):
+        return _ops().add(self, other)
+
+    def __radd__(self, other):
+        return _ops().add(other, self)
+
+    def __sub__(self, other):
+        return _ops().sub(self, other)
+
+    def __rsub__(self, other):
+        return _ops().sub(other, self)
+
+    def __mul__(self, other):
+        return _ops().mul(self, other)
+
+    def __rmul__(self, other):
+        return _ops().mul(other, self)
+
+    def __truediv__(self, other):
+        return _ops().div(self, other)
+
+    def __rtruediv__(self, other):
+        return _ops().div(other, self)
+
+    def __floordiv__(self, other):
+        return _ops().floor_divide(self, other)
+
+    def __mod__(self, other):
+        return _ops().remainder(self, other)
+
+    def __pow__(self, exponent):
+        return _ops().pow(self, exponent)
+
+    def __rpow__(self, base):
+        return _ops().pow(base, self)
+
+    def __neg__(self):
+        return _ops().neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _ops().abs(self)
+
+    def __matmul__(self, other):
+        return _ops().matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _ops().matmul(other, self)
+
+    def __iadd__(self, other):
+        if self._requires_grad:
+            return self + other
+        self._array += as_array(other).astype(self._array.dtype, copy=False)
+        return self
+
+    def __isub__(self, other):
+        if self._requires_grad:
+            return self - other
+        self._array -= as_array(other).astype(self._array.dtype, copy=False)
+        return self
+
+    def __imul__(self, other):
+        if self._requires_grad:
+            return self * other
+        self._array *= as_array(other).astype(self._array.dtype, copy=False)
+        return self
+
+    def __itruediv__(self, other):
+        if self._requires_grad or self._array.dtype.kind != "f":
+            return self / other
+        self._array /= as_array(other).astype(self._array.dtype, copy=False)
+        return self
+
+    def __eq__(self, other):
+        return _ops().eq(self, other)
+
+    def __ne__(self, other):
+        return _ops().ne(self, other)
+
+    def __lt__(self, other):
+        return _ops().lt(self, other)
+
+    def __le__(self, other):
+        return _ops().le(self, other)
+
+    def __gt__(self, other):
+        return _ops().gt(self, other)
+
+    def __ge__(self, other):
+        return _ops().ge(self, other)
+
+    def __and__(self, other):
+        return _ops().logical_and(self, other)
+
+    def __or__(self, other):
+        return _ops().logical_or(self, other)
+
+    def __xor__(self, other):
+        return _ops().logical_xor(self, other)
+
+    def __invert__(self):
+        return _ops().logical_not(self)
+
+    def __getitem__(self, key):
+        return _ops().index(self, key)
+
+    def __iter__(self):
+        if self._array.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._array.shape[0]))
+
+    @property
+    def T(self):
+        return _ops().permute(self, tuple(range(self._array.ndim))[::-1])
+
+    @property
+    def mT(self):
+        return _ops().transpose(self, -2, -1)
+
+
+class Size(tuple):
+    """A tensor's shape: a tuple, as ``torch.Size``."""
+
+    def numel(self):
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __repr__(self):
+        return f"shendu.Size({list(self)})"
+
+
+def _grad_enabled():
+    from .autograd import is_grad_enabled
+
+    return is_grad_enabled()
+
+
+def _index_key(key):
+    """Translate an index that may hold tensors into one NumPy understands."""
+    if isinstance(key, Tensor):
+        return key._array
+    if isinstance(key, tuple):
+        return tuple(k._array if isinstance(k, Tensor) else k for k in key)
+    if isinstance(key, list):
+        return xp.asarray([k.item() if isinstance(k, Tensor) else k for k in key])
+    return key
+
+
+_ops_module = None
+
+
+def _ops():
+    """The ops namespace (imported lazily: ops import this module)."""
+    global _ops_module
+    if _ops_module is None:
+        from . import ops
+
+        _ops_module = ops
+    return _ops_module
