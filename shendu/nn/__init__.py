@@ -1,0 +1,14 @@
+"""Neural-network building blocks (``shendu.nn``), in PyTorch's names and layouts."""
+
+from . import functional, init, utils
+from .activation import *
+from .conv import *
+from .dropout import *
+from .embedding import *
+from .linear import *
+from .loss import *
+from .module import *
+from .normalization import *
+from .parameter import *
+from .pooling import *
+from .recurrent import *

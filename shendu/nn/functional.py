@@ -1,0 +1,12 @@
+"""Every op as a plain function (``shendu.nn.functional``, usually imported as ``F``)."""
+
+from ..ops import *
+from ..ops.activation import *
+from ..ops.conv import *
+from ..ops.dropout import *
+from ..ops.indexing import embedding_lookup, one_hot
+from ..ops.linalg import linear
+from ..ops.loss import *
+from ..ops.normalization import *
+from ..ops.pooling import *
+from ..ops.recurrent import *

@@ -1,0 +1,26 @@
+"""Parameter: a tensor that a Module registers as learnable."""
+
+from ..tensor import Tensor, as_array
+
+__all__ = ["Parameter"]
+
+
+class Parameter(Tensor):
+    """A leaf tensor that requires grad and is registered when assigned to a Module attribute.
+
+    Args:
+        data: the initial values (a Tensor or array; shares its storage). Defaults to an empty tensor.
+        requires_grad: defaults to True.
+    """
+
+    def __init__(self, data=None, requires_grad=True):
+        array = as_array([] if data is None else data)
+        if array.dtype.kind != "f" and requires_grad:
+            raise TypeError(f"only floating-point tensors can require gradients; got dtype {array.dtype}")
+        super().__init__(array, requires_grad=requires_grad)
+
+    def __repr__(self):
+        return "Parameter containing:\n" + super().__repr__()
+
+    def __reduce_ex__(self, protocol):
+        raise TypeError("shendu never pickles tensors: use shendu.save / state_dict (safetensors)")
