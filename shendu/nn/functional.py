@@ -4,8 +4,6 @@ from ..ops import *
 from ..ops.activation import *
 from ..ops.conv import *
 from ..ops.dropout import *
-from ..ops.indexing import embedding_lookup, one_hot
-from ..ops.linalg import linear
 from ..ops.loss import *
 from ..ops.normalization import *
 from ..ops.pooling import *

@@ -19,7 +19,7 @@ class _IncompatibleKeys:
         self.missing_keys, self.unexpected_keys = missing_keys, unexpected_keys
 
     def __repr__(self):
-        return f"<All keys matched successfully>" if not (self.missing_keys or self.unexpected_keys) else (
+        return "<All keys matched successfully>" if not (self.missing_keys or self.unexpected_keys) else (
             f"_IncompatibleKeys(missing_keys={self.missing_keys}, unexpected_keys={self.unexpected_keys})"
         )
 
@@ -242,12 +242,12 @@ class Module:
 
     def _apply_to_tensors(self, convert):
         for module in self.modules():
-            for name, param in module._parameters.items():
+            for param in module._parameters.values():
                 if param is not None:
                     param._array = convert(param._array)
                     if param.grad is not None:
                         param.grad._array = convert(param.grad._array)
-            for name, buffer in module._buffers.items():
+            for buffer in module._buffers.values():
                 if buffer is not None:
                     buffer._array = convert(buffer._array)
         return self
