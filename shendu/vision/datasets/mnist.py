@@ -13,7 +13,7 @@ import numpy as np
 from ...tensor import Tensor
 from ...utils.data.dataset import _check_index
 from ..idx import IMAGES_MAGIC, LABELS_MAGIC, IDXError, read_idx
-from .utils import VisionDataset, download_from_mirrors
+from .utils import DownloadError, VisionDataset, download_from_mirrors
 
 __all__ = ["MNIST", "FashionMNIST", "EmbeddedDigits", "load_digits", "load_fashion_mnist", "read_image_label_pair"]
 
@@ -114,6 +114,7 @@ class MNIST(_DigitImages):
         ("t10k-images-idx3-ubyte.gz", "9fb629c4189551a2d022fa330f9573f3"),
         ("t10k-labels-idx1-ubyte.gz", "ec29112dd5afa0611ce80d1b7f02629c"),
     ]
+    offline_hint = "Offline? shendu.vision.datasets.EmbeddedDigits() holds 10,000 real MNIST digits with no download."
     training_files = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte")
     test_files = ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 
@@ -161,7 +162,10 @@ class MNIST(_DigitImages):
         os.makedirs(self.raw_folder, exist_ok=True)
         for filename, md5 in self.resources:
             if self._find(self.raw_folder, filename.removesuffix(".gz")) is None:
-                download_from_mirrors(self.mirrors, filename, self.raw_folder, md5=md5)
+                try:
+                    download_from_mirrors(self.mirrors, filename, self.raw_folder, md5=md5)
+                except DownloadError as error:
+                    raise type(error)(f"{error}\n{self.offline_hint}") from None
 
     def extra_repr(self):
         return f"Split: {'Train' if self.train else 'Test'}"
@@ -188,6 +192,7 @@ class FashionMNIST(MNIST):
     ]
     classes = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
     system_folders = ["/usr/share/datasets/fashion-mnist"]
+    offline_hint = "Offline? `apt-get install dataset-fashion-mnist` provides the files; then use FashionMNIST()."
 
     def __init__(self, root=None, train=True, transform=None, target_transform=None, download=False):
         if root is not None:
