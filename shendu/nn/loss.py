@@ -1,3 +1,261 @@
-"""Placeholder: filled in by the nn work (see the issue)."""
+"""Loss modules: each holds its options and calls its function from :mod:`shendu.ops.loss`.
 
-__all__ = []
+PyTorch's names, arguments and defaults (the deprecated ``size_average``/``reduce`` too); options are
+checked when the module is built, with messages naming the argument and the value received. Class
+weights and ``pos_weight`` are buffers, so they move with ``to(dtype)`` and appear in ``state_dict``.
+"""
+
+from ..ops import loss as F
+from ..tensor import Tensor
+from .module import Module
+
+__all__ = [
+    "L1Loss", "MSELoss", "HuberLoss", "SmoothL1Loss", "CrossEntropyLoss", "NLLLoss", "BCELoss",
+    "BCEWithLogitsLoss", "KLDivLoss",
+]  # fmt: skip
+
+
+def _buffer(value):
+    return value if value is None or isinstance(value, Tensor) else Tensor(value)
+
+
+class _Loss(Module):
+    """Base of the loss modules: ``reduction`` (after the legacy pair) plus the options in ``options``.
+
+    ``forward(input, target)`` calls ``function`` with the reduction, the options (attributes of the same
+    name) and the buffers named in ``buffers``; ``extra_repr`` lists what differs from the defaults.
+    """
+
+    function = None
+    accepted = F.REDUCTIONS
+    options = {}  # name -> default
+    buffers = ()
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean"):
+        super().__init__()
+        self.reduction = F.resolve_reduction(type(self).__name__, size_average, reduce, reduction, self.accepted)
+
+    def forward(self, input, target):
+        options = {name: getattr(self, name) for name in (*self.options, *self.buffers)}
+        return type(self).function(input, target, reduction=self.reduction, **options)
+
+    def extra_repr(self):
+        parts = [f"reduction={self.reduction!r}"] if self.reduction != "mean" else []
+        parts += [
+            f"{name}={getattr(self, name)!r}"
+            for name, default in self.options.items()
+            if getattr(self, name) != default
+        ]
+        return ", ".join(parts)
+
+
+class L1Loss(_Loss):
+    """Mean absolute error: ℓ = reduce(|input − target|); ∂ℓ/∂input = sign(input − target).
+
+    Args:
+        reduction: 'mean', 'sum' or 'none'. Defaults to 'mean'.
+
+    Shape:
+        input and target of one shape; the output is a scalar, or the input's shape for 'none'.
+
+    Example:
+        >>> L1Loss()(shendu.tensor([1.0, 2.0]), shendu.tensor([0.0, 4.0]))
+        tensor(1.5)
+    """
+
+    function = staticmethod(F.l1_loss)
+
+
+class MSELoss(_Loss):
+    """Mean squared error: ℓ = reduce((input − target)²); ∂ℓ/∂input = 2·(input − target).
+
+    Arguments and shapes as :class:`L1Loss`.
+
+    Example:
+        >>> MSELoss()(shendu.tensor([1.0, 2.0]), shendu.tensor([0.0, 4.0]))
+        tensor(2.5)
+    """
+
+    function = staticmethod(F.mse_loss)
+
+
+class HuberLoss(_Loss):
+    """Huber loss: ½d² for |d| < δ, else δ·(|d| − ½δ), d = input − target; ∂ℓ/∂input = clip(d, −δ, δ).
+
+    Quadratic for small errors, linear for outliers.
+
+    Args:
+        reduction: 'mean', 'sum' or 'none'. Defaults to 'mean'.
+        delta: δ > 0. Defaults to 1.0.
+
+    Example:
+        >>> HuberLoss(delta=1.0)(shendu.tensor([0.5, 3.0]), shendu.tensor([0.0, 0.0]))
+        tensor(1.3125)
+    """
+
+    function = staticmethod(F.huber_loss)
+    options = {"delta": 1.0}
+
+    def __init__(self, reduction="mean", delta=1.0):
+        super().__init__(reduction=reduction)
+        self.delta = F.check_real("HuberLoss", "delta", delta, low=0, low_open=True)
+
+
+class SmoothL1Loss(_Loss):
+    """Smooth L1: ½d²/β for |d| < β, else |d| − ½β, d = input − target; ∂ℓ/∂input = clip(d/β, −1, 1).
+
+    Args:
+        reduction: 'mean', 'sum' or 'none'. Defaults to 'mean'.
+        beta: β ≥ 0; β = 0 is the L1 loss. Defaults to 1.0.
+
+    Example:
+        >>> SmoothL1Loss()(shendu.tensor([0.5, 3.0]), shendu.tensor([0.0, 0.0]))
+        tensor(1.3125)
+    """
+
+    function = staticmethod(F.smooth_l1_loss)
+    options = {"beta": 1.0}
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean", beta=1.0):
+        super().__init__(size_average, reduce, reduction)
+        self.beta = F.check_real("SmoothL1Loss", "beta", beta, low=0)
+
+
+class _ClassWeighted(_Loss):
+    buffers = ("weight",)
+
+    def __init__(self, weight, size_average, reduce, reduction):
+        super().__init__(size_average, reduce, reduction)
+        weight = _buffer(weight)
+        if weight is not None and weight.ndim != 1:
+            raise ValueError(
+                f"{type(self).__name__}: weight must be a 1-D tensor, one entry per class; got shape {tuple(weight.shape)}"
+            )
+        self.register_buffer("weight", weight)
+
+
+class CrossEntropyLoss(_ClassWeighted):
+    """Cross-entropy from logits: ℓ = −log softmax(x)_y; ∂ℓ/∂x = softmax(x) − onehot(y).
+
+    Log-softmax and the negative log-likelihood are one fused, stable op: feed raw scores (no softmax layer).
+
+    Args:
+        weight: a weight per class, shape (C,); 'mean' divides by the sum of the targets' weights.
+            Defaults to None.
+        ignore_index: a class-index target that contributes neither loss nor gradient. Defaults to -100.
+        reduction: 'mean', 'sum' or 'none'. Defaults to 'mean'.
+        label_smoothing: ε in [0, 1]; the target becomes (1 − ε)·target + ε/C. Defaults to 0.0.
+
+    Shape:
+        input (N, C), (C,) or (N, C, d1, ...); target class indices (N,), () or (N, d1, ...), or
+        probabilities of the input's shape; output a scalar, or (N, d1, ...) for 'none'.
+
+    Example:
+        >>> CrossEntropyLoss()(shendu.tensor([[0.0, 0.0]]), shendu.tensor([1]))
+        tensor(0.6931)
+    """
+
+    function = staticmethod(F.cross_entropy)
+    options = {"ignore_index": -100, "label_smoothing": 0.0}
+
+    def __init__(
+        self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean", label_smoothing=0.0
+    ):
+        super().__init__(weight, size_average, reduce, reduction)
+        self.ignore_index = F.check_ignore_index("CrossEntropyLoss", ignore_index)
+        self.label_smoothing = F.check_real("CrossEntropyLoss", "label_smoothing", label_smoothing, low=0, high=1)
+
+
+class NLLLoss(_ClassWeighted):
+    """Negative log-likelihood: ℓ = −w_y·input_y on log-probabilities; ∂ℓ/∂input = −w_y at the target, 0 elsewhere.
+
+    ``NLLLoss()(log_softmax(x, 1), y)`` equals ``CrossEntropyLoss()(x, y)``.
+
+    Args:
+        weight: a weight per class, shape (C,). Defaults to None.
+        ignore_index: a target that contributes neither loss nor gradient. Defaults to -100.
+        reduction: 'mean', 'sum' or 'none'. Defaults to 'mean'.
+
+    Example:
+        >>> NLLLoss()(shendu.tensor([[-1.0, -2.0]]), shendu.tensor([1]))
+        tensor(2.)
+    """
+
+    function = staticmethod(F.nll_loss)
+    options = {"ignore_index": -100}
+
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+        super().__init__(weight, size_average, reduce, reduction)
+        self.ignore_index = F.check_ignore_index("NLLLoss", ignore_index)
+
+
+class BCELoss(_Loss):
+    """Binary cross-entropy on probabilities: ℓ = −w·(t·log x + (1 − t)·log(1 − x)), logs clamped at −100.
+
+    ∂ℓ/∂x = w·(x − t) / (x·(1 − x)). On raw scores use :class:`BCEWithLogitsLoss` (stable).
+
+    Args:
+        weight: rescales each element; broadcasts to the input's shape. Defaults to None.
+        reduction: 'mean', 'sum' or 'none'. Defaults to 'mean'.
+
+    Example:
+        >>> BCELoss()(shendu.tensor([0.5]), shendu.tensor([1.0]))
+        tensor(0.6931)
+    """
+
+    function = staticmethod(F.binary_cross_entropy)
+    buffers = ("weight",)
+
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.register_buffer("weight", _buffer(weight))
+
+
+class BCEWithLogitsLoss(_Loss):
+    """Binary cross-entropy on logits, σ fused in: ℓ = −w·[p·t·log σ(x) + (1 − t)·log(1 − σ(x))].
+
+    ∂ℓ/∂x = w·(σ(x) − t) without pos_weight p. Finite for any logits.
+
+    Args:
+        weight: rescales each element; broadcasts to the input's shape. Defaults to None.
+        reduction: 'mean', 'sum' or 'none'. Defaults to 'mean'.
+        pos_weight: p, the weight of positive examples per class (last dim). Defaults to None.
+
+    Example:
+        >>> BCEWithLogitsLoss()(shendu.tensor([0.0]), shendu.tensor([1.0]))
+        tensor(0.6931)
+    """
+
+    function = staticmethod(F.binary_cross_entropy_with_logits)
+    buffers = ("weight", "pos_weight")
+
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None):
+        super().__init__(size_average, reduce, reduction)
+        self.register_buffer("weight", _buffer(weight))
+        self.register_buffer("pos_weight", _buffer(pos_weight))
+
+
+class KLDivLoss(_Loss):
+    """Kullback–Leibler divergence: pointwise ℓ = t·(log t − input), input = log q; ∂ℓ/∂input = −t.
+
+    Use reduction='batchmean' for the true KL divergence per sample ('mean' averages over every element).
+
+    Args:
+        reduction: 'mean', 'batchmean', 'sum' or 'none'. Defaults to 'mean'.
+        log_target: the target is given as log t. Defaults to False.
+
+    Example:
+        >>> p = shendu.tensor([[0.0, 0.0]]).log_softmax(1)
+        >>> KLDivLoss(reduction='batchmean')(p, shendu.tensor([[1.0, 0.0]]))
+        tensor(0.6931)
+    """
+
+    function = staticmethod(F.kl_div)
+    accepted = F.KL_REDUCTIONS
+    options = {"log_target": False}
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean", log_target=False):
+        super().__init__(size_average, reduce, reduction)
+        if not isinstance(log_target, bool):
+            raise TypeError(f"KLDivLoss: log_target must be True or False. Received: log_target={log_target!r}")
+        self.log_target = log_target
