@@ -18,6 +18,7 @@ Example:
     shendu.Size([1, 28, 28])
 """
 
+import functools
 import math
 import numbers
 
@@ -28,7 +29,7 @@ from ..tensor import Tensor
 
 __all__ = [
     "Compose", "ToTensor", "Normalize", "Lambda", "RandomHorizontalFlip", "RandomVerticalFlip", "RandomCrop",
-    "RandomRotation", "InterpolationMode",
+    "RandomRotation", "InterpolationMode", "batchable",
 ]  # fmt: skip
 
 
@@ -89,9 +90,41 @@ class Compose:
             image = t(image)
         return image
 
+    def apply_batch(self, images):
+        """Apply each transform's ``apply_batch`` in turn (all must have one; see :func:`batchable`)."""
+        for t in self.transforms:
+            images = t.apply_batch(images)
+        return images
+
     def __repr__(self):
         inner = "".join(f"\n    {t}" for t in self.transforms)
         return f"{type(self).__name__}({inner}\n)"
+
+
+def _float_chw(array):
+    """(..., H, W, C) -> tensor (..., C, H, W); uint8 scaled to float32 in [0, 1], bool to 0/1."""
+    chw = np.moveaxis(array, -1, -3)
+    if chw.dtype == np.uint8:
+        out = chw.astype(np.float32, order="C")
+        out *= np.float32(1 / 255)
+    elif chw.dtype == np.bool_:
+        out = chw.astype(np.float32, order="C")
+    elif chw.dtype.kind in "fiu":
+        out = np.ascontiguousarray(chw)
+    else:
+        raise TypeError(f"ToTensor cannot convert an image of dtype {chw.dtype}")
+    return Tensor(out)
+
+
+def batchable(transform):
+    """Whether ``transform`` can process a whole batch at once (``apply_batch``), giving the same result as per sample.
+
+    The deterministic transforms (ToTensor, Normalize, and Compose of such) can; random ones draw
+    per sample and cannot. Datasets held in memory use this to keep the DataLoader's one-gather path.
+    """
+    if isinstance(transform, Compose):
+        return all(batchable(t) for t in transform.transforms)
+    return callable(getattr(transform, "apply_batch", None))
 
 
 class ToTensor:
@@ -115,18 +148,16 @@ class ToTensor:
             array = np.asarray(pic)
         else:
             raise TypeError(f"ToTensor expects a NumPy array, shendu Tensor or PIL image; got {type(pic).__name__}")
-        if array.ndim == 2:
-            array = array[:, :, None]
-        if array.ndim != 3:
+        if array.ndim not in (2, 3):
             raise ValueError(f"ToTensor expects an image of shape (H, W) or (H, W, C); got shape {array.shape}")
-        chw = np.ascontiguousarray(array.transpose(2, 0, 1))
-        if chw.dtype == np.uint8:
-            chw = chw.astype(np.float32) * np.float32(1 / 255)
-        elif chw.dtype == np.bool_:
-            chw = chw.astype(np.float32)
-        elif chw.dtype.kind not in "fiu":
-            raise TypeError(f"ToTensor cannot convert an image of dtype {chw.dtype}")
-        return Tensor(chw)
+        return _float_chw(array[:, :, None] if array.ndim == 2 else array)
+
+    def apply_batch(self, images):
+        """A stack of images (N, H, W) or (N, H, W, C) -> (N, C, H, W), equal to stacking each sample's result."""
+        array = images._array
+        if array.ndim not in (3, 4):
+            raise ValueError(f"ToTensor.apply_batch expects (N, H, W) or (N, H, W, C); got shape {array.shape}")
+        return _float_chw(array[..., None] if array.ndim == 3 else array)
 
     def __repr__(self):
         return "ToTensor()"
@@ -172,6 +203,8 @@ class Normalize:
             np.divide(tensor._array, std, out=tensor._array)
             return tensor
         return Tensor((tensor._array - mean) / std)
+
+    apply_batch = __call__  # (N, C, H, W) broadcasts the same way
 
     def __repr__(self):
         return f"Normalize(mean={self.mean}, std={self.std})"
@@ -359,33 +392,43 @@ class RandomRotation:
         return f"{type(self).__name__}(degrees={self.degrees}, interpolation={self.interpolation})"
 
 
+@functools.lru_cache(maxsize=16)
+def _centred_grid(h, w, cx, cy):
+    """Pixel coordinates relative to the centre, flattened: (y - cy, x - cx), each of shape (h * w,)."""
+    ys, xs = np.meshgrid(np.arange(h, dtype=np.float64) - cy, np.arange(w, dtype=np.float64) - cx, indexing="ij")
+    ys.flags.writeable = xs.flags.writeable = False
+    return ys.ravel(), xs.ravel()
+
+
 def rotate(array, angle, h_axis=0, w_axis=1, interpolation="nearest", center=None, fill=0):
     """Rotate ``array`` by ``angle`` degrees counter-clockwise in its (h_axis, w_axis) plane.
 
     Each output pixel samples the input at the inversely rotated position (``x`` to the right, ``y``
-    down): ``x = cx + cos θ (x' - cx) - sin θ (y' - cy)``, ``y = cy + sin θ (x' - cx) + cos θ (y' - cy)``.
+    down): ``x = cx + cos θ (x' - cx) - sin θ (y' - cy)``, ``y = cy + sin θ (x' - cx) + cos θ (y' - cy)``;
+    positions outside the image take ``fill``.
     """
     moved = np.moveaxis(array, (h_axis, w_axis), (0, 1))
     h, w = moved.shape[:2]
+    rest = moved.shape[2:]
     cx, cy = ((w - 1) / 2, (h - 1) / 2) if center is None else (float(center[0]), float(center[1]))
+    ys, xs = _centred_grid(h, w, cx, cy)
     theta = math.radians(angle)
     cos, sin = math.cos(theta), math.sin(theta)
-    ys, xs = np.meshgrid(np.arange(h, dtype=np.float64) - cy, np.arange(w, dtype=np.float64) - cx, indexing="ij")
     src_x = cx + cos * xs - sin * ys
     src_y = cy + sin * xs + cos * ys
-    out_dtype = moved.dtype
-    work = moved.astype(np.float64)
+    pixels = moved.reshape((h * w,) + rest)  # flat index y * w + x
     if interpolation == "nearest":
-        xi, yi = np.rint(src_x).astype(np.int64), np.rint(src_y).astype(np.int64)
+        xi, yi = np.rint(src_x).astype(np.intp), np.rint(src_y).astype(np.intp)
         inside = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
-        out = np.full(moved.shape, fill, dtype=np.float64)
-        out[inside] = work[yi[inside], xi[inside]]
+        out = np.full((h * w,) + rest, fill, dtype=moved.dtype)
+        out[inside] = pixels[yi[inside] * w + xi[inside]]
     else:
-        x0, y0 = np.floor(src_x).astype(np.int64), np.floor(src_y).astype(np.int64)
+        x0, y0 = np.floor(src_x), np.floor(src_y)
         fx, fy = src_x - x0, src_y - y0
-        extra = (slice(None),) * 2 + (None,) * (moved.ndim - 2)
-        out = np.zeros(moved.shape, dtype=np.float64)
-        weight_inside = np.zeros((h, w), dtype=np.float64)
+        x0, y0 = x0.astype(np.intp), y0.astype(np.intp)
+        extra = (slice(None),) + (None,) * len(rest)
+        acc = np.zeros((h * w,) + rest, dtype=np.float64)
+        covered = np.zeros(h * w, dtype=np.float64)
         for dy, dx, weight in (
             (0, 0, (1 - fx) * (1 - fy)),
             (0, 1, fx * (1 - fy)),
@@ -393,13 +436,12 @@ def rotate(array, angle, h_axis=0, w_axis=1, interpolation="nearest", center=Non
             (1, 1, fx * fy),
         ):
             xi, yi = x0 + dx, y0 + dy
-            inside = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
-            sample = np.zeros(moved.shape, dtype=np.float64)
-            sample[inside] = work[yi[inside], xi[inside]]
-            out += (weight * inside)[extra] * sample
-            weight_inside += weight * inside
-        out += ((1 - weight_inside)[extra]) * fill  # outside neighbours contribute the fill value
-    if out_dtype.kind in "iu":
-        info = np.iinfo(out_dtype)
-        out = np.clip(np.rint(out), info.min, info.max)
-    return np.moveaxis(out.astype(out_dtype), (0, 1), (h_axis, w_axis))
+            weight = weight * ((xi >= 0) & (xi < w) & (yi >= 0) & (yi < h))
+            acc += weight[extra] * pixels[np.clip(yi, 0, h - 1) * w + np.clip(xi, 0, w - 1)]
+            covered += weight
+        acc += (1 - covered)[extra] * fill  # neighbours outside the image contribute the fill value
+        if moved.dtype.kind in "iu":
+            info = np.iinfo(moved.dtype)
+            acc = np.clip(np.rint(acc), info.min, info.max)
+        out = acc.astype(moved.dtype)
+    return np.moveaxis(out.reshape(moved.shape), (0, 1), (h_axis, w_axis))

@@ -49,6 +49,15 @@ def test_embedded_digits_dataset_is_the_same_split_with_torchvision_attributes()
     assert train.class_to_idx["3 - three"] == 3
 
 
+def test_random_transforms_take_the_per_sample_path():
+    ds = datasets.EmbeddedDigits(
+        train=False, transform=transforms.Compose([transforms.RandomCrop(28, padding=2), transforms.ToTensor()])
+    )
+    assert ds._batch_fetcher() is None
+    x, _ = next(iter(DataLoader(ds, batch_size=4)))
+    assert tuple(x.shape) == (4, 1, 28, 28)
+
+
 def test_embedded_digits_with_transforms_feed_a_loader_of_float_images():
     ds = datasets.EmbeddedDigits(train=False, transform=transforms.ToTensor(), target_transform=lambda t: t % 2)
     x, y = next(iter(DataLoader(ds, batch_size=16)))
@@ -57,13 +66,23 @@ def test_embedded_digits_with_transforms_feed_a_loader_of_float_images():
     np.testing.assert_array_equal(y.numpy(), datasets.EmbeddedDigits(train=False).targets.numpy()[:16] % 2)
 
 
-def test_fast_path_batches_equal_per_sample_batches():
-    ds = datasets.EmbeddedDigits(train=False)
+@pytest.mark.parametrize(
+    "transform, dtype",
+    [
+        (None, shendu.uint8),
+        (transforms.ToTensor(), shendu.float32),
+        (transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.1307,), (0.3081,))]), shendu.float32),
+    ],
+)
+def test_fast_path_batches_equal_per_sample_batches(transform, dtype):
+    ds = datasets.EmbeddedDigits(train=False, transform=transform)
+    assert ds._batch_fetcher() is not None  # deterministic transforms keep the one-gather path
     fast = list(DataLoader(ds, batch_size=64, shuffle=True, generator=3))
     slow = list(DataLoader(ds, batch_size=64, shuffle=True, generator=3, collate_fn=shendu.utils.data.default_collate))
     assert len(fast) == len(slow) == 32
     for (xf, yf), (xs, ys) in zip(fast, slow):
-        assert xf.dtype == xs.dtype == shendu.uint8 and yf.dtype == ys.dtype == shendu.int64
+        assert xf.dtype == xs.dtype == dtype and yf.dtype == ys.dtype == shendu.int64
+        assert xf.shape == xs.shape
         np.testing.assert_array_equal(xf.numpy(), xs.numpy())
         np.testing.assert_array_equal(yf.numpy(), ys.numpy())
 

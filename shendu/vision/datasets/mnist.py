@@ -12,6 +12,7 @@ import numpy as np
 
 from ...tensor import Tensor
 from ...utils.data.dataset import _check_index
+from ..transforms import batchable
 from ..idx import IMAGES_MAGIC, LABELS_MAGIC, IDXError, read_idx
 from .utils import DownloadError, VisionDataset, download_from_mirrors
 
@@ -76,13 +77,20 @@ class _DigitImages(VisionDataset):
         return self._apply_transforms(Tensor(data[index].copy()), int(targets[index]))
 
     def _batch_fetcher(self):
-        if self.transform is not None or self.target_transform is not None:
+        # The fast path survives deterministic transforms (ToTensor, Normalize), applied to the whole batch.
+        if self.target_transform is not None or not (self.transform is None or batchable(self.transform)):
             return None
         data, targets = self._arrays()
-        return lambda indices: [
-            Tensor._from_op(data.take(indices, axis=0), False),
-            Tensor._from_op(targets.take(indices), False),
-        ]
+        transform = self.transform
+
+        def fetch(indices):
+            images = Tensor._from_op(data.take(indices, axis=0), False)
+            return [
+                images if transform is None else transform.apply_batch(images),
+                Tensor._from_op(targets.take(indices), False),
+            ]
+
+        return fetch
 
 
 class MNIST(_DigitImages):
