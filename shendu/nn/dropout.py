@@ -1,3 +1,66 @@
-"""Placeholder: filled in by the nn work (see the issue)."""
+"""Dropout layers: Dropout (elements), Dropout1d/2d/3d (whole channels). Active only in training mode."""
 
-__all__ = []
+from ..ops.dropout import check_probability, dropout, dropout1d, dropout2d, dropout3d
+from .module import Module
+
+__all__ = ["Dropout", "Dropout1d", "Dropout2d", "Dropout3d"]
+
+
+class _DropoutNd(Module):
+    _function = staticmethod(dropout)
+
+    def __init__(self, p=0.5, inplace=False):
+        super().__init__()
+        check_probability(p, type(self).__name__)
+        self.p = p
+        self.inplace = bool(inplace)
+
+    def forward(self, input):
+        return self._function(input, self.p, self.training)
+
+    def extra_repr(self):
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout(_DropoutNd):
+    """Randomly zero elements with probability ``p`` during training, scaling the rest by 1/(1-p).
+
+    A regulariser against over-fitting: each step trains a random thinned network. In eval
+    mode (``model.eval()``) it is the identity. Uses shendu's global generator, so
+    ``shendu.manual_seed`` makes the masks repeatable.
+
+    Args:
+        p: probability of an element being zeroed, in [0, 1]. Defaults to 0.5.
+        inplace: accepted for PyTorch compatibility; the output is always a new tensor.
+
+    Shape:
+        any → same.
+
+    Example:
+        >>> drop = Dropout(p=0.2)
+        >>> y = drop(x)          # training: about 20 % zeros, the rest × 1.25
+        >>> drop.eval(); drop(x) is x
+        True
+    """
+
+
+class Dropout1d(_DropoutNd):
+    """Zero whole channels of (N, C, L) or (C, L) inputs with probability ``p`` (training only)."""
+
+    _function = staticmethod(dropout1d)
+
+
+class Dropout2d(_DropoutNd):
+    """Zero whole channels (feature maps) of (N, C, H, W) inputs with probability ``p`` (training only).
+
+    Neighbouring pixels are strongly correlated, so dropping single pixels barely regularises a
+    convolutional layer; dropping whole feature maps does.
+    """
+
+    _function = staticmethod(dropout2d)
+
+
+class Dropout3d(_DropoutNd):
+    """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) inputs with probability ``p`` (training only)."""
+
+    _function = staticmethod(dropout3d)

@@ -5,26 +5,73 @@ a buffer as an attribute registers it, so ``parameters()``, ``state_dict()``, ``
 ``to()`` reach everything, as in PyTorch.
 """
 
+import itertools
+import operator
 from collections import OrderedDict
 
 from .._backend import xp
 from ..tensor import Tensor
 from .parameter import Parameter
 
-__all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "Identity", "Flatten", "Unflatten"]
+__all__ = [
+    "Module",
+    "Sequential",
+    "ModuleList",
+    "ModuleDict",
+    "Identity",
+    "Flatten",
+    "Unflatten",
+    "StateDictKeyError",
+    "StateDictShapeError",
+]
+
+
+class StateDictKeyError(RuntimeError, KeyError):
+    """``load_state_dict`` found missing or unexpected keys (a RuntimeError, as PyTorch, and a KeyError)."""
+
+    __str__ = RuntimeError.__str__
+
+
+class StateDictShapeError(RuntimeError, ValueError):
+    """``load_state_dict`` found a value whose shape differs from the model's (RuntimeError and ValueError)."""
 
 
 class _IncompatibleKeys:
+    """What ``load_state_dict(strict=False)`` returns: ``missing_keys`` and ``unexpected_keys``."""
+
     def __init__(self, missing_keys, unexpected_keys):
         self.missing_keys, self.unexpected_keys = missing_keys, unexpected_keys
 
     def __repr__(self):
-        return "<All keys matched successfully>" if not (self.missing_keys or self.unexpected_keys) else (
-            f"_IncompatibleKeys(missing_keys={self.missing_keys}, unexpected_keys={self.unexpected_keys})"
-        )
+        if not (self.missing_keys or self.unexpected_keys):
+            return "<All keys matched successfully>"
+        return f"_IncompatibleKeys(missing_keys={self.missing_keys}, unexpected_keys={self.unexpected_keys})"
 
     def __iter__(self):
         return iter((self.missing_keys, self.unexpected_keys))
+
+
+def _as_state_array(key, value):
+    """A state_dict value (shendu Tensor, NumPy array, torch tensor, nested lists) as an array."""
+    if isinstance(value, Tensor):
+        return value._array
+    if not isinstance(value, xp.ndarray) and hasattr(value, "detach") and hasattr(value, "numpy"):
+        value = value.detach().cpu().numpy()  # a torch tensor
+    try:
+        array = xp.asarray(value)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"state_dict value for '{key}' is a {type(value).__name__}, not an array: {error}") from None
+    if array.dtype.kind not in "fiub":
+        raise TypeError(f"state_dict value for '{key}' has dtype {array.dtype}; expected a numeric array")
+    return array
+
+
+def _indent(text, spaces=2):
+    """Indent every line but the first (PyTorch's ``_addindent``)."""
+    lines = text.split("\n")
+    if len(lines) == 1:
+        return text
+    return lines[0] + "\n" + "\n".join(" " * spaces + line for line in lines[1:])
 
 
 class Module:
@@ -44,7 +91,17 @@ class Module:
 
     training = True
 
-    def __init__(self):
+    def __new__(cls, *args, **kwargs):
+        # NOTE: the constructor arguments are recorded so that a model of registered layers can be
+        # saved as plain data (shendu.io.save_model) without every layer writing its own get_config.
+        self = super().__new__(cls)
+        object.__setattr__(self, "_init_args", (args, kwargs))
+        return self
+
+    def __init__(self, *args, **kwargs):
+        if args or kwargs:
+            given = ", ".join([repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()])
+            raise TypeError(f"Module.__init__() takes no arguments; got {given}")
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_non_persistent", set())
@@ -55,37 +112,52 @@ class Module:
 
     # ----- registration ----------------------------------------------------
     def __setattr__(self, name, value):
-        if "_parameters" not in self.__dict__:
+        d = self.__dict__
+        if "_parameters" not in d:
             if isinstance(value, (Parameter, Module)):
-                raise AttributeError(f"cannot assign {type(value).__name__} before Module.__init__() call")
+                raise AttributeError(f"cannot assign {type(value).__name__} '{name}' before Module.__init__() call")
             object.__setattr__(self, name, value)
             return
-        params, modules, buffers = self._parameters, self._modules, self._buffers
         if isinstance(value, Parameter):
-            self._forget(name)
-            params[name] = value
+            self._forget(name, self._parameters)
+            self._parameters[name] = value
         elif isinstance(value, Module):
-            self._forget(name)
-            modules[name] = value
-        elif name in params:
+            self._forget(name, self._modules)
+            self._modules[name] = value
+        elif name in self._parameters:
             if value is not None:
-                raise TypeError(f"cannot assign {type(value).__name__} as parameter '{name}' (Parameter or None expected)")
-            params[name] = None
-        elif name in modules:
+                raise TypeError(
+                    f"cannot assign {type(value).__name__} as parameter '{name}' (Parameter or None expected)"
+                )
+            self._parameters[name] = None
+        elif name in self._modules:
             if value is not None:
-                raise TypeError(f"cannot assign {type(value).__name__} as child module '{name}' (Module or None expected)")
-            modules[name] = None
-        elif name in buffers:
-            if value is not None and not isinstance(value, Tensor):
-                value = Tensor(xp.asarray(value))
-            buffers[name] = value
+                raise TypeError(
+                    f"cannot assign {type(value).__name__} as child module '{name}' (Module or None expected)"
+                )
+            self._modules[name] = None
+        elif name in self._buffers:
+            self._buffers[name] = self._buffer_value(name, value)
         else:
             object.__setattr__(self, name, value)
 
-    def _forget(self, name):
+    @staticmethod
+    def _buffer_value(name, value):
+        if value is None or isinstance(value, Tensor):
+            return value
+        if isinstance(value, xp.ndarray):
+            return Tensor(value)
+        raise TypeError(
+            f"cannot assign {type(value).__name__} as buffer '{name}' (Tensor, NumPy array or None expected)"
+        )
+
+    def _forget(self, name, keep=None):
+        """Drop ``name`` from every store but ``keep`` (which is then updated in place, keeping its order)."""
         self.__dict__.pop(name, None)
         for store in (self._parameters, self._modules, self._buffers):
-            store.pop(name, None)
+            if store is not keep:
+                store.pop(name, None)
+        self._non_persistent.discard(name)
 
     def __getattr__(self, name):
         d = self.__dict__
@@ -98,109 +170,157 @@ class Module:
         for store in (self._parameters, self._buffers, self._modules):
             if name in store:
                 del store[name]
+                self._non_persistent.discard(name)
                 return
         object.__delattr__(self, name)
 
+    def _check_name(self, kind, name, store):
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"cannot assign {kind} before Module.__init__() call")
+        if not isinstance(name, str):
+            raise TypeError(f"{kind} name should be a string; got {type(name).__name__}")
+        if "." in name:
+            raise KeyError(f'{kind} name must not contain "."; got {name!r}')
+        if name == "":
+            raise KeyError(f"{kind} name must not be empty")
+        # NOTE: a plain attribute holding None may be promoted (``self.bias = None`` then
+        # ``register_parameter("bias", None)``); PyTorch would refuse.
+        taken = self.__dict__.get(name) is not None or hasattr(type(self), name)
+        if name not in store and taken:
+            raise KeyError(f"attribute '{name}' already exists")
+
     def register_parameter(self, name, param):
+        """Add a parameter (or ``None``, a declared-but-absent parameter such as a disabled bias)."""
+        self._check_name("parameter", name, self._parameters)
         if param is not None and not isinstance(param, Parameter):
-            raise TypeError(f"register_parameter: '{name}' must be a Parameter or None; got {type(param).__name__}")
-        self._forget(name)
+            raise TypeError(f"cannot assign {type(param).__name__} as parameter '{name}' (Parameter or None expected)")
+        self._forget(name, self._parameters)
         self._parameters[name] = param
 
     def register_buffer(self, name, tensor, persistent=True):
-        """Register state that is saved in ``state_dict`` but is not a parameter (e.g. running means)."""
-        if tensor is not None and not isinstance(tensor, Tensor):
-            tensor = Tensor(xp.asarray(tensor))
-        self._forget(name)
+        """Register state that is not a parameter (e.g. running means).
+
+        Args:
+            name: attribute name.
+            tensor: a Tensor, a NumPy array, or None (declared but absent, left out of ``state_dict``).
+            persistent: include it in ``state_dict``. Defaults to True.
+        """
+        self._check_name("buffer", name, self._buffers)
+        tensor = self._buffer_value(name, tensor)
+        self._forget(name, self._buffers)
         self._buffers[name] = tensor
         if not persistent:
             self._non_persistent.add(name)
 
-    def register_module(self, name, module):
-        self.add_module(name, module)
-
     def add_module(self, name, module):
+        """Add a child module, reachable as an attribute called ``name``."""
+        self._check_name("module", name, self._modules)
         if module is not None and not isinstance(module, Module):
-            raise TypeError(f"add_module: '{name}' must be a Module; got {type(module).__name__}")
-        self._forget(name)
+            raise TypeError(f"{type(module).__name__} is not a Module subclass (adding '{name}')")
+        self._forget(name, self._modules)
         self._modules[name] = module
 
+    register_module = add_module
+
     def get_submodule(self, target):
+        """The sub-module at a dotted path such as ``'encoder.0'`` (``''`` is self)."""
         module = self
         for part in target.split(".") if target else []:
+            if part not in module._modules or module._modules[part] is None:
+                raise AttributeError(f"{type(module).__name__} has no sub-module '{part}' (looking up '{target}')")
             module = module._modules[part]
         return module
 
+    def _get_member(self, target, store, kind):
+        module_path, _, name = target.rpartition(".")
+        module = self.get_submodule(module_path)
+        members = getattr(module, store)
+        if name not in members:
+            raise AttributeError(f"{type(module).__name__} has no {kind} '{name}' (looking up '{target}')")
+        return members[name]
+
+    def get_parameter(self, target):
+        """The parameter at a dotted path such as ``'0.weight'``."""
+        return self._get_member(target, "_parameters", "parameter")
+
+    def get_buffer(self, target):
+        """The buffer at a dotted path such as ``'bn.running_mean'``."""
+        return self._get_member(target, "_buffers", "buffer")
+
     # ----- calling -------------------------------------------------------------
     def forward(self, *args, **kwargs):
-        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+        raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     def __call__(self, *args, **kwargs):
-        for hook in self._forward_pre_hooks.values():
+        for hook in list(self._forward_pre_hooks.values()):
             result = hook(self, args)
             if result is not None:
                 args = result if isinstance(result, tuple) else (result,)
         out = self.forward(*args, **kwargs)
-        for hook in self._forward_hooks.values():
+        for hook in list(self._forward_hooks.values()):
             result = hook(self, args, out)
             if result is not None:
                 out = result
         return out
 
     def register_forward_hook(self, hook):
-        key = id(hook)
-        self._forward_hooks[key] = hook
-        return _RemovableHandle(self._forward_hooks, key)
+        """Call ``hook(module, args, output)`` after every forward; a non-None result replaces the output."""
+        return _RemovableHandle(self._forward_hooks, hook)
 
     def register_forward_pre_hook(self, hook):
-        key = id(hook)
-        self._forward_pre_hooks[key] = hook
-        return _RemovableHandle(self._forward_pre_hooks, key)
+        """Call ``hook(module, args)`` before every forward; a non-None result replaces the arguments."""
+        return _RemovableHandle(self._forward_pre_hooks, hook)
 
     # ----- traversal -------------------------------------------------------------
-    def named_modules(self, memo=None, prefix=""):
+    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        """Yield ``(name, module)`` for self (name ``''``) and every sub-module, depth first."""
         memo = set() if memo is None else memo
         if id(self) in memo:
             return
-        memo.add(id(self))
+        if remove_duplicate:
+            memo.add(id(self))
         yield prefix, self
         for name, module in self._modules.items():
             if module is not None:
-                yield from module.named_modules(memo, f"{prefix}.{name}" if prefix else name)
+                yield from module.named_modules(memo, f"{prefix}.{name}" if prefix else name, remove_duplicate)
 
     def modules(self):
         for _, module in self.named_modules():
             yield module
 
     def named_children(self):
+        """Yield ``(name, module)`` for the direct children (each module once)."""
+        seen = set()
         for name, module in self._modules.items():
-            if module is not None:
+            if module is not None and id(module) not in seen:
+                seen.add(id(module))
                 yield name, module
 
     def children(self):
         for _, module in self.named_children():
             yield module
 
-    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+    def _named_members(self, store, prefix, recurse, remove_duplicate):
         seen = set()
-        modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
         for module_prefix, module in modules:
-            for name, param in module._parameters.items():
-                if param is None or (remove_duplicate and id(param) in seen):
+            for name, value in getattr(module, store).items():
+                if value is None or id(value) in seen:
                     continue
-                seen.add(id(param))
-                yield (f"{module_prefix}.{name}" if module_prefix else name), param
+                if remove_duplicate:
+                    seen.add(id(value))
+                yield (f"{module_prefix}.{name}" if module_prefix else name), value
+
+    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+        """Yield ``(dotted name, parameter)``; a parameter shared by two modules comes once."""
+        return self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse=True):
         for _, param in self.named_parameters(recurse=recurse):
             yield param
 
-    def named_buffers(self, prefix="", recurse=True):
-        modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
-        for module_prefix, module in modules:
-            for name, buffer in module._buffers.items():
-                if buffer is not None:
-                    yield (f"{module_prefix}.{name}" if module_prefix else name), buffer
+    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+        return self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse=True):
         for _, buffer in self.named_buffers(recurse=recurse):
@@ -208,11 +328,12 @@ class Module:
 
     # ----- modes and conversions ------------------------------------------------------
     def train(self, mode=True):
-        """Set training mode (dropout active, batch-norm uses batch statistics)."""
+        """Set training mode (dropout active, batch-norm uses batch statistics) here and in every child."""
         if not isinstance(mode, bool):
             raise ValueError(f"training mode is expected to be a bool; got {type(mode).__name__}")
-        for module in self.modules():
-            object.__setattr__(module, "training", mode)
+        object.__setattr__(self, "training", mode)
+        for module in self.children():
+            module.train(mode)
         return self
 
     def eval(self):
@@ -220,11 +341,13 @@ class Module:
         return self.train(False)
 
     def requires_grad_(self, requires_grad=True):
+        """Set ``requires_grad`` on every parameter (False freezes the module)."""
         for param in self.parameters():
             param.requires_grad_(requires_grad)
         return self
 
     def zero_grad(self, set_to_none=True):
+        """Reset every parameter's gradient: to None (default) or to zeros."""
         for param in self.parameters():
             if param.grad is None:
                 continue
@@ -234,39 +357,55 @@ class Module:
                 param.grad._array[...] = 0
 
     def apply(self, fn):
-        """Call ``fn`` on every sub-module (children first) and on self."""
+        """Call ``fn`` on every sub-module (children first) and on self; returns self.
+
+        Example:
+            >>> def init_weights(m):
+            ...     if isinstance(m, Linear):
+            ...         init.xavier_uniform_(m.weight)
+            >>> model.apply(init_weights)
+        """
         for module in self.children():
             module.apply(fn)
         fn(self)
         return self
 
     def _apply_to_tensors(self, convert):
+        """Replace the array of every parameter, gradient and buffer in place (objects keep their identity)."""
+        done = set()
         for module in self.modules():
-            for param in module._parameters.values():
-                if param is not None:
-                    param._array = convert(param._array)
-                    if param.grad is not None:
-                        param.grad._array = convert(param.grad._array)
-            for buffer in module._buffers.values():
-                if buffer is not None:
-                    buffer._array = convert(buffer._array)
+            for tensor in itertools.chain(module._parameters.values(), module._buffers.values()):
+                if tensor is None or id(tensor) in done:
+                    continue
+                done.add(id(tensor))
+                tensor._array = convert(tensor._array)
+                if tensor.grad is not None:
+                    tensor.grad._array = convert(tensor.grad._array)
         return self
 
     def to(self, *args, **kwargs):
-        """Convert floating parameters and buffers to a dtype; devices other than CPU raise."""
+        """Convert floating-point parameters and buffers to a dtype, in place; returns self.
+
+        Accepts ``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(tensor)`` and the keywords
+        ``dtype=``/``device=``. Only the CPU exists; integer buffers keep their dtype.
+        """
         from .. import _dtype
         from ..tensor import device
 
-        target = kwargs.get("dtype")
-        for arg in list(args) + [kwargs.get("device")]:
+        target = kwargs.pop("dtype", None)
+        kwargs.pop("non_blocking", None)
+        places = list(args) + [kwargs.pop("device", None)]
+        if kwargs:
+            raise TypeError(f"Module.to got unexpected keyword arguments {sorted(kwargs)}")
+        for arg in places:
             if arg is None:
                 continue
-            if isinstance(arg, _dtype.dtype) or (isinstance(arg, str) and arg in _dtype._BY_NAME):
-                target = arg
-            elif isinstance(arg, Tensor):
+            if isinstance(arg, Tensor):
                 target = arg.dtype
-            else:
+            elif isinstance(arg, device) or (isinstance(arg, str) and arg not in _dtype._BY_NAME):
                 device(arg)
+            else:
+                target = arg
         if target is None:
             return self
         numpy_dtype = _dtype.to_numpy_dtype(target)
@@ -275,10 +414,15 @@ class Module:
         return self._apply_to_tensors(lambda a: a.astype(numpy_dtype) if a.dtype.kind == "f" else a)
 
     def double(self):
+        """Cast floating-point parameters and buffers to float64."""
         return self.to("float64")
 
     def float(self):
+        """Cast floating-point parameters and buffers to float32."""
         return self.to("float32")
+
+    def half(self):
+        return self.to("float16")
 
     def cpu(self):
         return self
@@ -288,7 +432,11 @@ class Module:
 
     # ----- state ------------------------------------------------------------------
     def state_dict(self, destination=None, prefix="", keep_vars=False):
-        """An ordered mapping from names (``fc1.weight``) to tensors: parameters and persistent buffers."""
+        """An ordered mapping from dotted names (``fc1.weight``) to parameters and persistent buffers.
+
+        The values are detached tensors sharing memory with the model (``keep_vars=True``: the
+        parameters themselves); turn them into NumPy arrays with ``.numpy()``.
+        """
         destination = OrderedDict() if destination is None else destination
         for name, param in self._parameters.items():
             if param is not None:
@@ -302,31 +450,48 @@ class Module:
         return destination
 
     def load_state_dict(self, state_dict, strict=True, assign=False):
-        """Copy parameters and buffers from ``state_dict`` (shendu tensors or NumPy arrays).
+        """Copy parameters and buffers from ``state_dict`` (shendu tensors, NumPy arrays or torch tensors).
 
-        With ``strict=True`` missing or unexpected keys raise ``KeyError`` listing them; a shape
-        mismatch always raises ``ValueError`` naming the key and both shapes.
+        Nothing is copied unless everything fits. Missing or unexpected keys raise
+        :class:`StateDictKeyError` (with ``strict=True``; with ``strict=False`` they are only
+        reported in the result); a shape mismatch always raises :class:`StateDictShapeError`.
+        Both are RuntimeErrors, as in PyTorch, and list every problem.
+
+        Args:
+            state_dict: a mapping from dotted names to values.
+            strict: require the keys to match exactly. Defaults to True.
+            assign: replace each tensor's storage instead of copying into it. Defaults to False.
+
+        Returns:
+            ``(missing_keys, unexpected_keys)`` as a named object.
         """
+        if not hasattr(state_dict, "keys"):
+            raise TypeError(f"expected a mapping for state_dict; got {type(state_dict).__name__}")
         own = self.state_dict(keep_vars=True)
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
-        if strict and (missing or unexpected):
-            parts = []
-            if missing:
-                parts.append(f"missing keys: {missing}")
-            if unexpected:
-                parts.append(f"unexpected keys: {unexpected}")
-            raise KeyError(f"Error(s) in loading state_dict for {type(self).__name__}: " + "; ".join(parts))
+        arrays, mismatched = {}, []
         for key, target in own.items():
             if key not in state_dict:
                 continue
-            value = state_dict[key]
-            array = value._array if isinstance(value, Tensor) else xp.asarray(value)
+            array = _as_state_array(key, state_dict[key])
             if tuple(array.shape) != tuple(target._array.shape):
-                raise ValueError(
+                mismatched.append(
                     f"size mismatch for {key}: copying a param with shape {tuple(array.shape)} from checkpoint, "
-                    f"the shape in current model is {tuple(target._array.shape)}"
+                    f"the shape in current model is {tuple(target._array.shape)}."
                 )
+            arrays[key] = array
+        problems = []
+        if strict and unexpected:
+            problems.append("Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ".")
+        if strict and missing:
+            problems.append("Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ".")
+        problems += mismatched
+        if problems:
+            error = StateDictShapeError if not (strict and (missing or unexpected)) else StateDictKeyError
+            raise error(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(problems))
+        for key, array in arrays.items():
+            target = own[key]
             if assign:
                 target._array = array.astype(target._array.dtype, copy=True)
             else:
@@ -339,56 +504,91 @@ class Module:
 
     # ----- description ---------------------------------------------------------------
     def extra_repr(self):
+        """The text inside ``Name(...)`` in ``print(model)``; override to show a layer's settings."""
         return ""
 
+    def _get_name(self):
+        return type(self).__name__
+
     def __repr__(self):
-        lines = []
         extra = self.extra_repr()
-        if extra:
-            lines = extra.split("\n")
-        for name, module in self._modules.items():
-            text = repr(module).replace("\n", "\n  ")
-            lines.append(f"({name}): {text}")
-        if not lines:
-            return f"{type(self).__name__}()"
-        if len(lines) == 1 and not self._modules:
-            return f"{type(self).__name__}({lines[0]})"
-        return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = [f"({name}): " + _indent(repr(module)) for name, module in self._modules.items()]
+        lines = extra_lines + child_lines
+        body = ""
+        if lines:
+            if len(extra_lines) == 1 and not child_lines:
+                body = extra_lines[0]
+            else:
+                body = "\n  " + "\n  ".join(lines) + "\n"
+        return f"{self._get_name()}({body})"
 
     def __dir__(self):
         return sorted(set(super().__dir__()) | set(self._parameters) | set(self._modules) | set(self._buffers))
 
     def num_parameters(self, trainable_only=False):
-        """Total number of parameter elements."""
+        """Total number of parameter elements (only those that require grad with ``trainable_only``)."""
         return sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only)
 
 
 class _RemovableHandle:
-    def __init__(self, store, key):
-        self.store, self.key = store, key
+    """Returned by hook registration; ``handle.remove()`` unregisters the hook."""
+
+    _ids = itertools.count()
+
+    def __init__(self, store, hook):
+        self.store, self.key = store, next(self._ids)
+        store[self.key] = hook
 
     def remove(self):
         self.store.pop(self.key, None)
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+def _check_index(container, index):
+    """Turn an int index (negative allowed) into 0..len-1, or raise IndexError."""
+    index = operator.index(index)
+    n = len(container)
+    if not -n <= index < n:
+        raise IndexError(f"index {index} is out of range for {type(container).__name__} of length {n}")
+    return index % n
+
 
 class Sequential(Module):
-    """Modules applied one after another, "like building blocks".
+    """Modules applied one after another, "like building blocks": the output of each is the input of the next.
+
+    Args:
+        *modules: the modules in order (named ``'0'``, ``'1'``, ...), or one ``OrderedDict`` of named modules.
 
     Example:
         >>> model = Sequential(Linear(784, 500), ReLU(), Linear(500, 10))
         >>> model = Sequential(OrderedDict([("fc1", Linear(784, 500)), ("relu", ReLU())]))
+        >>> model[0], model[-1], model[:2], len(model)
     """
 
     def __init__(self, *modules):
         super().__init__()
-        if len(modules) == 1 and isinstance(modules[0], (OrderedDict, dict)):
+        if len(modules) == 1 and isinstance(modules[0], dict):
             for name, module in modules[0].items():
-                self.add_module(name, module)
+                self._add_checked(name, module)
         else:
             for index, module in enumerate(modules):
-                if not isinstance(module, Module):
-                    raise TypeError(f"Sequential: argument {index} is a {type(module).__name__}, not a Module")
-                self.add_module(str(index), module)
+                self._add_checked(str(index), module)
+
+    def _add_checked(self, name, module):
+        if not isinstance(module, Module):
+            raise TypeError(f"{type(self).__name__}: entry '{name}' is a {type(module).__name__}, not a Module")
+        self.add_module(name, module)
+
+    def _renumber(self, modules):
+        self._modules.clear()
+        for i, module in enumerate(modules):
+            self._modules[str(i)] = module
 
     def forward(self, input):
         for module in self._modules.values():
@@ -396,19 +596,21 @@ class Sequential(Module):
         return input
 
     def __getitem__(self, index):
-        modules = list(self._modules.items())
+        items = list(self._modules.items())
         if isinstance(index, slice):
-            return Sequential(OrderedDict(modules[index]))
-        return modules[index][1]
+            return type(self)(OrderedDict(items[index]))
+        return items[_check_index(self, index)][1]
 
     def __setitem__(self, index, module):
-        name = list(self._modules)[index]
-        self._modules[name] = module
+        name = list(self._modules)[_check_index(self, index)]
+        self._add_checked(name, module)
 
     def __delitem__(self, index):
         names = list(self._modules)
-        for name in names[index] if isinstance(index, slice) else [names[index]]:
+        doomed = names[index] if isinstance(index, slice) else [names[_check_index(self, index)]]
+        for name in doomed:
             del self._modules[name]
+        self._renumber(list(self._modules.values()))
 
     def __len__(self):
         return len(self._modules)
@@ -417,15 +619,20 @@ class Sequential(Module):
         return iter(self._modules.values())
 
     def append(self, module):
-        self.add_module(str(len(self._modules)), module)
+        """Add ``module`` at the end; returns self."""
+        self._add_checked(str(len(self._modules)), module)
         return self
 
     def insert(self, index, module):
+        """Insert ``module`` before position ``index`` (the rest are renumbered); returns self."""
+        if not isinstance(module, Module):
+            raise TypeError(f"Sequential.insert: expected a Module; got {type(module).__name__}")
+        n = len(self._modules)
+        if not -n <= index <= n:
+            raise IndexError(f"index {index} is out of range for Sequential of length {n}")
         modules = list(self._modules.values())
         modules.insert(index, module)
-        self._modules.clear()
-        for i, m in enumerate(modules):
-            self._modules[str(i)] = m
+        self._renumber(modules)
         return self
 
     def extend(self, modules):
@@ -433,23 +640,45 @@ class Sequential(Module):
             self.append(module)
         return self
 
+    def pop(self, index=-1):
+        """Remove and return the module at ``index``."""
+        module = self[index]
+        del self[index]
+        return module
+
 
 class ModuleList(Module):
-    """A list of modules, registered so their parameters are found."""
+    """A list of modules, registered so their parameters are found (it has no ``forward``).
+
+    Example:
+        >>> layers = ModuleList([Linear(10, 10) for _ in range(3)])
+        >>> for layer in layers:
+        ...     x = layer(x)
+    """
 
     def __init__(self, modules=None):
         super().__init__()
-        for module in modules or []:
-            self.append(module)
+        if modules is not None:
+            self.extend(modules)
 
     def __getitem__(self, index):
         modules = list(self._modules.values())
         if isinstance(index, slice):
-            return ModuleList(modules[index])
-        return modules[index]
+            return type(self)(modules[index])
+        return modules[_check_index(self, index)]
 
     def __setitem__(self, index, module):
-        self.add_module(list(self._modules)[index], module)
+        self.add_module(str(_check_index(self, index)), module)
+
+    def __delitem__(self, index):
+        modules = list(self._modules.values())
+        if isinstance(index, slice):
+            del modules[index]
+        else:
+            del modules[_check_index(self, index)]
+        self._modules.clear()
+        for i, module in enumerate(modules):
+            self._modules[str(i)] = module
 
     def __len__(self):
         return len(self._modules)
@@ -457,30 +686,71 @@ class ModuleList(Module):
     def __iter__(self):
         return iter(self._modules.values())
 
+    def __iadd__(self, modules):
+        return self.extend(modules)
+
+    def __add__(self, other):
+        return type(self)(list(self) + list(other))
+
     def append(self, module):
+        """Add ``module`` at the end; returns self."""
         self.add_module(str(len(self._modules)), module)
         return self
 
     def extend(self, modules):
+        if isinstance(modules, Module) and not isinstance(modules, (ModuleList, Sequential)):
+            raise TypeError(
+                f"ModuleList.extend should be called with an iterable of modules; got {type(modules).__name__}"
+            )
         for module in modules:
             self.append(module)
         return self
 
     def insert(self, index, module):
+        """Insert ``module`` before position ``index``."""
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleList.insert: expected a Module; got {type(module).__name__}")
         modules = list(self._modules.values())
         modules.insert(index, module)
         self._modules.clear()
         for i, m in enumerate(modules):
             self._modules[str(i)] = m
 
+    def pop(self, index=-1):
+        module = self[index]
+        del self[index]
+        return module
+
+    def __repr__(self):
+        """Like PyTorch: runs of identical children print once, as ``(0-2): 3 x Linear(...)``."""
+        reprs = [repr(module) for module in self]
+        if not reprs:
+            return f"{self._get_name()}()"
+        lines = []
+        start = 0
+        for i in range(1, len(reprs) + 1):
+            if i < len(reprs) and reprs[i] == reprs[start]:
+                continue
+            if i - 1 == start:
+                lines.append(_indent(f"({start}): {reprs[start]}"))
+            else:
+                lines.append(_indent(f"({start}-{i - 1}): {i - start} x {reprs[start]}"))
+            start = i
+        return f"{self._get_name()}(\n  " + "\n  ".join(lines) + "\n)"
+
 
 class ModuleDict(Module):
-    """A dict of modules, registered so their parameters are found."""
+    """A dict of modules, registered so their parameters are found; keeps insertion order.
+
+    Example:
+        >>> heads = ModuleDict({"class": Linear(64, 10), "box": Linear(64, 4)})
+        >>> heads["class"](features)
+    """
 
     def __init__(self, modules=None):
         super().__init__()
-        for name, module in (modules or {}).items():
-            self.add_module(name, module)
+        if modules is not None:
+            self.update(modules)
 
     def __getitem__(self, key):
         return self._modules[key]
@@ -509,13 +779,25 @@ class ModuleDict(Module):
     def items(self):
         return self._modules.items()
 
+    def pop(self, key):
+        module = self._modules[key]
+        del self._modules[key]
+        return module
+
+    def clear(self):
+        self._modules.clear()
+
     def update(self, modules):
-        for name, module in dict(modules).items():
-            self.add_module(name, module)
+        """Add modules from a mapping or an iterable of ``(name, module)`` pairs."""
+        pairs = modules.items() if hasattr(modules, "items") else modules
+        for entry in pairs:
+            if not isinstance(entry, (tuple, list)) or len(entry) != 2:
+                raise TypeError(f"ModuleDict.update expects a mapping or (name, module) pairs; got element {entry!r}")
+            self[entry[0]] = entry[1]
 
 
 class Identity(Module):
-    """Returns its input unchanged."""
+    """Returns its input unchanged (arguments are accepted and ignored, as PyTorch)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__()
@@ -525,7 +807,15 @@ class Identity(Module):
 
 
 class Flatten(Module):
-    """Flatten dims ``start_dim``..``end_dim`` (defaults 1..-1: keep the batch dimension)."""
+    """Flatten dims ``start_dim``..``end_dim`` into one.
+
+    Args:
+        start_dim: first dim to flatten. Defaults to 1 (keep the batch dimension).
+        end_dim: last dim to flatten. Defaults to -1.
+
+    Shape:
+        (N, C, H, W) → (N, C·H·W) with the defaults.
+    """
 
     def __init__(self, start_dim=1, end_dim=-1):
         super().__init__()
@@ -541,6 +831,12 @@ class Flatten(Module):
 
 
 class Unflatten(Module):
+    """Split dim ``dim`` into ``unflattened_size`` (the inverse of :class:`Flatten`).
+
+    Example:
+        >>> Unflatten(1, (1, 28, 28))(x)   # (N, 784) → (N, 1, 28, 28)
+    """
+
     def __init__(self, dim, unflattened_size):
         super().__init__()
         self.dim, self.unflattened_size = dim, tuple(unflattened_size)
@@ -548,6 +844,20 @@ class Unflatten(Module):
     def forward(self, input):
         from ..ops.shape import unflatten
 
+        size = input.shape[self.dim] if -input.ndim <= self.dim < input.ndim else None
+        product, wildcards = 1, 0
+        for s in self.unflattened_size:
+            if s == -1:
+                wildcards += 1
+            else:
+                product *= s
+        fits = size == product if wildcards == 0 else (wildcards == 1 and product > 0 and size % product == 0)
+        if size is None or not fits:
+            raise ValueError(
+                f"Unflatten(dim={self.dim}, unflattened_size={self.unflattened_size}) got input of shape "
+                f"{tuple(input.shape)}; dim {self.dim} must hold {product} elements"
+                + (" (or a multiple)" if wildcards else "")
+            )
         return unflatten(input, self.dim, self.unflattened_size)
 
     def extra_repr(self):

@@ -11,6 +11,11 @@ class Parameter(Tensor):
     Args:
         data: the initial values (a Tensor or array; shares its storage). Defaults to an empty tensor.
         requires_grad: defaults to True.
+
+    Example:
+        >>> w = Parameter(zeros(3, 2))
+        >>> w.requires_grad
+        True
     """
 
     def __init__(self, data=None, requires_grad=True):
@@ -21,6 +26,16 @@ class Parameter(Tensor):
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
+
+    def __deepcopy__(self, memo):
+        """An independent copy (data and gradient), so ``copy.deepcopy(model)`` works."""
+        if id(self) in memo:
+            return memo[id(self)]
+        clone = Parameter(self._array.copy(), self._requires_grad)
+        if self._grad is not None:
+            clone._grad = Tensor._from_op(self._grad._array.copy(), False)
+        memo[id(self)] = clone
+        return clone
 
     def __reduce_ex__(self, protocol):
         raise TypeError("shendu never pickles tensors: use shendu.save / state_dict (safetensors)")
