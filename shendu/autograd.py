@@ -143,28 +143,52 @@ class Function:
 
     differentiable_backward = False
     _tensor_mode = False
+    output_meta = None  # (shape, dtype) of each output, kept for multi-output functions
 
     def __call__(self, *inputs):
-        from .tensor import Tensor
-
-        arrays = [x._array for x in inputs]
-        outputs = self.forward(*arrays)
-        single = not isinstance(outputs, tuple)
-        if single:
-            outputs = (outputs,)
-        record = _mode.enabled and any(x._requires_grad for x in inputs)
-        results = tuple(Tensor._from_op(y, record) for y in outputs)
+        # The hot path of every op: keep it lean (no generators, no imports, no per-call lookups).
+        outputs = self.forward(*[x._array for x in inputs])
+        record = False
+        if _mode.enabled:
+            for x in inputs:
+                if x._requires_grad:
+                    record = True
+                    break
+        if type(outputs) is not tuple:
+            if type(outputs) is not _ndarray:  # NumPy returns scalars from 0-d arithmetic
+                outputs = xp.asarray(outputs)
+            result = _wrap(outputs, record and outputs.dtype.kind == "f")
+            if record:
+                self._record(inputs)
+                self.outputs = (weakref.ref(result),)
+                result._creator = self
+                result._generation = self.generation + 1
+            return result
+        outputs = tuple(y if type(y) is _ndarray else xp.asarray(y) for y in outputs)
+        results = tuple(_wrap(y, record and y.dtype.kind == "f") for y in outputs)
         if record:
-            self.inputs = inputs
-            self.needs_input_grad = tuple(x._requires_grad for x in inputs)
-            self.generation = max(x._generation for x in inputs)
+            self._record(inputs)
             self.output_meta = [(y.shape, y.dtype) for y in outputs]
-            self.outputs = [weakref.ref(t) for t in results]
+            self.outputs = tuple(weakref.ref(t) for t in results)
+            generation = self.generation + 1
             for index, t in enumerate(results):
-                t._creator = self
-                t._output_index = index
-                t._generation = self.generation + 1
-        return results[0] if single else results
+                if t._requires_grad:
+                    t._creator = self
+                    t._output_index = index
+                    t._generation = generation
+        return results
+
+    def _record(self, inputs):
+        """Link this function to its inputs for backward."""
+        needs = []
+        generation = 0
+        for x in inputs:
+            needs.append(x._requires_grad)
+            if x._generation > generation:
+                generation = x._generation
+        self.inputs = inputs
+        self.needs_input_grad = tuple(needs)
+        self.generation = generation
 
     def forward(self, *arrays):
         raise NotImplementedError(f"{type(self).__name__}.forward")
@@ -198,6 +222,8 @@ class Function:
 
 
 _RECORD_ATTRS = {"inputs", "needs_input_grad", "generation", "output_meta", "outputs", "_tensor_mode"}
+_ndarray = xp.ndarray
+_wrap = None  # Tensor._from_op, set by shendu.tensor (which imports this module)
 
 
 def _zeros_for(meta, as_tensor):
@@ -248,7 +274,7 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
                     "tensors after they have already been freed). Specify retain_graph=True if you need "
                     "to backward through the graph a second time."
                 )
-            pending[creator] = [None] * len(creator.output_meta)
+            pending[creator] = [None] * len(creator.outputs)
             heapq.heappush(heap, (-creator.generation, next(_counter), creator))
         slots = pending[creator]
         slots[tensor._output_index] = _accumulate(slots[tensor._output_index], g)
@@ -312,8 +338,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
     from .tensor import Tensor
 
     if isinstance(tensors, Tensor):
-        tensors = [tensors]
-    if grad_tensors is None or isinstance(grad_tensors, Tensor):
+        tensors, grad_tensors = [tensors], [grad_tensors]
+    elif grad_tensors is None or isinstance(grad_tensors, Tensor):
         grad_tensors = [grad_tensors] * len(tensors)
     if retain_graph is None:
         retain_graph = create_graph
@@ -335,11 +361,13 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     """
     from .tensor import Tensor
 
-    single_output = isinstance(outputs, Tensor)
-    outputs = [outputs] if single_output else list(outputs)
+    if isinstance(outputs, Tensor):
+        outputs, grad_outputs = [outputs], [grad_outputs]
+    else:
+        outputs = list(outputs)
+        if grad_outputs is None or isinstance(grad_outputs, Tensor):
+            grad_outputs = [grad_outputs] * len(outputs)
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-    if grad_outputs is None or isinstance(grad_outputs, Tensor):
-        grad_outputs = [grad_outputs] * len(outputs)
     if retain_graph is None:
         retain_graph = create_graph
     roots = [_check_root(t, g) for t, g in zip(outputs, grad_outputs)]

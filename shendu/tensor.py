@@ -4,6 +4,7 @@ import numbers
 
 from . import _dtype
 from ._backend import xp
+from . import autograd as _autograd
 from .autograd import backward as _backward
 
 __all__ = ["Tensor", "device", "as_array", "as_tensor_operand"]
@@ -108,13 +109,26 @@ def as_tensor_operand(value, like):
     return Tensor(as_array(value))
 
 
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
+
+
 def _binary_operands(a, b):
-    """Both operands as Tensors of one promoted dtype."""
+    """Both operands as Tensors of one promoted dtype.
+
+    As in PyTorch, a 0-d tensor only decides the dtype when it is of a higher category
+    (bool < integer < float) than the other operand: ``float32 array + float64 0-d`` is float32.
+    """
     a = a if isinstance(a, Tensor) else as_tensor_operand(a, b)
     b = b if isinstance(b, Tensor) else as_tensor_operand(b, a)
     da, db = a._array.dtype, b._array.dtype
     if da != db:
-        common = _promote(da, db)
+        a_zero, b_zero = a._array.ndim == 0, b._array.ndim == 0
+        if a_zero and not b_zero and _CATEGORY[da.kind] <= _CATEGORY[db.kind]:
+            common = db
+        elif b_zero and not a_zero and _CATEGORY[db.kind] <= _CATEGORY[da.kind]:
+            common = da
+        else:
+            common = _promote(da, db)
         if da != common:
             a = a.to(common)
         if db != common:
@@ -162,10 +176,10 @@ class Tensor:
         if requires_grad:
             self.requires_grad = True
 
-    @classmethod
-    def _from_op(cls, array, requires_grad):
+    @staticmethod
+    def _from_op(array, requires_grad):
         """Wrap an op's output array without checks (the hot path)."""
-        t = object.__new__(Tensor)
+        t = _new_tensor(Tensor)
         t._array = array
         t._requires_grad = requires_grad
         t._grad = None
@@ -216,12 +230,10 @@ class Tensor:
             else:
                 self._grad = self._grad + g
             return
-        if g.dtype != self._array.dtype:
-            g = g.astype(self._array.dtype)
-        if self._grad is None:
-            self._grad = Tensor._from_op(g.copy(), False)
+        if self._grad is None:  # a fresh array (NumPy may hand back a 0-d scalar or a read-only view)
+            self._grad = Tensor._from_op(xp.array(g, dtype=self._array.dtype), False)
         else:
-            xp.add(self._grad._array, g, out=self._grad._array)
+            xp.add(self._grad._array, g, out=self._grad._array, casting="unsafe")
 
     @property
     def is_leaf(self):
@@ -552,29 +564,29 @@ class Tensor:
     def __rmatmul__(self, other):
         return _ops().matmul(other, self)
 
-    def __iadd__(self, other):
-        if self._requires_grad:
-            return self + other
-        self._array += as_array(other).astype(self._array.dtype, copy=False)
+    def _inplace(self, numpy_function, other, out_of_place):
+        """``x op= other``: in place when no graph is recorded (a leaf that requires grad must be
+        under ``no_grad``, as in PyTorch); a graph node is rebound to the out-of-place result."""
+        if self._requires_grad and _grad_enabled():
+            self._check_inplace()
+            return out_of_place(self, other)
+        other = other._array if isinstance(other, Tensor) else as_array(other)
+        numpy_function(self._array, other.astype(self._array.dtype, copy=False), out=self._array)
         return self
+
+    def __iadd__(self, other):
+        return self._inplace(xp.add, other, Tensor.__add__)
 
     def __isub__(self, other):
-        if self._requires_grad:
-            return self - other
-        self._array -= as_array(other).astype(self._array.dtype, copy=False)
-        return self
+        return self._inplace(xp.subtract, other, Tensor.__sub__)
 
     def __imul__(self, other):
-        if self._requires_grad:
-            return self * other
-        self._array *= as_array(other).astype(self._array.dtype, copy=False)
-        return self
+        return self._inplace(xp.multiply, other, Tensor.__mul__)
 
     def __itruediv__(self, other):
-        if self._requires_grad or self._array.dtype.kind != "f":
-            return self / other
-        self._array /= as_array(other).astype(self._array.dtype, copy=False)
-        return self
+        if self._array.dtype.kind != "f":
+            raise RuntimeError(f"result type float can't be cast to the desired output type {self.dtype.name}: use x = x / y")
+        return self._inplace(xp.true_divide, other, Tensor.__truediv__)
 
     def __eq__(self, other):
         return _ops().eq(self, other)
@@ -621,6 +633,10 @@ class Tensor:
     @property
     def mT(self):
         return _ops().transpose(self, -2, -1)
+
+
+_new_tensor = object.__new__
+_autograd._wrap = Tensor._from_op
 
 
 class Size(tuple):

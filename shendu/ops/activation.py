@@ -76,6 +76,8 @@ class ReLU(Function):
 class Softmax(Function):
     """softmax(x)ᵢ = exp(xᵢ - m) / Σ exp(x - m); backward y ⊙ (gy - Σ gy ⊙ y)."""
 
+    differentiable_backward = True
+
     def __init__(self, axis):
         self.axis = axis
 
@@ -87,12 +89,14 @@ class Softmax(Function):
         return e
 
     def backward(self, gy):
-        y = self.y
+        y = self.output_value(self.y)
         return y * (gy - (gy * y).sum(axis=self.axis, keepdims=True))
 
 
 class LogSoftmax(Function):
     """log_softmax(x) = x - m - log Σ exp(x - m); backward gy - softmax · Σ gy."""
+
+    differentiable_backward = True
 
     def __init__(self, axis):
         self.axis = axis
@@ -103,7 +107,9 @@ class LogSoftmax(Function):
         return self.y
 
     def backward(self, gy):
-        return gy - xp.exp(self.y) * gy.sum(axis=self.axis, keepdims=True)
+        y = self.output_value(self.y)
+        softmax = y.exp() if isinstance(y, Tensor) else xp.exp(y)
+        return gy - softmax * gy.sum(axis=self.axis, keepdims=True)
 
 
 def _axis(dim, x):

@@ -126,7 +126,9 @@ class PowScalar(Function):
 
 
 class Pow(Function):
-    """y = a ** b with tensor exponent; ∂y/∂a = b·a^(b-1), ∂y/∂b = y·ln a (0 where a = 0)."""
+    """y = a ** b with tensor exponent; ∂y/∂a = b·a^(b-1), ∂y/∂b = y·ln a (0 where a = 0, as PyTorch)."""
+
+    differentiable_backward = True
 
     def forward(self, a, b):
         with xp.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -136,28 +138,37 @@ class Pow(Function):
     def backward(self, gy):
         a, b = self.input_values()
         need_a, need_b = self.needs_input_grad
+        ga = gb = None
         with xp.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            ga = sum_to(gy * b * a ** (b - 1), a.shape) if need_a else None
+            if need_a:
+                ga = sum_to(gy * b * a ** (b - 1), a.shape)
             if need_b:
-                log_a = xp.where(a > 0, xp.log(xp.where(a > 0, a, 1)), xp.where(a == 0, 0, xp.nan))
-                gb = sum_to(gy * self.y * log_a.astype(a.dtype), b.shape)
-            else:
-                gb = None
+                zero = a == 0
+                if isinstance(a, Tensor):  # NOTE: log of 1 where a = 0, so no NaN leaks into grad-of-grad
+                    log_a = where(zero, 0.0, log(where(zero, 1.0, a)))
+                else:
+                    log_a = xp.where(zero, 0, xp.log(xp.where(zero, 1, a))).astype(a.dtype, copy=False)
+                gb = sum_to(gy * self.output_value(self.y) * log_a, b.shape)
         return ga, gb
 
 
 class ReversePowScalar(Function):
     """y = c ** x for a constant base c; dy/dx = y·ln c."""
 
+    differentiable_backward = True
+
     def __init__(self, base):
         self.base = base
 
     def forward(self, x):
-        self.y = (xp.asarray(self.base, dtype=x.dtype) ** x).astype(x.dtype, copy=False)
+        with xp.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            self.y = (xp.asarray(self.base, dtype=x.dtype) ** x).astype(x.dtype, copy=False)
         return self.y
 
     def backward(self, gy):
-        return gy * self.y * xp.log(xp.asarray(self.base, dtype=self.y.dtype))
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            log_base = float(xp.log(xp.float64(self.base)))
+        return gy * self.output_value(self.y) * log_base
 
 
 class Exp(Function):
@@ -186,6 +197,8 @@ class Log(Function):
 
 
 class Log1p(Function):
+    differentiable_backward = True
+
     def forward(self, x):
         with xp.errstate(divide="ignore", invalid="ignore"):
             return xp.log1p(x)
@@ -197,13 +210,15 @@ class Log1p(Function):
 
 
 class Expm1(Function):
+    differentiable_backward = True
+
     def forward(self, x):
         with xp.errstate(over="ignore"):
             self.y = xp.expm1(x)
         return self.y
 
     def backward(self, gy):
-        return gy * (self.y + 1)
+        return gy * (self.output_value(self.y) + 1)
 
 
 class Sqrt(Function):
@@ -309,6 +324,8 @@ class Minimum(Maximum):
 class Where(Function):
     """y = a where condition else b; the gradient goes to the branch that was chosen."""
 
+    differentiable_backward = True
+
     def __init__(self, condition):
         self.condition = condition
 
@@ -317,8 +334,13 @@ class Where(Function):
         return xp.where(self.condition, a, b)
 
     def backward(self, gy):
-        zero = xp.zeros((), dtype=gy.dtype)
         need_a, need_b = self.needs_input_grad
+        if isinstance(gy, Tensor):
+            condition = _constant(self.condition)
+            ga = sum_to(where(condition, gy, 0.0), self.shapes[0]) if need_a else None
+            gb = sum_to(where(condition, 0.0, gy), self.shapes[1]) if need_b else None
+            return ga, gb
+        zero = xp.zeros((), dtype=gy.dtype)
         ga = sum_to(xp.where(self.condition, gy, zero), self.shapes[0]) if need_a else None
         gb = sum_to(xp.where(self.condition, zero, gy), self.shapes[1]) if need_b else None
         return ga, gb
@@ -460,7 +482,12 @@ def abs(input):
 
 
 def sign(input):
-    return _constant(xp.sign(_tensor(input)._array))
+    """-1, 0 or 1 by the sign of each element (0 for NaN, as PyTorch); no gradient."""
+    array = _tensor(input)._array
+    out = xp.sign(array)
+    if array.dtype.kind == "f":
+        out = xp.where(xp.isnan(out), xp.zeros((), out.dtype), out)
+    return _constant(out)
 
 
 def sin(input):

@@ -1,7 +1,7 @@
 """Indexing: ``x[...]`` (slices, integer and boolean arrays), gather, masked_fill, one_hot, index_select."""
 
 from .._backend import xp
-from ..autograd import Function
+from ..autograd import Function, sum_to
 from ..tensor import Tensor, _index_key
 
 __all__ = ["index", "gather", "scatter", "masked_fill", "one_hot", "index_select", "nonzero", "take_along_dim", "embedding_lookup"]
@@ -79,7 +79,9 @@ def _describe(key):
 
 
 class Gather(Function):
-    """y[i][j] = x[i][index[i][j]] along ``dim``; backward scatter-adds."""
+    """y[i][j] = x[i][index[i][j]] along ``dim``; backward scatter-adds (its adjoint, GatherBackward)."""
+
+    differentiable_backward = True
 
     def __init__(self, axis, indices):
         self.axis, self.indices = axis, indices
@@ -89,11 +91,34 @@ class Gather(Function):
         return xp.take_along_axis(x, self.indices, axis=self.axis)
 
     def backward(self, gy):
-        gx = xp.zeros(self.shape, dtype=gy.dtype)
-        grid = list(xp.ix_(*[xp.arange(n) for n in self.indices.shape]))
-        grid[self.axis] = self.indices
-        xp.add.at(gx, tuple(grid), gy)
-        return gx
+        if isinstance(gy, Tensor):
+            return GatherBackward(self.axis, self.indices, self.shape)(gy)
+        return _scatter_add_along(gy, self.axis, self.indices, self.shape)
+
+
+def _scatter_add_along(gy, axis, indices, shape):
+    gx = xp.zeros(shape, dtype=gy.dtype)
+    grid = list(xp.ix_(*[xp.arange(n) for n in indices.shape]))
+    grid[axis] = indices
+    xp.add.at(gx, tuple(grid), gy)
+    return gx
+
+
+class GatherBackward(Function):
+    """The adjoint of Gather (a scatter-add), itself differentiable: its gradient is Gather again."""
+
+    differentiable_backward = True
+
+    def __init__(self, axis, indices, shape):
+        self.axis, self.indices, self.shape = axis, indices, shape
+
+    def forward(self, gy):
+        return _scatter_add_along(gy, self.axis, self.indices, self.shape)
+
+    def backward(self, ggx):
+        if isinstance(ggx, Tensor):
+            return Gather(self.axis, self.indices)(ggx)
+        return xp.take_along_axis(ggx, self.indices, axis=self.axis)
 
 
 def gather(input, dim, index):
@@ -123,6 +148,10 @@ def scatter(input, dim, index, src):
 
 
 class MaskedFill(Function):
+    """y = value where mask else x; the filled positions get no gradient."""
+
+    differentiable_backward = True
+
     def __init__(self, mask, value):
         self.mask, self.value = mask, value
 
@@ -131,8 +160,8 @@ class MaskedFill(Function):
         return xp.where(self.mask, xp.asarray(self.value, dtype=x.dtype), x)
 
     def backward(self, gy):
-        from ..autograd import sum_to
-
+        if isinstance(gy, Tensor):
+            return sum_to(MaskedFill(self.mask, 0)(gy), self.shape)
         return sum_to(xp.where(self.mask, xp.zeros((), gy.dtype), gy), self.shape)
 
 
@@ -168,14 +197,24 @@ def one_hot(tensor, num_classes=-1):
 class EmbeddingLookup(Function):
     """y = W[indices]; backward adds each row's gradient into its row of W (np.add.at)."""
 
+    differentiable_backward = True
+
     def __init__(self, indices, padding_idx=None):
         self.indices, self.padding_idx = indices, padding_idx
 
     def forward(self, weight):
         self.rows = weight.shape[0]
+        self.shape = weight.shape
         return weight[self.indices]
 
     def backward(self, gy):
+        if isinstance(gy, Tensor):  # the differentiable scatter-add of indexing
+            gw = IndexBackward(self.indices, False, self.shape)(gy)
+            if self.padding_idx is None:
+                return gw
+            keep = xp.ones((self.rows,) + (1,) * (len(self.shape) - 1), dtype=gy._array.dtype)
+            keep[self.padding_idx] = 0
+            return gw * Tensor._from_op(keep, False)
         flat_idx = self.indices.reshape(-1)
         flat_g = gy.reshape(len(flat_idx), -1)
         gw = xp.zeros((self.rows, flat_g.shape[1]), dtype=gy.dtype)

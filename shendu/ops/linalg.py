@@ -106,7 +106,10 @@ class Linear(Function):
     """Fused y = x Wᵀ + b (one BLAS call forward, three backward).
 
     NOTE: the bias gradient is a ones-vector matmul, several times faster than sum(axis=0).
+    With ``create_graph`` the same three products are built from differentiable ops.
     """
+
+    differentiable_backward = True
 
     def forward(self, x, weight, bias=None):
         self.x_shape = x.shape
@@ -119,6 +122,8 @@ class Linear(Function):
     def backward(self, gy):
         x, weight = self.input_values()[:2]
         needs = self.needs_input_grad
+        if isinstance(gy, Tensor):
+            return self._graph_backward(gy, x, weight, needs)
         g2 = gy.reshape(-1, gy.shape[-1]) if gy.ndim != 2 else gy
         gx = gw = gb = None
         if needs[0]:
@@ -128,6 +133,13 @@ class Linear(Function):
             gw = g2.T @ x2
         if len(needs) > 2 and needs[2]:
             gb = xp.ones(g2.shape[0], dtype=g2.dtype) @ g2
+        return gx, gw, gb
+
+    def _graph_backward(self, gy, x, weight, needs):
+        g2 = gy.reshape(-1, gy.shape[-1])
+        gx = matmul(g2, weight).reshape(self.x_shape) if needs[0] else None
+        gw = matmul(g2.T, x.reshape(-1, x.shape[-1])) if needs[1] else None
+        gb = g2.sum(0) if len(needs) > 2 and needs[2] else None
         return gx, gw, gb
 
 
@@ -154,27 +166,54 @@ def einsum(equation, *operands):
 
 
 class Einsum(Function):
+    """Einstein summation; the gradient of each operand is an einsum of ``gy`` with the others.
+
+    NOTE: a letter repeated in one operand (``ii->i``) is a diagonal: its gradient is spread back
+    with an identity matrix; a letter summed away within one operand only (``ij->``) broadcasts back.
+    """
+
+    differentiable_backward = True
+
     def __init__(self, equation):
-        inputs, _, output = equation.replace(" ", "").partition("->")
+        inputs, arrow, output = equation.replace(" ", "").partition("->")
+        if "." in inputs:
+            raise ValueError(f"einsum: ellipsis ('...') is not supported; got {equation!r}")
         self.terms = inputs.split(",")
-        if not _:
-            letters = "".join(sorted(c for c in set(inputs.replace(",", "")) if inputs.count(c) == 1))
-            output = letters
+        if not arrow:
+            output = "".join(sorted(c for c in set(inputs.replace(",", "")) if inputs.count(c) == 1))
         self.output = output
 
     def forward(self, *arrays):
-        self.arrays = arrays
+        if len(arrays) != len(self.terms):
+            raise ValueError(f"einsum: the equation names {len(self.terms)} operands but {len(arrays)} were given")
         return xp.einsum(",".join(self.terms) + "->" + self.output, *arrays)
 
+    def _gradient(self, gy, i):
+        values = self.input_values()
+        term, shape = self.terms[i], tuple(values[i].shape)
+        as_tensor = isinstance(gy, Tensor)
+        used = set("".join(self.terms) + self.output)
+        fresh = (c for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in used)
+        terms = [self.output] + [t for j, t in enumerate(self.terms) if j != i]
+        arrays = [gy] + [a for j, a in enumerate(values) if j != i]
+        target = ""
+        for position, letter in enumerate(term):
+            if letter in target:  # a diagonal: a fresh letter tied to the first by an identity matrix
+                new = next(fresh)
+                terms.append(letter + new)
+                eye = xp.eye(shape[position], dtype=gy._array.dtype if as_tensor else gy.dtype)
+                arrays.append(Tensor._from_op(eye, False) if as_tensor else eye)
+                letter = new
+            target += letter
+        available = set("".join(terms))
+        present = "".join(c for c in target if c in available)
+        spec = ",".join(terms) + "->" + present
+        kept = tuple(n if c in available else 1 for c, n in zip(target, shape))
+        if as_tensor:
+            from .reduction import broadcast_to
+
+            return broadcast_to(Einsum(spec)(*arrays).reshape(kept), shape)
+        return xp.broadcast_to(xp.einsum(spec, *arrays).reshape(kept), shape).astype(gy.dtype, copy=False)
+
     def backward(self, gy):
-        grads = []
-        for i, term in enumerate(self.terms):
-            if not self.needs_input_grad[i]:
-                grads.append(None)
-                continue
-            others = [t for j, t in enumerate(self.terms) if j != i]
-            arrays = [a for j, a in enumerate(self.arrays) if j != i]
-            spec = ",".join([self.output] + others) + "->" + term
-            g = xp.einsum(spec, gy, *arrays)
-            grads.append(xp.broadcast_to(g, self.arrays[i].shape).astype(gy.dtype, copy=False))
-        return tuple(grads)
+        return tuple(self._gradient(gy, i) if need else None for i, need in enumerate(self.needs_input_grad))

@@ -113,6 +113,8 @@ class Mean(Sum):
 class Var(Function):
     """Variance Σ(x-μ)²/(N-correction); ∂/∂x = 2(x-μ)/(N-correction)."""
 
+    differentiable_backward = True
+
     def __init__(self, axes, keepdim, correction):
         self.axes, self.keepdim, self.correction = axes, keepdim, correction
 
@@ -129,12 +131,18 @@ class Var(Function):
 
     def backward(self, gy):
         gy = _expand_back(gy, self.shape, self.axes, self.keepdim)
+        scale = 2.0 / self.divisor if self.divisor else float("inf")
+        if isinstance(gy, Tensor):
+            (x,) = self.input_values()
+            return gy * (x - mean(x, self.axes, keepdim=True)) * scale
         with xp.errstate(divide="ignore", invalid="ignore"):
-            return (gy * self.centered * (2.0 / self.divisor if self.divisor else xp.inf)).astype(gy.dtype)
+            return (gy * self.centered * scale).astype(gy.dtype, copy=False)
 
 
 class MaxReduce(Function):
     """max/min over axes without indices; ties share the gradient evenly (as ``torch.amax``)."""
+
+    differentiable_backward = True
 
     def __init__(self, axes, keepdim, largest):
         self.axes, self.keepdim, self.largest = axes, keepdim, largest
@@ -151,12 +159,16 @@ class MaxReduce(Function):
     def backward(self, gy):
         gy = _expand_back(gy, self.shape, self.axes, self.keepdim)
         mask = self.x == self.y
-        count = mask.sum(axis=self.axes, keepdims=True)
-        return (gy * mask / count).astype(gy.dtype, copy=False)
+        share = (mask / mask.sum(axis=self.axes, keepdims=True)).astype(self.x.dtype, copy=False)
+        if isinstance(gy, Tensor):
+            share = Tensor._from_op(share, False)
+        return gy * share
 
 
 class MaxDim(Function):
     """max/min along one dim returning (values, indices); the gradient goes to the returned index."""
+
+    differentiable_backward = True
 
     def __init__(self, dim, keepdim, largest):
         self.dim, self.keepdim, self.largest = dim, keepdim, largest
@@ -174,6 +186,12 @@ class MaxDim(Function):
         return values, indices.astype(xp.int64)
 
     def backward(self, gy, g_indices):
+        if isinstance(gy, Tensor):  # a constant one-hot mask keeps grad-of-grad on the graph
+            from .shape import unsqueeze
+
+            mask = xp.zeros(self.shape, dtype=gy._array.dtype)
+            xp.put_along_axis(mask, self.indices, 1, axis=self.dim)
+            return (gy if self.keepdim else unsqueeze(gy, self.dim)) * Tensor._from_op(mask, False)
         if not self.keepdim:
             gy = xp.expand_dims(gy, self.dim)
         gx = xp.zeros(self.shape, dtype=gy.dtype)
@@ -205,7 +223,9 @@ class Prod(Function):
 
 
 class LogSumExp(Function):
-    """log Σ exp(x), computed as m + log Σ exp(x - m) (stable); ∂/∂x = softmax(x)."""
+    """log Σ exp(x), computed as m + log Σ exp(x - m) (stable); ∂/∂x = exp(x - y) = softmax(x)."""
+
+    differentiable_backward = True
 
     def __init__(self, axes, keepdim):
         self.axes, self.keepdim = axes, keepdim
@@ -214,16 +234,22 @@ class LogSumExp(Function):
         self.shape = x.shape
         m = x.max(axis=self.axes, keepdims=True)
         m = xp.where(xp.isfinite(m), m, 0)
-        e = xp.exp(x - m)
-        s = e.sum(axis=self.axes, keepdims=True)
+        s = xp.exp(x - m).sum(axis=self.axes, keepdims=True)
         with xp.errstate(divide="ignore"):
             out = xp.log(s) + m
-        self.softmax = e / s
-        return out if self.keepdim else out.reshape([n for i, n in enumerate(x.shape) if i not in self.axes])
+        self.y = out if self.keepdim else out.reshape([n for i, n in enumerate(x.shape) if i not in self.axes])
+        return self.y
 
     def backward(self, gy):
+        from .arithmetic import exp
+
+        (x,) = self.input_values()
+        y = _expand_back(self.output_value(self.y), self.shape, self.axes, self.keepdim)
         gy = _expand_back(gy, self.shape, self.axes, self.keepdim)
-        return gy * self.softmax
+        if isinstance(gy, Tensor):
+            return gy * exp(x - y)
+        with xp.errstate(invalid="ignore"):  # an all -inf slice gives NaN, as in PyTorch
+            return gy * xp.exp(x - y)
 
 
 def _tensor(value):
@@ -234,8 +260,12 @@ def _float(x):
     return x if x._array.dtype.kind == "f" else x.float()
 
 
-def sum(input, dim=None, keepdim=False, dtype=None):
-    """Σ over ``dim`` (all dims by default). Booleans and integers sum to int64."""
+def sum(input, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
+    """Σ over ``dim`` (all dims by default). Booleans and integers sum to int64.
+
+    ``axis``/``keepdims`` are accepted as aliases, as in PyTorch (so code written for arrays works too).
+    """
+    dim, keepdim = _aliases(dim, keepdim, axis, keepdims)
     input = _tensor(input)
     if dtype is not None:
         input = input.to(dtype)
@@ -244,8 +274,9 @@ def sum(input, dim=None, keepdim=False, dtype=None):
     return Sum(_axes(dim, input.ndim), keepdim)(input)
 
 
-def mean(input, dim=None, keepdim=False, dtype=None):
+def mean(input, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
     """Arithmetic mean over ``dim``."""
+    dim, keepdim = _aliases(dim, keepdim, axis, keepdims)
     input = _tensor(input)
     if dtype is not None:
         input = input.to(dtype)
@@ -303,12 +334,20 @@ def min(input, dim=None, keepdim=False):
     return _extreme(input, dim, keepdim, False)
 
 
-def amax(input, dim=None, keepdim=False):
+def _aliases(dim, keepdim, axis, keepdims):
+    return (dim if axis is None else axis), (keepdim if keepdims is None else keepdims)
+
+
+def amax(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Largest value over ``dim`` (all dims by default); ties share the gradient."""
+    dim, keepdim = _aliases(dim, keepdim, axis, keepdims)
     input = _tensor(input)
     return MaxReduce(_axes(dim, input.ndim), keepdim, True)(input)
 
 
-def amin(input, dim=None, keepdim=False):
+def amin(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Smallest value over ``dim`` (all dims by default); ties share the gradient."""
+    dim, keepdim = _aliases(dim, keepdim, axis, keepdims)
     input = _tensor(input)
     return MaxReduce(_axes(dim, input.ndim), keepdim, False)(input)
 
@@ -402,6 +441,10 @@ def count_nonzero(input, dim=None):
 
 
 class CumSum(Function):
+    """Running sum; the gradient is the running sum of gy taken from the end."""
+
+    differentiable_backward = True
+
     def __init__(self, axis):
         self.axis = axis
 
@@ -409,6 +452,10 @@ class CumSum(Function):
         return xp.cumsum(x, axis=self.axis)
 
     def backward(self, gy):
+        if isinstance(gy, Tensor):
+            from .shape import flip
+
+            return flip(cumsum(flip(gy, self.axis), self.axis), self.axis)
         return xp.flip(xp.cumsum(xp.flip(gy, self.axis), axis=self.axis), self.axis)
 
 

@@ -278,18 +278,28 @@ def narrow(input, dim, start, length):
 
 
 class Pad(Function):
+    """Constant padding slices the gradient back out; the other modes copy elements, so their
+    backward scatter-adds through the map of which input element each output element came from."""
+
+    _NUMPY_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
     def __init__(self, widths, mode, value):
         self.widths, self.mode, self.value = widths, mode, value
+        self.differentiable_backward = mode == "constant"  # slicing works on tensors too
 
     def forward(self, x):
         if self.mode == "constant":
             return xp.pad(x, self.widths, mode="constant", constant_values=self.value)
-        return xp.pad(x, self.widths, mode={"reflect": "reflect", "replicate": "edge", "circular": "wrap"}[self.mode])
+        self.shape = x.shape
+        mode = self._NUMPY_MODES[self.mode]
+        self.source = xp.pad(xp.arange(x.size).reshape(x.shape), self.widths, mode=mode).reshape(-1)
+        return xp.pad(x, self.widths, mode=mode)
 
     def backward(self, gy):
-        if self.mode != "constant":
-            raise NotImplementedError(f"pad: backward for mode {self.mode!r} is not supported")
-        return gy[tuple(slice(lo, gy.shape[i] - hi) for i, (lo, hi) in enumerate(self.widths))]
+        if self.mode == "constant":
+            return gy[tuple(slice(lo, gy.shape[i] - hi) for i, (lo, hi) in enumerate(self.widths))]
+        gx = xp.bincount(self.source, weights=gy.reshape(-1), minlength=math.prod(self.shape))
+        return gx.astype(gy.dtype, copy=False).reshape(self.shape)
 
 
 def pad(input, pad, mode="constant", value=0.0):
@@ -308,6 +318,10 @@ def pad(input, pad, mode="constant", value=0.0):
 
 
 class Flip(Function):
+    """Reverse the order along ``axes``; the gradient is flipped back."""
+
+    differentiable_backward = True
+
     def __init__(self, axes):
         self.axes = axes
 
@@ -315,6 +329,8 @@ class Flip(Function):
         return xp.flip(x, self.axes).copy()
 
     def backward(self, gy):
+        if isinstance(gy, Tensor):
+            return Flip(self.axes)(gy)
         return xp.flip(gy, self.axes)
 
 
@@ -325,6 +341,10 @@ def flip(input, dims):
 
 
 class Tile(Function):
+    """Repeat the whole tensor along each dimension; the gradient sums the copies."""
+
+    differentiable_backward = True
+
     def __init__(self, reps):
         self.reps = reps
 
@@ -337,8 +357,8 @@ class Tile(Function):
         split_shape = []
         for rep, size in zip(self.reps, padded):
             split_shape += [rep, size]
-        g = gy.reshape(split_shape).sum(axis=tuple(range(0, 2 * len(self.reps), 2)))
-        return g.reshape(self.shape)
+        g = gy.reshape(tuple(split_shape)).sum(axis=tuple(range(0, 2 * len(self.reps), 2)))
+        return g.reshape(tuple(self.shape))
 
 
 def repeat(input, *sizes):
