@@ -17,10 +17,10 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(PY) -m shendu.cli train
 
-## The whole test suite (ruff, then pytest on 2 workers).
+## The whole test suite (ruff, then pytest on 2 workers, one BLAS thread each).
 test: $(STAMP)
 	$(PY) -m ruff check shendu tests benchmarks examples
-	$(PY) -m pytest -n 2 -q
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -n 2 -q
 
 lint: $(STAMP)
 	$(PY) -m ruff check shendu tests benchmarks examples
