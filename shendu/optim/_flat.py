@@ -1,0 +1,466 @@
+"""Flat state buffers and the chunked, threaded runner behind the built-in optimisers.
+
+An update rule is written once as a *kernel*: a few in-place NumPy ufunc calls (``out=``)
+over equally long 1-d arrays — the parameter, its gradient, the state buffers and scratch
+space. :class:`_FlatOptimizer` feeds it:
+
+- every state buffer of a parameter group (one per dtype: a *bucket*) is one contiguous array,
+  and each parameter owns a slice of it, so one kernel call updates many parameters at once;
+- the parameters and gradients stay where autograd and the model keep them: a kernel works on
+  views into them, and only a chunk that spans several small parameters is gathered into
+  scratch space and scattered back;
+- the work is cut into chunks that fit in the L2 cache (the dozen passes of an Adam step then
+  reuse cached data instead of streaming it from memory each time), and the chunks are shared
+  between threads — NumPy releases the GIL inside ufunc loops, so on two cores two threads
+  halve the time of a large step.
+
+No array is allocated per step: scratch space lives with the bucket.
+"""
+
+import os
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+
+from .._backend import xp
+from .optimizer import Optimizer, _as_number
+
+__all__ = []
+
+_MAX_CHUNK = 1 << 19  # elements per kernel call at most (bounds the scratch space: a few MB)
+_DIRECT_MIN = 1 << 14  # a piece of a parameter this long is updated in place; shorter ones are gathered
+_PARALLEL_MIN_BYTES = 1 << 20  # below this a step is too short to share between threads
+_pool = None
+_pool_size = 0
+
+
+def _num_threads():
+    """Threads for a large step: SHENDU_NUM_THREADS, else OMP_NUM_THREADS, else the usable CPUs (at most 8)."""
+    for name in ("SHENDU_NUM_THREADS", "OMP_NUM_THREADS"):
+        value = os.environ.get(name, "")
+        if value.strip().isdigit() and int(value) > 0:
+            return min(int(value), 8)
+    try:
+        count = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        count = os.cpu_count() or 1
+    return max(1, min(count, 8))
+
+
+def _get_pool(workers):
+    global _pool, _pool_size
+    if _pool is None or _pool_size < workers:
+        _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="shendu-optim")
+        _pool_size = workers
+    return _pool
+
+
+class _Bucket:
+    """The parameters of one group that share a dtype, and their flat state."""
+
+    def __init__(self, params, dtype, n_scratch, threads):
+        self.params = params
+        self.arrays = [p._array for p in params]  # to notice a parameter whose array was replaced
+        self.dtype = dtype
+        self.sizes = [a.size for a in self.arrays]
+        self.offsets = []
+        total = 0
+        for n in self.sizes:
+            self.offsets.append(total)
+            total += n
+        self.size = total
+        self.buffers = {}
+        self.steps = [0] * len(params)
+        self.scales = {}  # buffer name -> per-parameter scale of the stored values
+        self.ready = {}  # buffer name -> per-parameter flag: holds a value (for buffers created from the first gradient)
+        self.uniform = True  # every parameter has the same step, scales and flags (one kernel call per chunk works)
+        itemsize = xp.dtype(dtype).itemsize
+        self.workers = threads if total * itemsize >= _PARALLEL_MIN_BYTES else 1
+        self.plan = self.make_plan(0, total, self.workers)
+        length = max([end - start for part in self.plan for start, end, _ in part] + [1])
+        self.scratch = [[xp.empty(length, dtype) for _ in range(n_scratch + 2)] for _ in range(self.workers)]
+        self.refresh_views()
+
+    def refresh_views(self):
+        """Flat views of the parameters' arrays (None for a non-contiguous one: gathered instead)."""
+        self.flat = [a.reshape(-1) if a.flags.c_contiguous else None for a in self.arrays]
+
+    def make_plan(self, start, end, parts):
+        """The work on [start, end) of the flat state, as ``parts`` lists of chunks (one list per thread).
+
+        A chunk is (flat start, flat end, segments), each segment (parameter index, local start,
+        local end, offset in the chunk). [start, end) is cut into ``parts`` equal ranges; within a
+        range, long pieces of parameters become one-segment chunks, updated in place, and runs of
+        short ones are grouped into chunks that are gathered into scratch space (fewer, larger
+        kernel calls: each NumPy call costs about a microsecond whatever its size).
+        """
+        bounds = [start + (end - start) * k // parts for k in range(parts + 1)]
+        plan = []
+        index = 0
+        for a, b in zip(bounds, bounds[1:]):
+            chunks, group = [], []
+            at = a
+            while at < b:
+                while self.offsets[index] + self.sizes[index] <= at:
+                    index += 1
+                lo = at - self.offsets[index]
+                hi = min(self.sizes[index], b - self.offsets[index])
+                if self.sizes[index] >= _DIRECT_MIN:
+                    _flush(chunks, group)
+                    for piece in range(lo, hi, _MAX_CHUNK):
+                        top = min(piece + _MAX_CHUNK, hi)
+                        chunks.append((self.offsets[index] + piece, self.offsets[index] + top, [(index, piece, top, 0)]))
+                else:
+                    if group and at + hi - lo - group[0][3] > _MAX_CHUNK:
+                        _flush(chunks, group)
+                    group.append((index, lo, hi, at))
+                at += hi - lo
+            _flush(chunks, group)
+            plan.append(chunks)
+        return plan
+
+    def param_plan(self, i):
+        n = self.sizes[i]
+        parts = self.workers if n * xp.dtype(self.dtype).itemsize >= _PARALLEL_MIN_BYTES else 1
+        return self.make_plan(self.offsets[i], self.offsets[i] + n, parts)
+
+    def check_uniform(self):
+        flags = [self.steps] + list(self.scales.values()) + list(self.ready.values())
+        self.uniform = all(all(v == values[0] for v in values) for values in flags)
+        return self.uniform
+
+
+def _flush(chunks, group):
+    """Close a run of short parameter pieces ``group`` [(index, lo, hi, flat position)] into one gathered chunk."""
+    if group:
+        first, (_, lo, hi, last) = group[0][3], group[-1]
+        chunks.append((first, last + hi - lo, [(i, lo, hi, at - first) for i, lo, hi, at in group]))
+        group.clear()
+
+
+class _StateView(Mapping):
+    """``optimizer.state`` of a flat optimiser: each parameter's state as torch names and values (copies)."""
+
+    def __init__(self, optimizer):
+        self._optimizer = optimizer
+
+    def __getitem__(self, p):
+        state = self._optimizer._export_state(p)
+        if state is None:
+            raise KeyError(p)
+        return state
+
+    def __iter__(self):
+        for group in self._optimizer.param_groups:
+            for p in group["params"]:
+                if self._optimizer._export_state(p) is not None:
+                    yield p
+
+    def __len__(self):
+        return sum(1 for _ in self)
+
+    def __contains__(self, p):
+        return self._optimizer._export_state(p) is not None
+
+    def __repr__(self):
+        return repr(dict(self))
+
+
+class _FlatOptimizer(Optimizer):
+    """An optimiser whose update is a kernel over flat arrays (see the module docstring).
+
+    Subclasses define:
+        _buffers(group): [(name, initial value or None)] — None: the buffer starts as the first
+            (effective) gradient, as SGD's momentum buffer does.
+        _new_scale(group, name): the scale s of the values stored for ``name`` after a step
+            (the state is s × stored array; 1 unless a kernel saves passes by storing it scaled).
+        _scalars(group, step, scales, ready): whatever the kernel needs for this step.
+        _kernel(group, scal, p, g, bufs, scratch): the in-place update of one chunk.
+        _n_scratch: how many scratch arrays the kernel uses.
+        _has_step: whether "step" is part of the saved state.
+    """
+
+    _n_scratch = 2
+    _has_step = True
+    _all_buffers = ()
+    _eager_state = False  # export state for parameters not yet stepped (Adagrad, as torch)
+
+    def __init__(self, params, defaults):
+        self._plans = {}
+        self._where = {}
+        super().__init__(params, defaults)
+
+    # ----- state ------------------------------------------------------------------
+    @property
+    def state(self):
+        """Each parameter's state, as torch names it (copies: change it through load_state_dict)."""
+        return _StateView(self)
+
+    @state.setter
+    def state(self, value):
+        raise AttributeError(f"{type(self).__name__}.state is read-only; use load_state_dict")
+
+    def _reset_state(self):
+        self._plans = {}
+        self._where = {}
+
+    def state_dict(self):
+        """As :meth:`Optimizer.state_dict`; resuming from it continues bit for bit as this optimiser would.
+
+        A kernel may keep a buffer scaled (Adam keeps m/(1 − β₁)). Saving first stores every
+        buffer unscaled — the values saved — so this optimiser and one loaded from the dict hold
+        the very same numbers from here on.
+        """
+        for gi in list(self._plans):
+            for bucket in self._plans[gi][2]:
+                for name, scales in bucket.scales.items():
+                    if all(scale == 1.0 for scale in scales):
+                        continue
+                    flat = bucket.buffers[name]
+                    if all(scale == scales[0] for scale in scales):
+                        xp.multiply(flat, scales[0], out=flat)
+                    else:
+                        for i, scale in enumerate(scales):
+                            part = flat[bucket.offsets[i] : bucket.offsets[i] + bucket.sizes[i]]
+                            xp.multiply(part, scale, out=part)
+                    bucket.scales[name] = [1.0] * len(scales)
+                bucket.check_uniform()
+        return super().state_dict()
+
+    def _locate(self, p):
+        for gi, group in enumerate(self.param_groups):
+            if any(q is p for q in group["params"]):
+                self._buckets(gi)
+                return self._where.get(id(p))
+        return None
+
+    def _export_state(self, p):
+        where = self._where.get(id(p))
+        if where is None:
+            if not self._eager_state:
+                return None
+            where = self._locate(p)
+            if where is None:
+                return None
+        bucket, i = where
+        if bucket.steps[i] == 0 and not self._eager_state:
+            return None
+        state = {"step": bucket.steps[i]} if self._has_step else {}
+        start, end, shape = bucket.offsets[i], bucket.offsets[i] + bucket.sizes[i], bucket.arrays[i].shape
+        for name, flat in bucket.buffers.items():
+            if not bucket.ready[name][i]:
+                state[name] = None
+                continue
+            value = flat[start:end].reshape(shape)
+            scale = bucket.scales[name][i]
+            state[name] = value * scale if scale != 1.0 else value.copy()
+        return state or None
+
+    def _import_state(self, p, group, saved):
+        where = self._locate(p)
+        bucket, i = where
+        start, end = bucket.offsets[i], bucket.offsets[i] + bucket.sizes[i]
+        for name, value in saved.items():
+            if name == "step":
+                bucket.steps[i] = int(_as_number(value))
+                continue
+            if name not in self._all_buffers:
+                raise ValueError(
+                    f"{type(self).__name__}.load_state_dict: unknown state entry {name!r}; "
+                    f"expected 'step' or one of {list(self._all_buffers)}"
+                )
+            self._ensure_buffer(bucket, name, 0.0)
+            if value is None:
+                bucket.ready[name][i] = False
+                continue
+            array = xp.asarray(value._array if hasattr(value, "_array") else value)
+            if array.size != bucket.sizes[i]:
+                raise ValueError(
+                    f"{type(self).__name__}.load_state_dict: state {name!r} has {array.size} values; the parameter "
+                    f"has {bucket.sizes[i]}"
+                )
+            xp.copyto(bucket.buffers[name][start:end], array.reshape(-1), casting="unsafe")
+            bucket.scales[name][i] = 1.0  # stored as given: see state_dict()
+            bucket.ready[name][i] = True
+        if not self._has_step and any(bucket.ready[name][i] for name in bucket.buffers):
+            bucket.steps[i] = max(bucket.steps[i], 1)
+        bucket.check_uniform()
+
+    # ----- buckets ----------------------------------------------------------------------
+    def _ensure_buffer(self, bucket, name, init):
+        if name in bucket.buffers:
+            return
+        flat = xp.empty(bucket.size, bucket.dtype)
+        flat.fill(0.0 if init is None else init)
+        bucket.buffers[name] = flat
+        count = len(bucket.params)
+        bucket.scales[name] = [1.0] * count
+        bucket.ready[name] = [init is not None] * count
+
+    def _buckets(self, gi):
+        """The buckets of group ``gi``, rebuilt when its parameters, shapes or dtypes changed."""
+        group = self.param_groups[gi]
+        params = group["params"]
+        cached = self._plans.get(gi)
+        if cached is not None and cached[0] is params and len(cached[1]) == len(params):
+            stale = False
+            for p, q in zip(params, cached[1]):
+                if p is not q:
+                    stale = True
+                    break
+            if not stale:
+                buckets = cached[2]
+                for bucket in buckets:
+                    arrays = bucket.arrays
+                    for j, p in enumerate(bucket.params):
+                        if p._array is not arrays[j]:
+                            if p._array.shape != arrays[j].shape or p._array.dtype != bucket.dtype:
+                                stale = True
+                                break
+                            arrays[j] = p._array
+                            bucket.flat[j] = p._array.reshape(-1) if p._array.flags.c_contiguous else None
+                    if stale:
+                        break
+                if not stale:
+                    return buckets
+        return self._rebuild(gi)
+
+    def _rebuild(self, gi):
+        group = self.param_groups[gi]
+        params = group["params"]
+        saved = {}
+        if gi in self._plans:
+            for p in self._plans[gi][1]:
+                if self._where.get(id(p)) is not None:
+                    exported = self._export_state(p)
+                    if exported is not None:
+                        saved[id(p)] = (p, exported)
+                self._where.pop(id(p), None)
+        by_dtype = {}
+        for p in params:
+            by_dtype.setdefault(p._array.dtype, []).append(p)
+        threads = _num_threads()
+        buckets = [_Bucket(members, dtype, self._n_scratch, threads) for dtype, members in by_dtype.items()]
+        for bucket in buckets:
+            for name, init in self._buffers(group):
+                self._ensure_buffer(bucket, name, init)
+            for i, p in enumerate(bucket.params):
+                self._where[id(p)] = (bucket, i)
+        self._plans[gi] = (params, list(params), buckets)
+        for p, exported in saved.values():
+            if any(q is p for q in params):
+                self._import_state(p, group, exported)
+        return buckets
+
+    # ----- the step ------------------------------------------------------------------------
+    def step(self, closure=None):
+        """Update every parameter that has a gradient, in place. Returns ``closure()``'s loss if given."""
+        loss = self._evaluate(closure)
+        for gi, group in enumerate(self.param_groups):
+            buckets = self._buckets(gi)
+            specs = self._buffers(group)
+            for bucket in buckets:
+                grads = [p._grad for p in bucket.params]
+                active = [i for i, g in enumerate(grads) if g is not None]
+                if not active:
+                    continue
+                for name, init in specs:
+                    self._ensure_buffer(bucket, name, init)
+                names = [name for name, _ in specs]
+                gflat = [None if g is None else g._array.reshape(-1) for g in grads]
+                new_scales = {name: self._new_scale(group, name) for name in names}
+                if len(active) == len(grads) and (bucket.uniform or bucket.check_uniform()):
+                    scal = self._step_scalars(group, bucket, 0, names)
+                    self._run(group, scal, bucket, bucket.plan, gflat, names)
+                    self._advance(bucket, range(len(grads)), names, new_scales)
+                else:
+                    for i in active:
+                        scal = self._step_scalars(group, bucket, i, names)
+                        self._run(group, scal, bucket, bucket.param_plan(i), gflat, names)
+                        self._advance(bucket, (i,), names, new_scales)
+                    bucket.check_uniform()
+        return loss
+
+    def _step_scalars(self, group, bucket, i, names):
+        scales = {name: bucket.scales[name][i] for name in names}
+        ready = {name: bucket.ready[name][i] for name in names}
+        return self._scalars(group, bucket.steps[i] + 1, scales, ready)
+
+    @staticmethod
+    def _advance(bucket, indices, names, new_scales):
+        for i in indices:
+            bucket.steps[i] += 1
+        for name in names:
+            scales, ready, value = bucket.scales[name], bucket.ready[name], new_scales[name]
+            for i in indices:
+                scales[i] = value
+                ready[i] = True
+
+    def _run(self, group, scal, bucket, plan, gflat, names):
+        """Run the kernel over ``plan`` (one chunk list per thread): the first here, the others in the pool."""
+        parts = [part for part in plan if part]
+        if not parts:
+            return
+        if len(parts) == 1:
+            self._run_chunks(group, scal, bucket, parts[0], gflat, names, 0)
+            return
+        pool = _get_pool(len(parts) - 1)
+        futures = [
+            pool.submit(self._run_chunks, group, scal, bucket, part, gflat, names, k)
+            for k, part in enumerate(parts[1:], start=1)
+        ]
+        try:
+            self._run_chunks(group, scal, bucket, parts[0], gflat, names, 0)
+        finally:
+            for future in futures:
+                future.result()
+
+    def _run_chunks(self, group, scal, bucket, chunks, gflat, names, worker):
+        kernel = self._kernel
+        buffers = [bucket.buffers[name] for name in names]
+        scratch_all = bucket.scratch[worker]
+        gather_p, gather_g, scratch_all = scratch_all[0], scratch_all[1], scratch_all[2:]
+        flat, arrays = bucket.flat, bucket.arrays
+        for start, end, segments in chunks:
+            n = end - start
+            bufs = [b[start:end] for b in buffers]
+            scratch = [s[:n] for s in scratch_all]
+            if len(segments) == 1 and flat[segments[0][0]] is not None:
+                i, lo, hi, _ = segments[0]
+                kernel(group, scal, flat[i][lo:hi], gflat[i][lo:hi], bufs, scratch)
+                continue
+            p, g = gather_p[:n], gather_g[:n]
+            for i, lo, hi, at in segments:
+                source = flat[i]
+                p[at : at + hi - lo] = source[lo:hi] if source is not None else arrays[i].flat[lo:hi]
+                g[at : at + hi - lo] = gflat[i][lo:hi]
+            kernel(group, scal, p, g, bufs, scratch)
+            for i, lo, hi, at in segments:
+                if flat[i] is not None:
+                    flat[i][lo:hi] = p[at : at + hi - lo]
+                else:
+                    arrays[i].flat[lo:hi] = p[at : at + hi - lo]
+
+    # ----- to be defined by each optimiser ------------------------------------------------------
+    def _buffers(self, group):
+        raise NotImplementedError
+
+    def _new_scale(self, group, name):
+        return 1.0
+
+    def _scalars(self, group, step, scales, ready):
+        raise NotImplementedError
+
+    def _kernel(self, group, scal, p, g, bufs, scratch):
+        raise NotImplementedError
+
+
+def _effective_grad(g, p, maximize, weight_decay, out):
+    """The gradient torch's update uses: ``(-g if maximize else g) + weight_decay·p`` (``g`` itself if plain)."""
+    if weight_decay:
+        xp.multiply(p, weight_decay, out=out)
+        (xp.subtract if maximize else xp.add)(out, g, out=out)
+        return out
+    if maximize:
+        xp.negative(g, out=out)
+        return out
+    return g
