@@ -143,31 +143,40 @@ class Function:
 
     differentiable_backward = False
     _tensor_mode = False
+    _released = False  # set once backward has freed what it saved
+    _retained = False  # set when an output asked for retain_grad()
     output_meta = None  # (shape, dtype) of each output, kept for multi-output functions
 
     def __call__(self, *inputs):
-        # The hot path of every op: keep it lean (no generators, no imports, no per-call lookups).
-        outputs = self.forward(*[x._array for x in inputs])
-        record = False
-        if _mode.enabled:
-            for x in inputs:
-                if x._requires_grad:
-                    record = True
-                    break
+        # The hot path of every op, kept lean: one- and two-input ops (nearly all) skip the
+        # generic loops, and nothing is imported or allocated that recording does not need.
+        count = len(inputs)
+        if count == 2:
+            a, b = inputs
+            outputs = self.forward(a._array, b._array)
+            record = (a._requires_grad or b._requires_grad) and _mode.enabled
+        elif count == 1:
+            a = inputs[0]
+            outputs = self.forward(a._array)
+            record = a._requires_grad and _mode.enabled
+        else:
+            outputs = self.forward(*[x._array for x in inputs])
+            record = _mode.enabled and any([x._requires_grad for x in inputs])
         if type(outputs) is not tuple:
             if type(outputs) is not _ndarray:  # NumPy returns scalars from 0-d arithmetic
                 outputs = xp.asarray(outputs)
-            result = _wrap(outputs, record and outputs.dtype.kind == "f")
-            if record:
-                self._record(inputs)
-                self.outputs = (weakref.ref(result),)
-                result._creator = self
-                result._generation = self.generation + 1
+            if not record:
+                return _wrap(outputs, False)
+            result = _wrap(outputs, outputs.dtype.kind == "f")
+            self._record(inputs, count)
+            self.outputs = (weakref.ref(result),)
+            result._creator = self
+            result._generation = self.generation + 1
             return result
         outputs = tuple(y if type(y) is _ndarray else xp.asarray(y) for y in outputs)
         results = tuple(_wrap(y, record and y.dtype.kind == "f") for y in outputs)
         if record:
-            self._record(inputs)
+            self._record(inputs, count)
             self.output_meta = [(y.shape, y.dtype) for y in outputs]
             self.outputs = tuple(weakref.ref(t) for t in results)
             generation = self.generation + 1
@@ -178,17 +187,19 @@ class Function:
                     t._generation = generation
         return results
 
-    def _record(self, inputs):
-        """Link this function to its inputs for backward."""
-        needs = []
-        generation = 0
-        for x in inputs:
-            needs.append(x._requires_grad)
-            if x._generation > generation:
-                generation = x._generation
+    def _record(self, inputs, count):
+        """Link this function to its inputs for backward; its generation orders the backward walk."""
         self.inputs = inputs
-        self.needs_input_grad = tuple(needs)
-        self.generation = generation
+        if count == 2:
+            a, b = inputs
+            self.needs_input_grad = (a._requires_grad, b._requires_grad)
+            self.generation = a._generation if a._generation > b._generation else b._generation
+        elif count == 1:
+            self.needs_input_grad = (inputs[0]._requires_grad,)
+            self.generation = inputs[0]._generation
+        else:
+            self.needs_input_grad = tuple([x._requires_grad for x in inputs])
+            self.generation = max([x._generation for x in inputs])
 
     def forward(self, *arrays):
         raise NotImplementedError(f"{type(self).__name__}.forward")
@@ -223,99 +234,100 @@ class Function:
 
 _RECORD_ATTRS = {"inputs", "needs_input_grad", "generation", "output_meta", "outputs", "_tensor_mode"}
 _ndarray = xp.ndarray
-_wrap = None  # Tensor._from_op, set by shendu.tensor (which imports this module)
+# Set by shendu.tensor, which imports this module: the Tensor class and its fast wrapper.
+Tensor = None
+_wrap = None
 
 
 def _zeros_for(meta, as_tensor):
     shape, dtype = meta
     zeros = xp.zeros(shape, dtype)
     if as_tensor:
-        from .tensor import Tensor
-
         return Tensor(zeros)
     return zeros
 
 
-def _accumulate(current, new):
-    if current is None:
-        return new
-    return current + new
-
-
 _counter = itertools.count()
+_FREED = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after they "
+    "have already been freed). Specify retain_graph=True if you need to backward through the graph a "
+    "second time."
+)
 
 
 def _run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
     """Propagate ``root_grads`` from ``roots`` through the graph.
 
-    With ``capture`` (a dict id(tensor) -> tensor), gradients of those tensors are returned
-    instead of accumulated into ``.grad`` (used by :func:`grad`).
+    Functions run in decreasing generation (a heap), so each runs once, after every consumer of its
+    outputs has sent its share of the gradient. With ``capture`` (a dict id(tensor) -> tensor),
+    gradients of those tensors are returned instead of accumulated into ``.grad`` (used by :func:`grad`).
     """
-    from .tensor import Tensor
-
     captured = {}
     pending = {}  # function -> list of output gradients
     heap = []
+    push, pop = heapq.heappush, heapq.heappop
 
     def send(tensor, g):
         if capture is not None and id(tensor) in capture:
-            captured[id(tensor)] = _accumulate(captured.get(id(tensor)), g)
-            if tensor._creator is None:
-                return
+            key = id(tensor)
+            captured[key] = g if captured.get(key) is None else captured[key] + g
         creator = tensor._creator
         if creator is None:
             if capture is None:
                 tensor._accumulate_grad(g)
             return
-        if creator not in pending:
-            if getattr(creator, "_released", False):
-                raise RuntimeError(
-                    "Trying to backward through the graph a second time (or directly access saved "
-                    "tensors after they have already been freed). Specify retain_graph=True if you need "
-                    "to backward through the graph a second time."
-                )
-            pending[creator] = [None] * len(creator.outputs)
-            heapq.heappush(heap, (-creator.generation, next(_counter), creator))
-        slots = pending[creator]
-        slots[tensor._output_index] = _accumulate(slots[tensor._output_index], g)
+        slots = pending.get(creator)
+        if slots is None:
+            if creator._released:
+                raise RuntimeError(_FREED)
+            slots = pending[creator] = [None] * len(creator.outputs)
+            push(heap, (-creator.generation, next(_counter), creator))
+        index = tensor._output_index
+        slots[index] = g if slots[index] is None else slots[index] + g
 
-    with set_grad_enabled(create_graph):
+    previous = _mode.enabled
+    _mode.enabled = create_graph
+    try:
         for root, g in zip(roots, root_grads):
             send(root, g)
         while heap:
-            _, _, fn = heapq.heappop(heap)
+            fn = pop(heap)[2]
             gys = pending.pop(fn)
-            as_tensor = create_graph and fn.differentiable_backward
-            for index, ref in enumerate(fn.outputs):
-                out = ref()
-                if out is not None and out._retains_grad and gys[index] is not None and capture is None:
-                    out._accumulate_grad(gys[index])
-            gys = [
-                _zeros_for(fn.output_meta[i], create_graph) if g is None else g for i, g in enumerate(gys)
-            ]
-            if create_graph and not as_tensor:
-                gys = [g._array if isinstance(g, Tensor) else g for g in gys]
-            elif as_tensor:
-                gys = [g if isinstance(g, Tensor) else Tensor(g) for g in gys]
-            fn._tensor_mode = as_tensor
-            gxs = fn.backward(*gys)
-            fn._tensor_mode = False
-            if not isinstance(gxs, tuple):
+            if fn._retained and capture is None:
+                for ref, g in zip(fn.outputs, gys):
+                    out = ref()
+                    if out is not None and out._retains_grad and g is not None:
+                        out._accumulate_grad(g)
+            if fn.output_meta is not None:  # a multi-output function: outputs nobody used get zeros
+                gys = [_zeros_for(meta, create_graph) if g is None else g for meta, g in zip(fn.output_meta, gys)]
+            if create_graph:
+                as_tensor = fn.differentiable_backward
+                if as_tensor:
+                    gys = [g if isinstance(g, Tensor) else Tensor(g) for g in gys]
+                else:
+                    gys = [g._array if isinstance(g, Tensor) else g for g in gys]
+                fn._tensor_mode = as_tensor
+                try:
+                    gxs = fn.backward(*gys)
+                finally:
+                    fn._tensor_mode = False
+            else:
+                gxs = fn.backward(*gys)
+            if type(gxs) is not tuple:
                 gxs = (gxs,)
             for x, gx, needed in zip(fn.inputs, gxs, fn.needs_input_grad):
-                if not needed or gx is None:
-                    continue
-                if create_graph and not isinstance(gx, Tensor):
-                    gx = Tensor(gx)
-                send(x, gx)
+                if needed and gx is not None:
+                    if create_graph and not isinstance(gx, Tensor):
+                        gx = Tensor(gx)
+                    send(x, gx)
             if not retain_graph:
                 fn.release()
+    finally:
+        _mode.enabled = previous
     return captured
 
 
 def _check_root(tensor, gradient):
-    from .tensor import Tensor
-
     if not tensor._requires_grad:
         raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
     if gradient is None:
@@ -335,8 +347,6 @@ def _check_root(tensor, gradient):
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
     """Compute and accumulate into ``.grad`` the gradients of ``tensors`` w.r.t. the graph leaves."""
-    from .tensor import Tensor
-
     if isinstance(tensors, Tensor):
         tensors, grad_tensors = [tensors], [grad_tensors]
     elif grad_tensors is None or isinstance(grad_tensors, Tensor):
@@ -359,8 +369,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         >>> (gx,) = grad(x ** 3, x, create_graph=True)   # 3x² = 27
         >>> (ggx,) = grad(gx, x)                           # 6x = 18
     """
-    from .tensor import Tensor
-
     if isinstance(outputs, Tensor):
         outputs, grad_outputs = [outputs], [grad_outputs]
     else:
@@ -395,8 +403,6 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
     for the scalar ``sum(fn(*inputs) * v)`` with a fixed random ``v``. Returns True, or raises
     ``AssertionError`` naming the input and the worst element.
     """
-    from .tensor import Tensor
-
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     for i, x in enumerate(inputs):
         if isinstance(x, Tensor) and x.requires_grad and x.dtype != xp.float64:

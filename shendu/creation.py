@@ -7,6 +7,7 @@ from . import _dtype
 from ._backend import xp
 from .random import resolve_generator
 from .tensor import Tensor, as_array
+from .tensor import device as _device
 
 __all__ = [
     "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "arange", "linspace", "eye",
@@ -15,7 +16,9 @@ __all__ = [
 ]  # fmt: skip
 
 
-def _make(array, dtype, requires_grad):
+def _make(array, dtype, requires_grad, device=None):
+    if device is not None:
+        _device(device)  # only the CPU exists: anything else raises a clear error
     if dtype is not None:
         array = array.astype(_dtype.to_numpy_dtype(dtype), copy=False)
     return Tensor(array, requires_grad=requires_grad)
@@ -41,8 +44,6 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
     ints int64, bools bool — as PyTorch.
     """
     if device is not None:
-        from .tensor import device as _device
-
         _device(device)
     array = as_array(data, dtype)
     if isinstance(data, (xp.ndarray, Tensor)) and array is (data._array if isinstance(data, Tensor) else data):
@@ -52,6 +53,8 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
 
 def as_tensor(data, dtype=None, device=None):
     """A tensor sharing memory with ``data`` where possible."""
+    if device is not None:
+        _device(device)
     if isinstance(data, Tensor) and dtype is None:
         return data
     return Tensor(as_array(data, dtype))
@@ -65,21 +68,21 @@ def from_numpy(array):
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False):
-    return _make(xp.zeros(_size(size), _float_dtype(dtype)), None, requires_grad)
+    return _make(xp.zeros(_size(size), _float_dtype(dtype)), None, requires_grad, device)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False):
-    return _make(xp.ones(_size(size), _float_dtype(dtype)), None, requires_grad)
+    return _make(xp.ones(_size(size), _float_dtype(dtype)), None, requires_grad, device)
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False):
-    return _make(xp.empty(_size(size), _float_dtype(dtype)), None, requires_grad)
+    return _make(xp.empty(_size(size), _float_dtype(dtype)), None, requires_grad, device)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     if dtype is None:
         dtype = as_array(fill_value).dtype
-    return _make(xp.full(_size((size,)) if isinstance(size, int) else _size(size), fill_value, _dtype.to_numpy_dtype(dtype)), None, requires_grad)
+    return _make(xp.full(_size((size,)) if isinstance(size, int) else _size(size), fill_value, _dtype.to_numpy_dtype(dtype)), None, requires_grad, device)
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
@@ -91,27 +94,27 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     values = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
     if dtype is None:
         dtype = xp.int64 if all(isinstance(v, int) for v in values) else _dtype.default_float.numpy_dtype
-    return _make(xp.arange(*values, dtype=_dtype.to_numpy_dtype(dtype)), None, requires_grad)
+    return _make(xp.arange(*values, dtype=_dtype.to_numpy_dtype(dtype)), None, requires_grad, device)
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
-    return _make(xp.linspace(start, end, steps, dtype=_float_dtype(dtype)), None, requires_grad)
+    return _make(xp.linspace(start, end, steps, dtype=_float_dtype(dtype)), None, requires_grad, device)
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False):
-    return _make(xp.eye(n, m, dtype=_float_dtype(dtype)), None, requires_grad)
+    return _make(xp.eye(n, m, dtype=_float_dtype(dtype)), None, requires_grad, device)
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
     """Uniform samples in [0, 1)."""
     rng = resolve_generator(generator)
-    return _make(rng.random(_size(size), dtype=xp.float64).astype(_float_dtype(dtype)), None, requires_grad)
+    return _make(rng.random(_size(size), dtype=xp.float64).astype(_float_dtype(dtype)), None, requires_grad, device)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
     """Standard normal samples."""
     rng = resolve_generator(generator)
-    return _make(rng.standard_normal(_size(size)).astype(_float_dtype(dtype)), None, requires_grad)
+    return _make(rng.standard_normal(_size(size)).astype(_float_dtype(dtype)), None, requires_grad, device)
 
 
 def randint(low, high=None, size=None, generator=None, dtype=None, device=None, requires_grad=False):
@@ -122,12 +125,12 @@ def randint(low, high=None, size=None, generator=None, dtype=None, device=None, 
         raise TypeError("randint() missing required argument 'size'")
     rng = resolve_generator(generator)
     dtype = xp.int64 if dtype is None else _dtype.to_numpy_dtype(dtype)
-    return _make(rng.integers(low, high, _size((size,)) if isinstance(size, int) else _size(size)).astype(dtype), None, requires_grad)
+    return _make(rng.integers(low, high, _size((size,)) if isinstance(size, int) else _size(size)).astype(dtype), None, requires_grad, device)
 
 
 def randperm(n, generator=None, dtype=None, device=None):
     rng = resolve_generator(generator)
-    return _make(rng.permutation(n).astype(xp.int64 if dtype is None else _dtype.to_numpy_dtype(dtype)), None, False)
+    return _make(rng.permutation(n).astype(xp.int64 if dtype is None else _dtype.to_numpy_dtype(dtype)), None, False, device)
 
 
 def normal(mean, std, size=None, generator=None):
@@ -155,7 +158,7 @@ def multinomial(input, num_samples, replacement=False, generator=None):
 def _like(function):
     def like(input, dtype=None, device=None, requires_grad=False, **kwargs):
         dtype = input.dtype if dtype is None else dtype
-        return function(*input.shape, dtype=dtype, requires_grad=requires_grad, **kwargs)
+        return function(*input.shape, dtype=dtype, device=device, requires_grad=requires_grad, **kwargs)
 
     like.__name__ = function.__name__ + "_like"
     like.__doc__ = f"``{function.__name__}`` with the shape (and dtype) of ``input``."
@@ -170,7 +173,7 @@ randn_like = _like(randn)
 
 
 def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):
-    return full(tuple(input.shape), fill_value, dtype=input.dtype if dtype is None else dtype, requires_grad=requires_grad)
+    return full(tuple(input.shape), fill_value, dtype=input.dtype if dtype is None else dtype, device=device, requires_grad=requires_grad)
 
 
 def randint_like(input, low, high=None, dtype=None, generator=None):

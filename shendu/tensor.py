@@ -62,7 +62,8 @@ def as_array(data, dtype=None):
     else:
         array = xp.asarray(data)
         if array.dtype.kind == "f" and not isinstance(data, xp.generic):
-            array = array.astype(_dtype.default_float.numpy_dtype)
+            if dtype is None:  # with a dtype, cast once below: float64 data must not pass through float32
+                array = array.astype(_dtype.default_float.numpy_dtype)
         elif array.dtype.kind in "iu" and not isinstance(data, xp.generic):
             array = array.astype(xp.int64)
         elif array.dtype.kind not in "fiub":
@@ -246,6 +247,8 @@ class Tensor:
     def retain_grad(self):
         """Keep ``.grad`` on this non-leaf tensor after backward."""
         self._retains_grad = True
+        if self._creator is not None:
+            self._creator._retained = True
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False):
         """Accumulate ∂self/∂leaf into every leaf's ``.grad`` (the chain rule, in reverse).
@@ -628,7 +631,10 @@ class Tensor:
 
     @property
     def T(self):
-        return _ops().permute(self, tuple(range(self._array.ndim))[::-1])
+        """All dimensions reversed (the transpose of a matrix)."""
+        if self._array.ndim < 2:
+            return self
+        return _ops().shape.Permute(tuple(range(self._array.ndim - 1, -1, -1)))(self)
 
     @property
     def mT(self):
@@ -636,7 +642,7 @@ class Tensor:
 
 
 _new_tensor = object.__new__
-_autograd._wrap = Tensor._from_op
+_autograd.Tensor, _autograd._wrap = Tensor, Tensor._from_op
 
 
 class Size(tuple):

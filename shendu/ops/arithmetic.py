@@ -43,22 +43,24 @@ class Add(Function):
     differentiable_backward = True
 
     def forward(self, a, b):
-        self.shapes = (a.shape, b.shape)
         return a + b
 
     def backward(self, gy):
-        return sum_to(gy, self.shapes[0]), sum_to(gy, self.shapes[1])
+        a, b = self.inputs  # NOTE: only their shapes are needed, and a recorded op keeps its inputs anyway
+        need_a, need_b = self.needs_input_grad
+        return (sum_to(gy, a._array.shape) if need_a else None, sum_to(gy, b._array.shape) if need_b else None)
 
 
 class Sub(Function):
     differentiable_backward = True
 
     def forward(self, a, b):
-        self.shapes = (a.shape, b.shape)
         return a - b
 
     def backward(self, gy):
-        return sum_to(gy, self.shapes[0]), sum_to(-gy, self.shapes[1])
+        a, b = self.inputs
+        need_a, need_b = self.needs_input_grad
+        return (sum_to(gy, a._array.shape) if need_a else None, sum_to(-gy, b._array.shape) if need_b else None)
 
 
 class Mul(Function):

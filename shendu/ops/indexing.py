@@ -78,49 +78,6 @@ def _describe(key):
     return repr(key)
 
 
-class Gather(Function):
-    """y[i][j] = x[i][index[i][j]] along ``dim``; backward scatter-adds (its adjoint, GatherBackward)."""
-
-    differentiable_backward = True
-
-    def __init__(self, axis, indices):
-        self.axis, self.indices = axis, indices
-
-    def forward(self, x):
-        self.shape = x.shape
-        return xp.take_along_axis(x, self.indices, axis=self.axis)
-
-    def backward(self, gy):
-        if isinstance(gy, Tensor):
-            return GatherBackward(self.axis, self.indices, self.shape)(gy)
-        return _scatter_add_along(gy, self.axis, self.indices, self.shape)
-
-
-def _scatter_add_along(gy, axis, indices, shape):
-    gx = xp.zeros(shape, dtype=gy.dtype)
-    grid = list(xp.ix_(*[xp.arange(n) for n in indices.shape]))
-    grid[axis] = indices
-    xp.add.at(gx, tuple(grid), gy)
-    return gx
-
-
-class GatherBackward(Function):
-    """The adjoint of Gather (a scatter-add), itself differentiable: its gradient is Gather again."""
-
-    differentiable_backward = True
-
-    def __init__(self, axis, indices, shape):
-        self.axis, self.indices, self.shape = axis, indices, shape
-
-    def forward(self, gy):
-        return _scatter_add_along(gy, self.axis, self.indices, self.shape)
-
-    def backward(self, ggx):
-        if isinstance(ggx, Tensor):
-            return Gather(self.axis, self.indices)(ggx)
-        return xp.take_along_axis(ggx, self.indices, axis=self.axis)
-
-
 def gather(input, dim, index):
     """Pick values along ``dim`` by ``index`` (same rank as input), as ``torch.gather``."""
     indices = index._array if isinstance(index, Tensor) else xp.asarray(index)
@@ -131,7 +88,11 @@ def gather(input, dim, index):
     axis = dim % max(input.ndim, 1)
     if indices.size and (indices.min() < -input.shape[axis] or indices.max() >= input.shape[axis]):
         raise IndexError(f"gather: index out of range for dimension {dim} of size {input.shape[axis]}")
-    return Gather(axis, indices)(input)
+    # NOTE: gather is advanced indexing with ``indices`` along ``axis`` and a broadcast grid
+    # elsewhere, so it shares Index's scatter-add backward (and grad of grad).
+    key = list(xp.ix_(*[xp.arange(n) for n in indices.shape]))
+    key[axis] = indices
+    return Index(tuple(key), False)(input)
 
 
 def take_along_dim(input, indices, dim):

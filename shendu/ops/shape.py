@@ -71,9 +71,11 @@ class Permute(Function):
         return x.transpose(self.axes)
 
     def backward(self, gy):
-        inverse = tuple(int(i) for i in xp.argsort(self.axes))
+        inverse = [0] * len(self.axes)
+        for position, axis in enumerate(self.axes):
+            inverse[axis] = position
         if isinstance(gy, Tensor):
-            return permute(gy, inverse)
+            return Permute(tuple(inverse))(gy)
         return gy.transpose(inverse)
 
 

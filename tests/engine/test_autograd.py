@@ -268,6 +268,13 @@ HIGHER_ORDER = [
     ("shape ops", lambda m, a, b: m.cat([a.T, b.T], 1).reshape(-1) ** 2),
     ("var", lambda m, a, b: a.var(1) * b.sum()),
     ("max dim", lambda m, a, b: m.max(a * b, 1)[0] ** 2),
+    (
+        "gather index",
+        lambda m, a, b: (
+            (m.gather(a * b, 1, m.tensor([[0, 0], [3, 1], [2, 2]])) ** 2).sum() + (a[[0, 0, 2]] ** 2 * b[1]).sum()
+        ),
+    ),
+    ("masked_fill cumsum flip", lambda m, a, b: m.cumsum((a * b).masked_fill(a > 0, 0.0).flip(1), 1) ** 2),
     ("linear", lambda m, a, b: m.nn.functional.linear(a, b, a[0, :3] if m is torch else a[0, :3]) ** 2),
 ]
 
