@@ -132,13 +132,6 @@ class _LoaderSource:
             yield inputs, target, len(inputs[0])
 
 
-def _collate(items):
-    first = items[0]
-    if isinstance(first, (tuple, list)):
-        return type(first)(_collate([item[i] for item in items]) for i in range(len(first)))
-    return np.stack([_to_array(item, "sample") for item in items])
-
-
 def _float_dtype(model):
     for param in model.parameters():
         if param._array.dtype.kind == "f":
@@ -148,8 +141,12 @@ def _float_dtype(model):
     return _dtype.default_float.numpy_dtype
 
 
-def _make_source(data, batch_size, float_dtype, what, has_target=True):
-    """Normalise (X, y) arrays/tensors, a Dataset, or a DataLoader into a batch source."""
+def _make_source(data, batch_size, float_dtype, what, has_target=True, shuffle=False, generator=None):
+    """Normalise (X, y) arrays/tensors, a Dataset, or a DataLoader into a batch source.
+
+    A map-style Dataset is read lazily through a DataLoader that shuffles (if asked) with
+    ``generator``, the trainer's data-order generator, so checkpoints capture its order too.
+    """
     if data is None:
         return None
     if not has_target and isinstance(data, (tuple, list)):
@@ -173,15 +170,12 @@ def _make_source(data, batch_size, float_dtype, what, has_target=True):
             return _ArraySource(arrays[:-1], arrays[-1], batch_size, float_dtype)
         return _ArraySource(arrays[:1] if not has_target else arrays, None, batch_size, float_dtype)
     if hasattr(data, "__getitem__") and hasattr(data, "__len__") and not hasattr(data, "batch_size"):
-        items = [data[i] for i in range(len(data))]
-        if not items:
+        from ..utils.data import DataLoader
+
+        if len(data) == 0:
             raise ValueError(f"{what} is empty")
-        collated = _collate(items)
-        if isinstance(collated, (tuple, list)) and has_target:
-            return _ArraySource([collated[0]], collated[1], batch_size, float_dtype)
-        if isinstance(collated, (tuple, list)):
-            return _ArraySource([collated[0]], None, batch_size, float_dtype)
-        return _ArraySource([collated], None, batch_size, float_dtype)
+        loader = DataLoader(data, batch_size=batch_size, shuffle=shuffle, generator=generator if shuffle else None)
+        return _LoaderSource(loader, float_dtype, has_target)
     if hasattr(data, "__iter__"):
         return _LoaderSource(data, float_dtype, has_target)
     raise TypeError(f"{what} must be (inputs, targets) arrays or tensors, a Dataset or a DataLoader; got {type(data).__name__}")
@@ -292,6 +286,17 @@ class Trainer:
         self.input_shape = None
         self._data_rng = None
         self._loader_rng = None
+
+    @property
+    def stop_training(self):
+        """Set it (or ``model.stop_training``, the Keras way) to True to end training."""
+        return self._stop_training or getattr(self.model, "stop_training", False) is True
+
+    @stop_training.setter
+    def stop_training(self, value):
+        self._stop_training = bool(value)
+        if not value and "stop_training" in vars(self.model):
+            self.model.stop_training = False
 
     # ----- helpers -------------------------------------------------------------------------
     def _metrics(self):
@@ -449,7 +454,12 @@ class Trainer:
             raise ValueError("fit: no optimizer given")
         self.loss_fn = _resolve_loss(self.loss_fn)
         float_dtype = _float_dtype(self.model)
-        train = _make_source(train_data, batch_size, float_dtype, "train_data")
+        if seed is not None:
+            _random.manual_seed(int(seed))
+            self._data_rng = np.random.default_rng(int(seed))
+        else:
+            self._data_rng = np.random.default_rng(int(_random.default_generator().integers(2**63)))
+        train = _make_source(train_data, batch_size, float_dtype, "train_data", shuffle=shuffle, generator=self._data_rng)
         if validation_data is not None and validation_split:
             raise ValueError("fit: pass validation_data or validation_split, not both")
         if validation_split:
@@ -461,11 +471,6 @@ class Trainer:
         if isinstance(train, _ArraySource):
             self.input_shape = list(train.inputs[0].shape[1:]) if len(train.inputs) == 1 else None
 
-        if seed is not None:
-            _random.manual_seed(int(seed))
-            self._data_rng = np.random.default_rng(int(seed))
-        else:
-            self._data_rng = np.random.default_rng(int(_random.default_generator().integers(2**63)))
         self._loader_rng = _loader_rng(train)
         self.resumed = False
         if resume_from is not None and os.path.exists(resume_from):
@@ -560,6 +565,11 @@ class Trainer:
                         self.scheduler.step(float(logs[monitor]))
                     elif self.scheduler_interval == "epoch":
                         self.scheduler.step()
+                # NOTE: an optimiser may keep its state rescaled and normalise it when saved (shendu's Adam
+                # does); taking that snapshot at every epoch end, checkpointed or not, keeps a resumed run
+                # bit-identical to an uninterrupted one.
+                if callable(getattr(self.optimizer, "state_dict", None)):
+                    self.optimizer.state_dict()
                 self.epoch = epoch + 1
                 callback_list.on_epoch_end(epoch, logs)
                 if checkpoint is not None and (self.epoch % checkpoint_every == 0 or self.stop_training):

@@ -136,6 +136,8 @@ def test_float64_models_keep_their_dtype(tmp_path):
     assert load_model(save_model(model, tmp_path / "f64"))[0].weight.dtype == shendu.float64
     assert load_model(save_model(other, tmp_path / "f64b")).weight.dtype == shendu.float64
     assert nn.Linear(1, 1).weight.dtype == shendu.float32  # the default is restored after loading
+    mixed = load_model(save_model(nn.Sequential(nn.Linear(3, 2, dtype=shendu.float64), nn.Linear(2, 2)), tmp_path / "mix"))
+    assert [layer.weight.dtype for layer in mixed] == [shendu.float64, shendu.float32]
 
 
 def test_saving_again_replaces_the_model(tmp_path):

@@ -243,3 +243,10 @@ def test_history_plot_writes_a_png(tmp_path):
 def test_callbacks_must_be_callback_objects():
     with pytest.raises(TypeError, match="Callback"):
         _fit(_model(), epochs=1, callbacks=[lambda: None])
+
+
+def test_setting_model_stop_training_stops_like_keras():
+    model = _model()
+    stopper = LambdaCallback(on_epoch_end=lambda epoch, logs: setattr(model, "stop_training", epoch == 1))
+    assert _fit(model, epochs=5, callbacks=[stopper]).epoch == [0, 1]
+    assert _fit(model, epochs=2).epoch == [0, 1]  # the flag is cleared when the next fit starts

@@ -288,3 +288,26 @@ def test_a_checkpoint_is_not_a_pickle_and_holds_every_part(tmp_path):
     state = shendu.load(ckpt)
     assert {"model", "optimizer", "scheduler", "epoch", "history", "rng"} <= set(state)
     assert {"shendu", "data"} <= set(state["rng"])
+
+
+def test_a_shuffled_map_style_dataset_resumes_identically(tmp_path):
+    x, y = _blobs(n=96)
+
+    class Pairs:
+        def __len__(self):
+            return len(x)
+
+        def __getitem__(self, i):
+            return x[i], y[i]
+
+    def run(epochs, **kwargs):
+        shendu.manual_seed(0)
+        model = _net(dropout=0.2)
+        fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.05, momentum=0.9), Pairs(),
+            epochs=epochs, batch_size=8, verbose=0, seed=1, **kwargs)  # fmt: skip
+        return _weights(model)
+
+    full = run(3)
+    run(1, checkpoint=tmp_path / "c.safetensors")
+    _assert_same_weights(full, run(3, resume_from=tmp_path / "c.safetensors"))
+    assert not all(np.array_equal(full[k], run(3, shuffle=False)[k]) for k in full)  # the order was shuffled
