@@ -31,6 +31,7 @@ _DIRECT_MIN = 1 << 14  # a piece of a parameter this long is updated in place; s
 _PARALLEL_MIN_BYTES = 1 << 20  # below this a step is too short to share between threads
 _pool = None
 _pool_size = 0
+_pool_pid = None
 
 
 def _num_threads():
@@ -47,10 +48,11 @@ def _num_threads():
 
 
 def _get_pool(workers):
-    global _pool, _pool_size
-    if _pool is None or _pool_size < workers:
+    """The worker threads (made again in a forked child, which inherits the pool but not its threads)."""
+    global _pool, _pool_size, _pool_pid
+    if _pool is None or _pool_size < workers or _pool_pid != os.getpid():
         _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="shendu-optim")
-        _pool_size = workers
+        _pool_size, _pool_pid = workers, os.getpid()
     return _pool
 
 
@@ -76,8 +78,16 @@ class _Bucket:
         itemsize = xp.dtype(dtype).itemsize
         self.workers = threads if total * itemsize >= _PARALLEL_MIN_BYTES else 1
         self.plan = self.make_plan(0, total, self.workers)
-        length = max([end - start for part in self.plan for start, end, _ in part] + [1])
-        self.scratch = [[xp.empty(length, dtype) for _ in range(n_scratch + 2)] for _ in range(self.workers)]
+        chunks = [chunk for part in self.plan for chunk in part]
+        longest = max([end - start for start, end, _ in chunks] + [1])
+        gathered = max([end - start for start, end, segments in chunks if len(segments) > 1] + [1])
+        if not all(a.flags.c_contiguous for a in self.arrays):
+            gathered = longest  # a non-contiguous parameter is gathered, however long
+        # per thread: the kernel's scratch arrays, then room to gather a chunk's parameters and gradients
+        self.scratch = [
+            [xp.empty(longest, dtype) for _ in range(n_scratch)] + [xp.empty(gathered, dtype) for _ in range(2)]
+            for _ in range(self.workers)
+        ]
         self.refresh_views()
 
     def refresh_views(self):
@@ -152,14 +162,14 @@ class _StateView(Mapping):
     def __iter__(self):
         for group in self._optimizer.param_groups:
             for p in group["params"]:
-                if self._optimizer._export_state(p) is not None:
+                if self._optimizer._has_state(p):
                     yield p
 
     def __len__(self):
         return sum(1 for _ in self)
 
     def __contains__(self, p):
-        return self._optimizer._export_state(p) is not None
+        return self._optimizer._has_state(p)
 
     def __repr__(self):
         return repr(dict(self))
@@ -227,23 +237,25 @@ class _FlatOptimizer(Optimizer):
         return super().state_dict()
 
     def _locate(self, p):
+        """(bucket, index) of parameter ``p``, building its group's buckets if need be; None if not optimised."""
+        if id(p) in self._where:
+            return self._where[id(p)]
         for gi, group in enumerate(self.param_groups):
             if any(q is p for q in group["params"]):
                 self._buckets(gi)
                 return self._where.get(id(p))
         return None
 
-    def _export_state(self, p):
+    def _has_state(self, p):
+        if self._eager_state:
+            return self._locate(p) is not None
         where = self._where.get(id(p))
-        if where is None:
-            if not self._eager_state:
-                return None
-            where = self._locate(p)
-            if where is None:
-                return None
-        bucket, i = where
-        if bucket.steps[i] == 0 and not self._eager_state:
+        return where is not None and where[0].steps[where[1]] > 0 and (self._has_step or bool(where[0].buffers))
+
+    def _export_state(self, p):
+        if not self._has_state(p):
             return None
+        bucket, i = self._where.get(id(p)) or self._locate(p)
         state = {"step": bucket.steps[i]} if self._has_step else {}
         start, end, shape = bucket.offsets[i], bucket.offsets[i] + bucket.sizes[i], bucket.arrays[i].shape
         for name, flat in bucket.buffers.items():
@@ -313,11 +325,14 @@ class _FlatOptimizer(Optimizer):
                     arrays = bucket.arrays
                     for j, p in enumerate(bucket.params):
                         if p._array is not arrays[j]:
-                            if p._array.shape != arrays[j].shape or p._array.dtype != bucket.dtype:
-                                stale = True
+                            array = p._array
+                            if array.shape != arrays[j].shape or array.dtype != bucket.dtype or not (
+                                array.flags.c_contiguous or bucket.flat[j] is None
+                            ):
+                                stale = True  # (a newly non-contiguous array needs room to be gathered)
                                 break
-                            arrays[j] = p._array
-                            bucket.flat[j] = p._array.reshape(-1) if p._array.flags.c_contiguous else None
+                            arrays[j] = array
+                            bucket.flat[j] = array.reshape(-1) if array.flags.c_contiguous else None
                     if stale:
                         break
                 if not stale:
@@ -417,8 +432,7 @@ class _FlatOptimizer(Optimizer):
     def _run_chunks(self, group, scal, bucket, chunks, gflat, names, worker):
         kernel = self._kernel
         buffers = [bucket.buffers[name] for name in names]
-        scratch_all = bucket.scratch[worker]
-        gather_p, gather_g, scratch_all = scratch_all[0], scratch_all[1], scratch_all[2:]
+        *scratch_all, gather_p, gather_g = bucket.scratch[worker]
         flat, arrays = bucket.flat, bucket.arrays
         for start, end, segments in chunks:
             n = end - start

@@ -238,11 +238,8 @@ class Optimizer:
                 state[key] = _as_number(value)
             elif isinstance(value, (Tensor, xp.ndarray)):
                 array = value._array if isinstance(value, Tensor) else value
-                if array.dtype.kind == "f":
-                    array = array.astype(p._array.dtype)
-                state[key] = xp.array(array, copy=True).reshape(p._array.shape) if array.size == p._array.size else (
-                    xp.array(array, copy=True)
-                )
+                array = xp.array(array, dtype=p._array.dtype if array.dtype.kind == "f" else None, copy=True)
+                state[key] = array.reshape(p._array.shape) if array.size == p._array.size else array
             else:
                 state[key] = value
         self._state[p] = state

@@ -438,6 +438,27 @@ def test_replacing_a_parameters_array_is_noticed():
     assert np.all(p.detach().numpy() < 5.0) and np.all(p.detach().numpy() > 4.5)
 
 
+def test_a_parameter_appended_to_a_group_or_changing_dtype_keeps_everyones_state():
+    """The flat layout is rebuilt when a group's parameters change; the state moves over, as in torch."""
+    mine, theirs, opt_mine, opt_theirs = _pair("Adam", {"lr": 0.01})
+    for t in range(5):
+        _step_both(t, mine[:2], theirs[:2], opt_mine, opt_theirs)
+    opt_mine.param_groups[0]["params"] = mine[:2]
+    opt_theirs.param_groups[0]["params"] = theirs[:2]
+    for t in range(5, 8):
+        _step_both(t, mine[:2], theirs[:2], opt_mine, opt_theirs)
+    opt_mine.param_groups[0]["params"].append(mine[2])
+    opt_theirs.param_groups[0]["params"].append(theirs[2])
+    for t in range(8, 12):
+        _step_both(t, mine, theirs, opt_mine, opt_theirs)
+        _assert_same(mine, theirs, what=f"step {t}")
+    mine[0]._array = mine[0]._array.astype(np.float32)  # what Module.float() does to a parameter
+    for t in range(12, 14):
+        _step_both(t, mine, theirs, opt_mine, opt_theirs)
+    assert opt_mine.state[mine[0]]["exp_avg"].dtype == np.float32 and opt_mine.state[mine[0]]["step"] == 14
+    _assert_same(mine, theirs, atol=1e-5)
+
+
 def test_named_parameters_are_accepted_and_the_names_kept():
     model = nn.Linear(3, 2)
     opt = optim.SGD(model.named_parameters(), lr=0.1)
