@@ -3,7 +3,7 @@
 Built from elementwise ops, an LSTM costs a dozen graph nodes per time step. Here one
 Function covers one layer in one direction (fused, as the style guide asks for LSTM gates):
 
-- forward projects the inputs of every time step at once (``x @ W_ihᵀ``, one matmul), then
+- forward projects the inputs of every time step at once (W_ih xₜ for all t, one matmul), then
   runs one matmul per step for the hidden projection of all gates together, writing into
   buffers allocated once;
 - backward runs back-propagation through time by hand, one matmul per step, and then gets
@@ -12,9 +12,15 @@ Function covers one layer in one direction (fused, as the style guide asks for L
 Sigmoids are computed as σ(a) = (1 + tanh(a/2)) / 2 so that one ``tanh`` covers every gate
 of a step; the halving is folded into copies of the weights (exact in binary floating point).
 
-Sequences may be time-major (T, N, ·) or batch-major (N, T, ·, ``batch_first``): buffers are
-allocated in the input's layout and the loops walk them through a time-major view.
+Inside, every step works on feature-major blocks: the gates of step t are one contiguous
+(gates·H, N) array and each state one contiguous (H, N) array, so the hidden projection is a
+single matmul ``W_hh @ hₜ₋₁`` and every elementwise op runs on contiguous memory (on row
+slices of a (N, gates·H) block NumPy is 3× slower). Sequences, time-major (T, N, ·) or
+batch-major (N, T, ·), are transposed once on the way in and out.
 """
+
+import threading
+from collections import OrderedDict
 
 from .._backend import xp
 from ..autograd import Function
@@ -40,74 +46,157 @@ def _gate_scale(halves, H, dtype):
     return xp.repeat(xp.asarray(halves, dtype=dtype), H)
 
 
-class _Recurrence(Function):
-    """Shared layout bookkeeping for the fused sequence ops.
+class _ScratchPool:
+    """Buffers kept between calls, by shape and dtype, for arrays that never leave the ops.
 
-    The hidden states live in one buffer of T + 1 slots (input's layout): in forward
-    direction slot 0 holds h0 and step t writes slot t + 1; reversed, slot T holds h0 and
-    step t writes slot t. So the output sequence is a contiguous slice of that buffer.
+    A training step needs the same few megabytes of buffers every time. Freed and allocated
+    afresh, they make the C allocator hand pages back to the OS and fault them in again
+    (measured: thousands of page faults per step of the seed LSTM, a third of its time).
     """
+
+    def __init__(self, per_shape=4, shapes=32):
+        self.per_shape, self.shapes = per_shape, shapes
+        self._free = OrderedDict()
+        self._lock = threading.Lock()
+
+    def take(self, shape, dtype):
+        key = (tuple(shape), xp.dtype(dtype).str)
+        with self._lock:
+            stack = self._free.get(key)
+            if stack:
+                return stack.pop()
+        return xp.empty(shape, dtype)
+
+    def give(self, *arrays):
+        with self._lock:
+            for array in arrays:
+                if array is None or array.base is not None:
+                    continue
+                key = (array.shape, array.dtype.str)
+                stack = self._free.setdefault(key, [])
+                self._free.move_to_end(key)
+                if len(stack) < self.per_shape:
+                    stack.append(array)
+            while len(self._free) > self.shapes:
+                self._free.popitem(last=False)
+
+
+_scratch = _ScratchPool()
+
+
+class _Recurrence(Function):
+    """Shared bookkeeping of the fused sequence ops: layouts, state slots, parameter gradients.
+
+    The hidden states live in one (T + 1, H, N) buffer: in forward direction slot 0 holds h0 and
+    step t writes slot t + 1; reversed, slot T holds h0 and step t writes slot t. Buffers saved
+    for backward come from the scratch pool and go back to it when the graph is released.
+    """
+
+    _saved = ()  # names of the pooled buffers kept for backward
 
     def __init__(self, reverse=False, batch_first=False):
         self.reverse, self.batch_first = reverse, batch_first
 
-    def _time_major(self, array):
-        return array.swapaxes(0, 1) if self.batch_first else array
+    def release(self):
+        _scratch.give(*(self.__dict__.get(name) for name in self._saved))
+        super().release()
 
     def _sizes(self, x, w_hh):
         T, N = (x.shape[1], x.shape[0]) if self.batch_first else (x.shape[0], x.shape[1])
         return T, N, w_hh.shape[1]
 
     def _steps(self, T):
-        """Time steps in processing order, with the slots read (previous h) and written."""
+        """Time steps in processing order, with the slots read (previous state) and written."""
         if self.reverse:
             return [(t, t + 1, t) for t in range(T - 1, -1, -1)]
         return [(t, t, t + 1) for t in range(T)]
 
-    def _state_buffer(self, T, N, H, dtype, initial):
-        buffer = xp.empty((N, T + 1, H) if self.batch_first else (T + 1, N, H), dtype)
-        self._time_major(buffer)[T if self.reverse else 0] = initial
+    def _slots(self, T):
+        """(slots of the previous states, slots of the new states) for all steps, in time order."""
+        return (slice(1, T + 1), slice(0, T)) if self.reverse else (slice(0, T), slice(1, T + 1))
+
+    def _to_feature_major(self, array, rows=None):
+        """(T, N, F) or, batch first, (N, T, F) → a pooled (T, rows ≥ F, N) buffer holding it."""
+        T, N, F = (array.shape[1], array.shape[0], array.shape[2]) if self.batch_first else array.shape
+        out = _scratch.take((T, rows or F, N), array.dtype)
+        out[:, :F] = array.transpose(1, 2, 0) if self.batch_first else array.transpose(0, 2, 1)
+        return out
+
+    def _to_sequence_major(self, array, pooled=False):
+        """(T, F, N) → (T, N, F), or (N, T, F) batch first: the input's layout, contiguous."""
+        T, F, N = array.shape
+        shape = (N, T, F) if self.batch_first else (T, N, F)
+        out = _scratch.take(shape, array.dtype) if pooled else xp.empty(shape, array.dtype)
+        out[...] = array.transpose(2, 0, 1) if self.batch_first else array.transpose(0, 2, 1)
+        return out
+
+    def _projected(self, x, w_ih, bias):
+        """The inputs' share of every gate at every step, (T, gates·H, N), in one batched matmul.
+
+        x is transposed once to (T, H_in, N), with a row of ones when there is a bias so that
+        the bias rides along in the matmul instead of costing a pass of its own.
+        """
+        size = x.shape[-1]
+        xt = self._to_feature_major(x, size + (bias is not None))
+        if bias is not None:
+            xt[:, size] = 1
+            w_ih = xp.concatenate([w_ih, bias[:, None]], axis=1)
+        out = _scratch.take((xt.shape[0], w_ih.shape[0], xt.shape[2]), x.dtype)
+        xp.matmul(w_ih, xt, out=out)
+        _scratch.give(xt)
+        return out
+
+    def _output_grad(self, gy):
+        """∂L/∂output, feature-major, or None when it is all zeros (only the final state is used)."""
+        return self._to_feature_major(gy) if gy.any() else None
+
+    def _state_buffer(self, T, H, N, dtype, initial):
+        buffer = _scratch.take((T + 1, H, N), dtype)
+        buffer[T if self.reverse else 0] = initial.T
         return buffer
 
-    def _outputs_of(self, buffer, T):
-        """(all new states in the input's layout, previous states time-major, the final state)."""
-        new = slice(0, T) if self.reverse else slice(1, T + 1)
-        prev = slice(1, T + 1) if self.reverse else slice(0, T)
-        tm = self._time_major(buffer)
-        seq = buffer[:, new] if self.batch_first else buffer[new]
-        return seq, tm[prev], tm[0 if self.reverse else T]
+    def _results(self, hs, T, *finals):
+        """The output sequence in the input's layout, and the final states as (N, H) arrays."""
+        seq = self._to_sequence_major(hs[self._slots(T)[1]])
+        return (seq,) + tuple(f.T.copy() for f in finals)
 
     def _parameter_grads(self, dpre, dpre_hh, x, w_ih, hs, T, has_bias, to_torch=None):
         """dx, dW_ih, dW_hh, db_ih, db_hh from the stacked pre-activation gradients (one matmul each).
 
-        ``dpre`` is ∂L/∂(x W_ihᵀ + b_ih) and ``dpre_hh`` ∂L/∂(h W_hhᵀ + b_hh) for every step,
-        both (T·N, gates·H) in the input's layout.
+        ``dpre`` is ∂L/∂(W_ih xₜ + b_ih) and ``dpre_hh`` ∂L/∂(W_hh hₜ₋₁ + b_hh) for every step,
+        both (T, gates·H, N).
         """
         need = self.needs_input_grad
         fix = (lambda a: _reorder(a, to_torch)) if to_torch is not None else (lambda a: a)
         index = 2 if len(need) in (4, 6) else 3  # where w_ih sits: after x, h0 (and c0)
+        rows = dpre.shape[1]
+        seq = self._to_sequence_major(dpre, pooled=True)  # rows ordered as x's
+        seq_hh = seq if dpre_hh is dpre else self._to_sequence_major(dpre_hh, pooled=True)
+        flat, flat_hh = seq.reshape(-1, rows), seq_hh.reshape(-1, rows)
         gx = gw_ih = gw_hh = gb_ih = gb_hh = None
         if need[0]:
             w = _reorder(w_ih, _LSTM_TO_INTERNAL) if to_torch is not None else w_ih
-            gx = (dpre @ w).reshape(x.shape)
+            gx = (flat @ w).reshape(x.shape)
         if need[index]:
-            gw_ih = fix(dpre.T @ x.reshape(-1, x.shape[-1]))
+            gw_ih = fix(flat.T @ x.reshape(-1, x.shape[-1]))
         if need[index + 1]:
-            _, h_prev, _ = self._outputs_of(hs, T)
-            h_prev = h_prev.swapaxes(0, 1) if self.batch_first else h_prev
-            gw_hh = fix(dpre_hh.T @ h_prev.reshape(-1, h_prev.shape[-1]))
+            h_prev = self._to_sequence_major(hs[self._slots(T)[0]], pooled=True)
+            gw_hh = fix(flat_hh.T @ h_prev.reshape(-1, h_prev.shape[-1]))
+            _scratch.give(h_prev)
         if has_bias:
-            ones = xp.ones(dpre.shape[0], dpre.dtype)  # NOTE: a ones-vector matmul beats sum(axis=0)
+            ones = xp.ones(flat.shape[0], flat.dtype)  # NOTE: a ones-vector matmul beats sum(axis=0)
             if need[index + 2]:
-                gb_ih = fix(ones @ dpre)
+                gb_ih = fix(ones @ flat)
             if need[index + 3]:
-                gb_hh = gb_ih if dpre_hh is dpre and gb_ih is not None else fix(ones @ dpre_hh)
-        grads = [gx, gw_ih, gw_hh] + ([gb_ih, gb_hh] if has_bias else [])
-        return grads
+                gb_hh = gb_ih if flat_hh is flat and gb_ih is not None else fix(ones @ flat_hh)
+        _scratch.give(seq, seq_hh if seq_hh is not seq else None)
+        return [gx, gw_ih, gw_hh] + ([gb_ih, gb_hh] if has_bias else [])
 
 
 class RNNSequence(_Recurrence):
-    """hₜ = act(xₜ W_ihᵀ + b_ih + hₜ₋₁ W_hhᵀ + b_hh) over a whole sequence, act = tanh or relu."""
+    """hₜ = act(W_ih xₜ + b_ih + W_hh hₜ₋₁ + b_hh) over a whole sequence, act = tanh or relu."""
+
+    _saved = ("hs",)
 
     def __init__(self, nonlinearity="tanh", reverse=False, batch_first=False):
         super().__init__(reverse, batch_first)
@@ -115,166 +204,172 @@ class RNNSequence(_Recurrence):
 
     def forward(self, x, h0, w_ih, w_hh, b_ih=None, b_hh=None):
         T, N, H = self._sizes(x, w_hh)
-        pre = x.reshape(-1, x.shape[-1]) @ w_ih.T  # the inputs' share of every step at once
-        if b_ih is not None:
-            pre += b_ih + b_hh
-        A = self._time_major(pre.reshape(x.shape[:2] + (H,)))
-        hs = self._state_buffer(T, N, H, x.dtype, h0)
-        Hv = self._time_major(hs)
-        w_hh_t = xp.ascontiguousarray(w_hh.T)
-        hidden = xp.empty((N, H), x.dtype)
+        A = self._projected(x, w_ih, None if b_ih is None else b_ih + b_hh)
+        hs = self._state_buffer(T, H, N, x.dtype, h0)
+        hidden = xp.empty((H, N), x.dtype)
         tanh = self.nonlinearity == "tanh"
         with xp.errstate(over="ignore", invalid="ignore"):
             for t, prev, new in self._steps(T):
-                a = A[t]
-                xp.matmul(Hv[prev], w_hh_t, out=hidden)
-                a += hidden
+                xp.matmul(w_hh, hs[prev], out=hidden)
+                h = hs[new]
+                xp.add(A[t], hidden, out=h)
                 if tanh:
-                    xp.tanh(a, out=Hv[new])
+                    xp.tanh(h, out=h)
                 else:
-                    xp.maximum(a, 0, out=Hv[new])
+                    xp.maximum(h, 0, out=h)
+        _scratch.give(A)
         self.hs, self.T = hs, T
-        seq, _, last = self._outputs_of(hs, T)
-        return seq, last.copy()
+        return self._results(hs, T, hs[0 if self.reverse else T])
 
     def backward(self, gy, gh_n):
         x, _, w_ih, w_hh = self.input_values()[:4]
         T, hs = self.T, self.hs
-        H = w_hh.shape[1]
-        _, _, _ = self._outputs_of(hs, T)
-        Hv = self._time_major(hs)
-        h_new = Hv[0:T] if self.reverse else Hv[1 : T + 1]
+        h_new = hs[self._slots(T)[1]]
+        D = _scratch.take(h_new.shape, x.dtype)  # ∂act/∂a, then ∂L/∂a in place
         with xp.errstate(over="ignore", invalid="ignore"):
-            deriv = 1 - h_new * h_new if self.nonlinearity == "tanh" else (h_new > 0).astype(x.dtype)
-            dpre = xp.empty(x.shape[:2] + (H,), x.dtype)
-            D, gY = self._time_major(dpre), self._time_major(gy)
-            dh = xp.empty_like(gh_n)
-            dh_rec = gh_n.copy()  # ∂L/∂h reaching a step from the step after it
+            if self.nonlinearity == "tanh":
+                xp.multiply(h_new, h_new, out=D)
+                xp.subtract(1, D, out=D)
+            else:
+                xp.greater(h_new, 0, out=D)
+            G = self._output_grad(gy)
+            w_hh_t = w_hh.T
+            dh_rec = gh_n.T.copy()  # ∂L/∂h reaching a step from the step after it
+            dh = dh_rec if G is None else xp.empty_like(dh_rec)
             for t, _, _ in reversed(self._steps(T)):
-                xp.add(gY[t], dh_rec, out=dh)
-                xp.multiply(dh, deriv[t], out=D[t])
-                xp.matmul(D[t], w_hh, out=dh_rec)
-            flat = dpre.reshape(-1, H)
-            grads = self._parameter_grads(flat, flat, x, w_ih, hs, T, len(self.needs_input_grad) == 6)
-        return (grads[0], dh_rec if self.needs_input_grad[1] else None, *grads[1:])
+                if G is not None:
+                    xp.add(G[t], dh_rec, out=dh)
+                xp.multiply(dh, D[t], out=D[t])
+                xp.matmul(w_hh_t, D[t], out=dh_rec)
+            grads = self._parameter_grads(D, D, x, w_ih, hs, T, len(self.needs_input_grad) == 6)
+        _scratch.give(D, G)
+        return (grads[0], dh_rec.T if self.needs_input_grad[1] else None, *grads[1:])
 
 
 class LSTMSequence(_Recurrence):
     """The LSTM recurrence over a whole sequence, PyTorch's gate order (i, f, g, o) at its boundary.
 
-    iₜ = σ(·), fₜ = σ(·), gₜ = tanh(·), oₜ = σ(·) of xₜ W_ihᵀ + b_ih + hₜ₋₁ W_hhᵀ + b_hh;
+    iₜ = σ(·), fₜ = σ(·), gₜ = tanh(·), oₜ = σ(·) of W_ih xₜ + b_ih + W_hh hₜ₋₁ + b_hh;
     cₜ = fₜ ⊙ cₜ₋₁ + iₜ ⊙ gₜ; hₜ = oₜ ⊙ tanh(cₜ).
     """
+
+    _saved = ("acts", "hs", "cs", "tanh_c")
 
     def forward(self, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None):
         T, N, H = self._sizes(x, w_hh)
         dtype = x.dtype
         scale = _gate_scale([0.5, 0.5, 0.5, 1.0], H, dtype)  # internal order o, i, f, g
-        w_ih_s = _reorder(w_ih, _LSTM_TO_INTERNAL) * scale[:, None]
-        w_hh_st = xp.ascontiguousarray((_reorder(w_hh, _LSTM_TO_INTERNAL) * scale[:, None]).T)
-        acts = x.reshape(-1, x.shape[-1]) @ w_ih_s.T  # becomes the gate activations, in place
-        if b_ih is not None:
-            acts += _reorder(b_ih + b_hh, _LSTM_TO_INTERNAL) * scale
-        acts = acts.reshape(x.shape[:2] + (4 * H,))
-        A = self._time_major(acts)
-        sig, o, i, f, g = A[..., : 3 * H], A[..., :H], A[..., H : 2 * H], A[..., 2 * H : 3 * H], A[..., 3 * H :]
-        hs = self._state_buffer(T, N, H, dtype, h0)
-        cs = self._state_buffer(T, N, H, dtype, c0)
-        tanh_c = xp.empty(x.shape[:2] + (H,), dtype)
-        Hv, Cv, TC = self._time_major(hs), self._time_major(cs), self._time_major(tanh_c)
-        hidden = xp.empty((N, 4 * H), dtype)
-        ig = xp.empty((N, H), dtype)
+        bias = None if b_ih is None else _reorder(b_ih + b_hh, _LSTM_TO_INTERNAL) * scale
+        A = self._projected(x, _reorder(w_ih, _LSTM_TO_INTERNAL) * scale[:, None], bias)  # gates, in place
+        w_hh_s = _reorder(w_hh, _LSTM_TO_INTERNAL) * scale[:, None]
+        gates = A.reshape(T, 4, H, N)
+        sig, o, i, f, g = A[:, : 3 * H], gates[:, 0], gates[:, 1], gates[:, 2], gates[:, 3]
+        hs = self._state_buffer(T, H, N, dtype, h0)
+        cs = self._state_buffer(T, H, N, dtype, c0)
+        tanh_c = _scratch.take((T, H, N), dtype)
+        hidden = xp.empty((4 * H, N), dtype)
+        ig = xp.empty((H, N), dtype)
         with xp.errstate(over="ignore", invalid="ignore"):
             for t, prev, new in self._steps(T):
                 a = A[t]
-                xp.matmul(Hv[prev], w_hh_st, out=hidden)
+                xp.matmul(w_hh_s, hs[prev], out=hidden)
                 a += hidden
                 xp.tanh(a, out=a)
                 s = sig[t]
                 s *= 0.5
                 s += 0.5
-                c = Cv[new]
-                xp.multiply(f[t], Cv[prev], out=c)
+                c = cs[new]
+                xp.multiply(f[t], cs[prev], out=c)
                 xp.multiply(i[t], g[t], out=ig)
                 c += ig
-                xp.tanh(c, out=TC[t])
-                xp.multiply(o[t], TC[t], out=Hv[new])
-        self.acts, self.hs, self.cs, self.tanh_c, self.T = acts, hs, cs, tanh_c, T
-        seq, _, h_last = self._outputs_of(hs, T)
-        _, _, c_last = self._outputs_of(cs, T)
-        return seq, h_last.copy(), c_last.copy()
+                xp.tanh(c, out=tanh_c[t])
+                xp.multiply(o[t], tanh_c[t], out=hs[new])
+        self.acts, self.hs, self.cs, self.tanh_c, self.T = A, hs, cs, tanh_c, T
+        last = 0 if self.reverse else T
+        return self._results(hs, T, hs[last], cs[last])
 
     def backward(self, gy, gh_n, gc_n):
         x, _, _, w_ih, w_hh = self.input_values()[:5]
         T, H = self.T, w_hh.shape[1]
-        A = self._time_major(self.acts)
-        o, i, f, g = A[..., :H], A[..., H : 2 * H], A[..., 2 * H : 3 * H], A[..., 3 * H :]
-        TC = self._time_major(self.tanh_c)
-        _, c_prev, _ = self._outputs_of(self.cs, T)
+        gates = self.acts.reshape(T, 4, H, -1)
+        o, i, f, g = gates[:, 0], gates[:, 1], gates[:, 2], gates[:, 3]
+        TC = self.tanh_c
+        c_prev = self.cs[self._slots(T)[0]]
+        # Factors, for all steps at once, that turn ∂L/∂hₜ (gate o) and ∂L/∂cₜ (gates i, f, g)
+        # into gate gradients; backward then overwrites them with those gradients, step by step.
+        D = _scratch.take(self.acts.shape, x.dtype)
+        D4 = D.reshape(T, 4, H, -1)
+        d_c = _scratch.take(TC.shape, x.dtype)  # ∂h/∂c = o (1 - tanh²c)
+        s = _scratch.take(TC.shape, x.dtype)
         with xp.errstate(over="ignore", invalid="ignore"):
-            # Factors, for all steps at once, that turn ∂L/∂hₜ and ∂L/∂cₜ into gate gradients.
-            d_o = TC * o * (1 - o)  # ∂h/∂a_o
-            d_c = o * (1 - TC * TC)  # ∂h/∂c
-            d_ifg = xp.empty((T,) + i.shape[1:2] + (3, H), x.dtype)  # ∂c/∂a_i, ∂c/∂a_f, ∂c/∂a_g
-            xp.multiply(g * i, 1 - i, out=d_ifg[:, :, 0])
-            xp.multiply(c_prev * f, 1 - f, out=d_ifg[:, :, 1])
-            xp.multiply(i, 1 - g * g, out=d_ifg[:, :, 2])
-            dpre = xp.empty(x.shape[:2] + (4, H), x.dtype)  # internal order o, i, f, g
-            D4 = self._time_major(dpre)
-            D_o, D_ifg = D4[:, :, 0], D4[:, :, 1:]
-            D = self._time_major(dpre.reshape(x.shape[:2] + (4 * H,)))
-            gY = self._time_major(gy)
-            w_hh_i = _reorder(w_hh, _LSTM_TO_INTERNAL)
-            dh, tmp = xp.empty_like(gh_n), xp.empty_like(gh_n)
-            dh_rec = gh_n.copy()  # ∂L/∂h reaching a step from the step after it
-            dc = gc_n.copy()
-            dc3 = dc[:, None, :]
+            xp.subtract(1, o, out=s)
+            s *= o
+            xp.multiply(s, TC, out=D4[:, 0])  # ∂h/∂a_o = tanh(c) σ'
+            xp.multiply(TC, TC, out=d_c)
+            xp.subtract(1, d_c, out=d_c)
+            d_c *= o
+            xp.subtract(1, i, out=s)
+            s *= i
+            xp.multiply(s, g, out=D4[:, 1])  # ∂c/∂a_i = g σ'
+            xp.subtract(1, f, out=s)
+            s *= f
+            xp.multiply(s, c_prev, out=D4[:, 2])  # ∂c/∂a_f = cₜ₋₁ σ'
+            xp.multiply(g, g, out=s)
+            xp.subtract(1, s, out=s)
+            xp.multiply(s, i, out=D4[:, 3])  # ∂c/∂a_g = i (1 - g²)
+            G = self._output_grad(gy)
+            D_o, D_ifg = D4[:, 0], D4[:, 1:]
+            w_hh_t = _reorder(w_hh, _LSTM_TO_INTERNAL).T
+            dh_rec = gh_n.T.copy()  # ∂L/∂h reaching a step from the step after it
+            dc = gc_n.T.copy()
+            dh = dh_rec if G is None else xp.empty_like(dh_rec)
+            tmp = xp.empty_like(dh_rec)
             for t, _, _ in reversed(self._steps(T)):
-                xp.add(gY[t], dh_rec, out=dh)
-                xp.multiply(dh, d_o[t], out=D_o[t])
+                if G is not None:
+                    xp.add(G[t], dh_rec, out=dh)
+                xp.multiply(dh, D_o[t], out=D_o[t])
                 xp.multiply(dh, d_c[t], out=tmp)
                 dc += tmp
-                xp.multiply(dc3, d_ifg[t], out=D_ifg[t])
+                xp.multiply(dc, D_ifg[t], out=D_ifg[t])
                 dc *= f[t]
-                xp.matmul(D[t], w_hh_i, out=dh_rec)
-            flat = dpre.reshape(-1, 4 * H)
-            grads = self._parameter_grads(flat, flat, x, w_ih, self.hs, T, len(self.needs_input_grad) == 7, _LSTM_TO_TORCH)
+                xp.matmul(w_hh_t, D[t], out=dh_rec)
+            grads = self._parameter_grads(D, D, x, w_ih, self.hs, T, len(self.needs_input_grad) == 7, _LSTM_TO_TORCH)
+        _scratch.give(D, d_c, s, G)
         need = self.needs_input_grad
-        return (grads[0], dh_rec if need[1] else None, dc if need[2] else None, *grads[1:])
+        return (grads[0], dh_rec.T if need[1] else None, dc.T if need[2] else None, *grads[1:])
 
 
 class GRUSequence(_Recurrence):
     """The GRU recurrence over a whole sequence, PyTorch's gate order (r, z, n).
 
-    rₜ = σ(xW_irᵀ + b_ir + hW_hrᵀ + b_hr), zₜ = σ(xW_izᵀ + b_iz + hW_hzᵀ + b_hz),
-    nₜ = tanh(xW_inᵀ + b_in + rₜ ⊙ (hW_hnᵀ + b_hn)), hₜ = (1 - zₜ) ⊙ nₜ + zₜ ⊙ hₜ₋₁.
+    rₜ = σ(W_ir xₜ + b_ir + W_hr hₜ₋₁ + b_hr), zₜ = σ(W_iz xₜ + b_iz + W_hz hₜ₋₁ + b_hz),
+    nₜ = tanh(W_in xₜ + b_in + rₜ ⊙ (W_hn hₜ₋₁ + b_hn)), hₜ = (1 - zₜ) ⊙ nₜ + zₜ ⊙ hₜ₋₁.
     """
+
+    _saved = ("acts", "hn", "hs")
 
     def forward(self, x, h0, w_ih, w_hh, b_ih=None, b_hh=None):
         T, N, H = self._sizes(x, w_hh)
         dtype = x.dtype
         scale = _gate_scale([0.5, 0.5, 1.0], H, dtype)
-        w_hh_st = xp.ascontiguousarray((w_hh * scale[:, None]).T)
-        acts = x.reshape(-1, x.shape[-1]) @ (w_ih * scale[:, None]).T
-        b_hn = None
+        bias = b_hn = None
         if b_ih is not None:
             bias = b_ih.copy()
             bias[: 2 * H] += b_hh[: 2 * H]  # b_hn stays inside r ⊙ (·)
-            acts += bias * scale
-            b_hn = b_hh[2 * H :]
-        acts = acts.reshape(x.shape[:2] + (3 * H,))
-        A = self._time_major(acts)
-        rz, r, z, n = A[..., : 2 * H], A[..., :H], A[..., H : 2 * H], A[..., 2 * H :]
-        hn_all = xp.empty(x.shape[:2] + (H,), dtype)  # hW_hnᵀ + b_hn, kept for backward
-        HN = self._time_major(hn_all)
-        hs = self._state_buffer(T, N, H, dtype, h0)
-        Hv = self._time_major(hs)
-        hidden = xp.empty((N, 3 * H), dtype)
-        hidden_rz, hidden_n = hidden[:, : 2 * H], hidden[:, 2 * H :]
-        tmp = xp.empty((N, H), dtype)
+            bias *= scale
+            b_hn = b_hh[2 * H :, None]
+        A = self._projected(x, w_ih * scale[:, None], bias)
+        w_hh_s = w_hh * scale[:, None]
+        gates = A.reshape(T, 3, H, N)
+        rz, r, z, n = A[:, : 2 * H], gates[:, 0], gates[:, 1], gates[:, 2]
+        HN = _scratch.take((T, H, N), dtype)  # W_hn hₜ₋₁ + b_hn, kept for backward
+        hs = self._state_buffer(T, H, N, dtype, h0)
+        hidden = xp.empty((3 * H, N), dtype)
+        hidden_rz, hidden_n = hidden[: 2 * H], hidden[2 * H :]
+        tmp = xp.empty((H, N), dtype)
         with xp.errstate(over="ignore", invalid="ignore"):
             for t, prev, new in self._steps(T):
-                xp.matmul(Hv[prev], w_hh_st, out=hidden)
+                xp.matmul(w_hh_s, hs[prev], out=hidden)
                 s = rz[t]
                 s += hidden_rz
                 xp.tanh(s, out=s)
@@ -289,53 +384,62 @@ class GRUSequence(_Recurrence):
                 xp.multiply(r[t], hn, out=tmp)
                 nt += tmp
                 xp.tanh(nt, out=nt)
-                h = Hv[new]
-                xp.subtract(Hv[prev], nt, out=h)
+                h = hs[new]
+                xp.subtract(hs[prev], nt, out=h)
                 h *= z[t]
                 h += nt
-        self.acts, self.hn, self.hs, self.T = acts, hn_all, hs, T
-        seq, _, last = self._outputs_of(hs, T)
-        return seq, last.copy()
+        self.acts, self.hn, self.hs, self.T = A, HN, hs, T
+        return self._results(hs, T, hs[0 if self.reverse else T])
 
     def backward(self, gy, gh_n):
         x, _, w_ih, w_hh = self.input_values()[:4]
         T, H = self.T, w_hh.shape[1]
-        A = self._time_major(self.acts)
-        r, z, n = A[..., :H], A[..., H : 2 * H], A[..., 2 * H :]
-        HN = self._time_major(self.hn)
-        _, h_prev, _ = self._outputs_of(self.hs, T)
-        lead = x.shape[:2]
+        gates = self.acts.reshape(T, 3, H, -1)
+        r, z, n = gates[:, 0], gates[:, 1], gates[:, 2]
+        h_prev = self.hs[self._slots(T)[0]]
+        # ∂L/∂hₜ times these factors gives the gradient of every gate of step t.
+        factors = _scratch.take(self.acts.shape, x.dtype)
+        F = factors.reshape(T, 3, H, -1)
+        d_n = _scratch.take(r.shape, x.dtype)  # ∂h/∂a_n = (1 - z)(1 - n²)
+        s = _scratch.take(r.shape, x.dtype)
         with xp.errstate(over="ignore", invalid="ignore"):
-            # ∂L/∂hₜ times these factors gives every gate gradient of step t.
-            d_n = (1 - z) * (1 - n * n)  # ∂h/∂a_n
-            d_r = d_n * HN * r * (1 - r)  # ∂h/∂a_r
-            d_z = (h_prev - n) * z * (1 - z)  # ∂h/∂a_z
-            factors_h = xp.empty((T,) + z.shape[1:2] + (3, H), x.dtype)  # for the hidden projection
-            factors_h[:, :, 0] = d_r
-            factors_h[:, :, 1] = d_z
-            xp.multiply(d_n, r, out=factors_h[:, :, 2])
-            dh_all = xp.empty(lead + (H,), x.dtype)
-            dpre_hh = xp.empty(lead + (3, H), x.dtype)
-            DH, DP = self._time_major(dh_all), self._time_major(dpre_hh)
-            DP2 = self._time_major(dpre_hh.reshape(lead + (3 * H,)))
-            gY = self._time_major(gy)
-            tmp = xp.empty_like(gh_n)
-            dh_rec = gh_n.copy()
+            xp.multiply(n, n, out=d_n)
+            xp.subtract(1, d_n, out=d_n)
+            xp.subtract(1, z, out=s)
+            d_n *= s
+            xp.subtract(1, r, out=s)
+            s *= r
+            s *= self.hn
+            xp.multiply(s, d_n, out=F[:, 0])  # ∂h/∂a_r
+            xp.subtract(1, z, out=s)
+            s *= z
+            xp.subtract(h_prev, n, out=F[:, 1])
+            F[:, 1] *= s  # ∂h/∂a_z
+            xp.multiply(d_n, r, out=F[:, 2])  # ∂h/∂(W_hn h + b_hn)
+            G = self._output_grad(gy)
+            DH = _scratch.take(r.shape, x.dtype)  # ∂L/∂hₜ of every step
+            D_hh = _scratch.take(self.acts.shape, x.dtype)
+            DP = D_hh.reshape(T, 3, H, -1)
+            w_hh_t = w_hh.T
+            dh_rec = gh_n.T.copy()
+            tmp = xp.empty_like(dh_rec)
             for t, _, _ in reversed(self._steps(T)):
                 dh = DH[t]
-                xp.add(gY[t], dh_rec, out=dh)
-                xp.multiply(dh[:, None, :], factors_h[t], out=DP[t])
-                xp.matmul(DP2[t], w_hh, out=dh_rec)
+                if G is None:
+                    dh[...] = dh_rec
+                else:
+                    xp.add(G[t], dh_rec, out=dh)
+                xp.multiply(dh, F[t], out=DP[t])
+                xp.matmul(w_hh_t, D_hh[t], out=dh_rec)
                 xp.multiply(dh, z[t], out=tmp)
                 dh_rec += tmp
             # The input projection's gradient equals the hidden one's except in the n gate.
-            dpre = dpre_hh.copy()
-            dpre_n = self._time_major(dpre)[:, :, 2]
-            xp.multiply(self._time_major(dh_all), d_n, out=dpre_n)
-            grads = self._parameter_grads(
-                dpre.reshape(-1, 3 * H), dpre_hh.reshape(-1, 3 * H), x, w_ih, self.hs, T, len(self.needs_input_grad) == 6
-            )
-        return (grads[0], dh_rec if self.needs_input_grad[1] else None, *grads[1:])
+            D_ih = factors  # reused: the factors are no longer needed
+            D_ih[...] = D_hh
+            xp.multiply(DH, d_n, out=D_ih.reshape(T, 3, H, -1)[:, 2])
+            grads = self._parameter_grads(D_ih, D_hh, x, w_ih, self.hs, T, len(self.needs_input_grad) == 6)
+        _scratch.give(factors, d_n, s, G, DH, D_hh)
+        return (grads[0], dh_rec.T if self.needs_input_grad[1] else None, *grads[1:])
 
 
 def _check_sequence(name, gates, input, states, weight_ih, weight_hh, bias_ih, bias_hh, batch_first):
@@ -368,7 +472,9 @@ def _check_sequence(name, gates, input, states, weight_ih, weight_hh, bias_ih, b
     return [bias_ih, bias_hh] if bias_ih is not None else []
 
 
-def rnn_sequence(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None, nonlinearity="tanh", reverse=False, batch_first=False):
+def rnn_sequence(
+    input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None, nonlinearity="tanh", reverse=False, batch_first=False
+):
     """One Elman RNN layer over a whole sequence: hₜ = act(xₜ W_ihᵀ + b_ih + hₜ₋₁ W_hhᵀ + b_hh).
 
     Args:
@@ -385,7 +491,9 @@ def rnn_sequence(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None, no
     """
     if nonlinearity not in ("tanh", "relu"):
         raise ValueError(f"rnn_sequence: unknown nonlinearity {nonlinearity!r}; expected 'tanh' or 'relu'")
-    biases = _check_sequence("rnn_sequence", 1, input, [("hx", hx)], weight_ih, weight_hh, bias_ih, bias_hh, batch_first)
+    biases = _check_sequence(
+        "rnn_sequence", 1, input, [("hx", hx)], weight_ih, weight_hh, bias_ih, bias_hh, batch_first
+    )
     return RNNSequence(nonlinearity, reverse, batch_first)(input, hx, weight_ih, weight_hh, *biases)
 
 
@@ -431,5 +539,7 @@ def gru_sequence(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None, re
     Returns:
         (output, h_n).
     """
-    biases = _check_sequence("gru_sequence", 3, input, [("hx", hx)], weight_ih, weight_hh, bias_ih, bias_hh, batch_first)
+    biases = _check_sequence(
+        "gru_sequence", 3, input, [("hx", hx)], weight_ih, weight_hh, bias_ih, bias_hh, batch_first
+    )
     return GRUSequence(reverse, batch_first)(input, hx, weight_ih, weight_hh, *biases)

@@ -20,7 +20,14 @@ def _pair(num, dim, **kwargs):
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{}, {"padding_idx": 0}, {"padding_idx": -1}, {"scale_grad_by_freq": True}, {"max_norm": 1.0}, {"max_norm": 2.0, "norm_type": 1.0}],
+    [
+        {},
+        {"padding_idx": 0},
+        {"padding_idx": -1},
+        {"scale_grad_by_freq": True},
+        {"max_norm": 1.0},
+        {"max_norm": 2.0, "norm_type": 1.0},
+    ],
     ids=["plain", "padding", "negative_padding", "scale_grad_by_freq", "max_norm", "max_norm_l1"],
 )
 def test_embedding_matches_torch(kwargs):
@@ -120,7 +127,9 @@ def test_repr_matches_torch():
 @pytest.mark.parametrize("bad", [10, -1, 25])
 def test_out_of_range_index_names_index_and_range(bad):
     emb = nn.Embedding(10, 3)
-    with pytest.raises(IndexError, match=rf"Embedding\(num_embeddings=10\) got index {bad}, out of range .*valid: 0..9"):
+    with pytest.raises(
+        IndexError, match=rf"Embedding\(num_embeddings=10\) got index {bad}, out of range .*valid: 0..9"
+    ):
         emb(shendu.tensor([[1, bad, 2]]))
     with pytest.raises(IndexError, match=rf"embedding got index {bad}"):
         F.embedding(shendu.tensor([bad]), emb.weight)
@@ -134,7 +143,11 @@ def test_float_indices_are_a_type_error():
 @pytest.mark.parametrize(
     "build, error, message",
     [
-        (lambda: nn.Embedding(0, 3), ValueError, "num_embeddings must be a positive integer. Received: num_embeddings=0"),
+        (
+            lambda: nn.Embedding(0, 3),
+            ValueError,
+            "num_embeddings must be a positive integer. Received: num_embeddings=0",
+        ),
         (lambda: nn.Embedding(5, -2), ValueError, "embedding_dim must be a positive integer"),
         (lambda: nn.Embedding(5, 2, padding_idx=5), ValueError, "padding_idx must be within num_embeddings=5"),
         (lambda: nn.Embedding(5, 2, sparse=True), ValueError, "sparse gradients are not supported"),

@@ -124,7 +124,49 @@ def test_lstm_output_layout_and_final_states():
     assert_close(h_n[3], output[:, 0, 5:], 0, 0)
 
 
-CELLS = [("RNNCell", {}), ("RNNCell", {"nonlinearity": "relu"}), ("LSTMCell", {}), ("GRUCell", {}), ("GRUCell", {"bias": False})]
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+def test_gradients_through_final_state_only_match_torch(kind):
+    """The seed classifier's case: only h_n feeds the loss, so ∂L/∂output is all zeros."""
+    t_layer, s_layer = _layers(kind, 4, 5, batch_first=True, bidirectional=True)
+    x = _sequence(7, 3, 4, batch_first=True)
+    (t_x,), (s_x,) = _leaves([x])
+    t_h = t_layer(t_x)[1]
+    s_h = s_layer(s_x)[1]
+    t_h, s_h = (t_h[0], s_h[0]) if kind == "LSTM" else (t_h, s_h)
+    probe = np.random.default_rng(1).uniform(-1, 1, size=tuple(t_h.shape)).astype(np.float32)
+    (t_h * torch.tensor(probe)).sum().backward()
+    (s_h * shendu.tensor(probe)).sum().backward()
+    assert_close(s_x.grad, t_x.grad, 1e-4, RTOL, "gradient of the input")
+    for name, t in t_layer.named_parameters():
+        assert_close(dict(s_layer.named_parameters())[name].grad, t.grad, 1e-4, RTOL, f"gradient of {name}")
+
+
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+def test_batch_of_one_and_hidden_size_one(kind):
+    t_layer, s_layer = _layers(kind, 2, 1)
+    _compare(t_layer, s_layer, _sequence(4, 1, 2), _states(kind, 1, 1, 1))
+
+
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+def test_backward_twice_with_retain_graph_gives_the_same_gradients(kind):
+    layer = getattr(nn, kind)(3, 4)
+    x = shendu.randn(5, 2, 3, requires_grad=True)
+    loss = (layer(x)[0] ** 2).sum()
+    loss.backward(retain_graph=True)
+    first = x.grad.numpy().copy()
+    layer(shendu.randn(5, 2, 3))  # another forward in between must not disturb the kept graph
+    x.grad = None
+    loss.backward()
+    assert_close(x.grad, first, 0, 0, "second backward")
+
+
+CELLS = [
+    ("RNNCell", {}),
+    ("RNNCell", {"nonlinearity": "relu"}),
+    ("LSTMCell", {}),
+    ("GRUCell", {}),
+    ("GRUCell", {"bias": False}),
+]
 
 
 @pytest.mark.parametrize("kind, extra", CELLS, ids=["rnn_tanh", "rnn_relu", "lstm", "gru", "gru_nobias"])
@@ -141,7 +183,10 @@ def test_cell_matches_torch(kind, extra, with_state):
 def test_unbatched_cell_matches_torch(kind):
     t_cell, s_cell = _layers(kind, 4, 5)
     x = np.random.default_rng(0).uniform(-1, 1, size=(4,)).astype(np.float32)
-    states = [np.random.default_rng(i).uniform(-1, 1, size=(5,)).astype(np.float32) for i in range(2 if kind == "LSTMCell" else 1)]
+    states = [
+        np.random.default_rng(i).uniform(-1, 1, size=(5,)).astype(np.float32)
+        for i in range(2 if kind == "LSTMCell" else 1)
+    ]
     _compare(t_cell, s_cell, x, states)
 
 
@@ -297,7 +342,9 @@ def test_float64_input_is_cast_to_float32_layer():
 
 
 def test_repr_matches_torch():
-    assert repr(nn.LSTM(10, 20, num_layers=2, batch_first=True)) == repr(torch.nn.LSTM(10, 20, num_layers=2, batch_first=True))
+    assert repr(nn.LSTM(10, 20, num_layers=2, batch_first=True)) == repr(
+        torch.nn.LSTM(10, 20, num_layers=2, batch_first=True)
+    )
     # torch leaves the nonlinearity out of RNN's repr; shendu shows it when it is not the default
     assert repr(nn.RNN(3, 4, nonlinearity="relu", bias=False)) == "RNN(3, 4, nonlinearity=relu, bias=False)"
     assert repr(nn.GRU(3, 4, bidirectional=True, dropout=0.5, num_layers=2)) == repr(
@@ -312,16 +359,22 @@ def test_repr_matches_torch():
 
 def test_wrong_input_size_names_layer_and_shapes():
     lstm = nn.LSTM(4, 5)
-    with pytest.raises(ValueError, match=r"LSTM\(input_size=4, hidden_size=5\) got input of shape \(6, 3, 7\); expected \(L, N, 4\)"):
+    with pytest.raises(
+        ValueError, match=r"LSTM\(input_size=4, hidden_size=5\) got input of shape \(6, 3, 7\); expected \(L, N, 4\)"
+    ):
         lstm(shendu.randn(6, 3, 7))
     with pytest.raises(ValueError, match=r"got input of shape \(3, 6, 7\); expected \(N, L, 4\)"):
         nn.GRU(4, 5, batch_first=True)(shendu.randn(3, 6, 7))
 
 
 def test_wrong_rank_names_layer_and_shapes():
-    with pytest.raises(ValueError, match=r"RNN\(input_size=4, hidden_size=5\) got input of shape \(2, 6, 3, 4\); expected"):
+    with pytest.raises(
+        ValueError, match=r"RNN\(input_size=4, hidden_size=5\) got input of shape \(2, 6, 3, 4\); expected"
+    ):
         nn.RNN(4, 5)(shendu.randn(2, 6, 3, 4))
-    with pytest.raises(ValueError, match=r"GRUCell\(input_size=4, hidden_size=5\) got input of shape \(2, 3, 4\); expected \(N, 4\)"):
+    with pytest.raises(
+        ValueError, match=r"GRUCell\(input_size=4, hidden_size=5\) got input of shape \(2, 3, 4\); expected \(N, 4\)"
+    ):
         nn.GRUCell(4, 5)(shendu.randn(2, 3, 4))
 
 
@@ -334,7 +387,9 @@ def test_wrong_initial_state_shape_names_expected_shape():
         nn.GRU(4, 5)(shendu.randn(6, 3, 4), shendu.zeros(1, 4, 5))
     with pytest.raises(TypeError, match=r"expects hx as a tuple \(h0, c0\)"):
         lstm(shendu.randn(6, 3, 4), h0)
-    with pytest.raises(ValueError, match=r"LSTMCell\(input_size=4, hidden_size=5\) got c of shape \(3, 4\); expected \(3, 5\)"):
+    with pytest.raises(
+        ValueError, match=r"LSTMCell\(input_size=4, hidden_size=5\) got c of shape \(3, 4\); expected \(3, 5\)"
+    ):
         nn.LSTMCell(4, 5)(shendu.randn(3, 4), (shendu.zeros(3, 5), shendu.zeros(3, 4)))
 
 
@@ -349,7 +404,10 @@ def test_integer_input_is_a_type_error():
         (lambda: nn.LSTM(4, 0), "hidden_size must be a positive integer. Received: hidden_size=0"),
         (lambda: nn.GRU(0, 4), "input_size must be a positive integer"),
         (lambda: nn.RNN(4, 4, num_layers=0), "num_layers must be a positive integer"),
-        (lambda: nn.LSTM(4, 4, num_layers=2, dropout=1.5), r"dropout must be a number in \[0, 1\]. Received: dropout=1.5"),
+        (
+            lambda: nn.LSTM(4, 4, num_layers=2, dropout=1.5),
+            r"dropout must be a number in \[0, 1\]. Received: dropout=1.5",
+        ),
         (lambda: nn.RNN(4, 4, nonlinearity="sigmoid"), "nonlinearity must be 'tanh' or 'relu'"),
         (lambda: nn.RNNCell(4, 4, nonlinearity="gelu"), "nonlinearity must be 'tanh' or 'relu'"),
         (lambda: nn.GRUCell(4, -1), "hidden_size must be a positive integer"),
