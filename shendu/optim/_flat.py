@@ -75,6 +75,7 @@ class _Bucket:
         self.scales = {}  # buffer name -> per-parameter scale of the stored values
         self.ready = {}  # buffer name -> per-parameter flag: holds a value (for buffers created from the first gradient)
         self.uniform = True  # every parameter has the same step, scales and flags (one kernel call per chunk works)
+        self._subset_plans = {}
         itemsize = xp.dtype(dtype).itemsize
         self.workers = threads if total * itemsize >= _PARALLEL_MIN_BYTES else 1
         self.plan = self.make_plan(0, total, self.workers)
@@ -134,9 +135,37 @@ class _Bucket:
         return self.make_plan(self.offsets[i], self.offsets[i] + n, parts)
 
     def check_uniform(self):
-        flags = [self.steps] + list(self.scales.values()) + list(self.ready.values())
-        self.uniform = all(all(v == values[0] for v in values) for values in flags)
+        self.uniform = self.uniform_among(range(len(self.params)))
         return self.uniform
+
+    def uniform_among(self, indices):
+        """Whether the parameters ``indices`` share step, scales and flags (so one kernel call can serve them)."""
+        first = indices[0]
+        for values in [self.steps, *self.scales.values(), *self.ready.values()]:
+            value = values[first]
+            if any(values[i] != value for i in indices):
+                return False
+        return True
+
+    def subset_plan(self, indices):
+        """A plan over the parameters ``indices`` only (those with a gradient this step), cached."""
+        plan = self._subset_plans.get(indices)
+        if plan is None:
+            runs, start = [], indices[0]
+            for previous, i in zip(indices, indices[1:] + (None,)):
+                if i != previous + 1:
+                    runs.append((self.offsets[start], self.offsets[previous] + self.sizes[previous]))
+                    start = i
+            chunks = [chunk for a, b in runs for chunk in self.make_plan(a, b, 1)[0]]
+            total = sum(b - a for a, b in runs)
+            parts = [[] for _ in range(self.workers if total * xp.dtype(self.dtype).itemsize >= _PARALLEL_MIN_BYTES else 1)]
+            loads = [0] * len(parts)
+            for chunk in sorted(chunks, key=lambda c: c[0] - c[1]):  # longest first, to the least loaded thread
+                k = loads.index(min(loads))
+                parts[k].append(chunk)
+                loads[k] += chunk[1] - chunk[0]
+            plan = self._subset_plans[indices] = parts
+        return plan
 
 
 def _flush(chunks, group):
@@ -386,7 +415,12 @@ class _FlatOptimizer(Optimizer):
                 if len(active) == len(grads) and (bucket.uniform or bucket.check_uniform()):
                     scal = self._step_scalars(group, bucket, 0, names)
                     self._run(group, scal, bucket, bucket.plan, gflat, names)
-                    self._advance(bucket, range(len(grads)), names, new_scales)
+                    self._advance(bucket, active, names, new_scales)
+                elif len(active) < len(grads) and bucket.uniform_among(active):  # e.g. frozen parameters
+                    scal = self._step_scalars(group, bucket, active[0], names)
+                    self._run(group, scal, bucket, bucket.subset_plan(tuple(active)), gflat, names)
+                    self._advance(bucket, active, names, new_scales)
+                    bucket.uniform = False
                 else:
                     for i in active:
                         scal = self._step_scalars(group, bucket, i, names)

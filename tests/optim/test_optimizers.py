@@ -177,6 +177,22 @@ def test_large_parameters_use_chunks_threads_and_gathers_and_still_match_torch(m
     assert np.shares_memory(mine[3].detach().numpy(), arrays[3])  # updated in place, through the view
 
 
+def test_frozen_parameters_leave_the_others_one_update_and_match_torch(monkeypatch):
+    """Fine-tuning: some parameters never get a gradient; the rest are still updated together (and threaded)."""
+    monkeypatch.setenv("SHENDU_NUM_THREADS", "2")
+    shapes = [(300, 500), (7,), (200, 300), (5, 5), (100,), (200, 400)]
+    mine, theirs, opt_mine, opt_theirs = _pair("Adam", {"lr": 0.01, "amsgrad": True}, shapes=shapes)
+    frozen = {0, 4}
+    for t in range(6):
+        _step_both(t, mine, theirs, opt_mine, opt_theirs, skip=frozen)
+    _assert_same(mine, theirs)
+    bucket = opt_mine._buckets(0)[0]
+    (plan,) = bucket._subset_plans.values()
+    assert len(plan) == 2 and all(part for part in plan)
+    assert {i for part in plan for *_, segments in part for i, *_ in segments} == {1, 2, 3, 5}
+    assert all(p not in opt_mine.state for i, p in enumerate(mine) if i in frozen)
+
+
 @pytest.mark.parametrize(
     "name, options",
     [("SGD", {"lr": 0.1, "momentum": 0.9}), ("Adam", {"lr": 0.01}), ("AdamW", {"lr": 0.01, "amsgrad": True}),
