@@ -281,3 +281,23 @@ def test_builtin_layers_are_registered():
     names = shendu.io.registered_layers()
     for name in ("Linear", "Sequential", "ModuleList", "ReLU", "Flatten"):
         assert name in names
+
+
+def test_the_seed_cnn_and_a_recurrent_model_with_pretrained_embeddings_round_trip(tmp_path):
+    cnn = nn.Sequential(
+        nn.Conv2d(1, 8, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(8, 16, 3), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(400, 10), nn.BatchNorm1d(10), nn.Dropout(0.5),
+    )  # fmt: skip
+    cnn(shendu.randn(4, 1, 28, 28))  # training-mode call: batch-norm running statistics move
+    loaded = load_model(save_model(cnn, tmp_path / "cnn"))
+    assert _same_weights(cnn, loaded) and not np.all(loaded[8].running_mean.numpy() == 0)
+    x = shendu.randn(3, 1, 28, 28)
+    cnn.eval()
+    assert np.array_equal(loaded(x).detach().numpy(), cnn(x).detach().numpy())
+
+    text = nn.Sequential(nn.Embedding.from_pretrained(shendu.randn(20, 4), freeze=True),
+                         nn.GRU(4, 6, num_layers=2, batch_first=True, bidirectional=True))  # fmt: skip
+    loaded = load_model(save_model(text, tmp_path / "text"))
+    assert _same_weights(text, loaded) and not loaded[0].weight.requires_grad
+    tokens = shendu.tensor([[1, 2, 3], [4, 5, 0]])
+    assert np.array_equal(loaded(tokens)[0].detach().numpy(), text(tokens)[0].detach().numpy())
