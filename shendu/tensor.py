@@ -444,10 +444,17 @@ class Tensor:
 
     # ----- in-place (no graph) ---------------------------------------------
     def _check_inplace(self):
-        if self._requires_grad and self._creator is None and _grad_enabled():
+        """In-place changes are not recorded: refuse them where they would corrupt gradients."""
+        if self._requires_grad and _grad_enabled():
+            if self._creator is None:
+                raise RuntimeError(
+                    "a leaf tensor that requires grad is being used in an in-place operation; "
+                    "wrap it in shendu.no_grad() or work on .data"
+                )
             raise RuntimeError(
-                "a leaf tensor that requires grad is being used in an in-place operation; "
-                "wrap it in shendu.no_grad() or work on .data"
+                f"in-place operations on a tensor that is part of a graph (grad_fn="
+                f"{type(self._creator).__name__}Backward) are not supported: the ops that saved it would get "
+                "wrong gradients; use the out-of-place form (y = y + 1 rather than y.add_(1))"
             )
 
     def zero_(self):
@@ -476,6 +483,13 @@ class Tensor:
 
     def sub_(self, other, alpha=1):
         return self.add_(other, -alpha)
+
+    def masked_fill_(self, mask, value):
+        """Set the elements where ``mask`` is True to ``value``, in place."""
+        self._check_inplace()
+        mask = mask._array if isinstance(mask, Tensor) else xp.asarray(mask)
+        self._array[xp.broadcast_to(mask, self._array.shape)] = value.item() if isinstance(value, Tensor) else value
+        return self
 
     def mul_(self, other):
         self._check_inplace()
@@ -571,7 +585,8 @@ class Tensor:
         """``x op= other``: in place when no graph is recorded (a leaf that requires grad must be
         under ``no_grad``, as in PyTorch); a graph node is rebound to the out-of-place result."""
         if self._requires_grad and _grad_enabled():
-            self._check_inplace()
+            if self._creator is None:
+                self._check_inplace()  # raises: a leaf must be updated under no_grad
             return out_of_place(self, other)
         other = other._array if isinstance(other, Tensor) else as_array(other)
         numpy_function(self._array, other.astype(self._array.dtype, copy=False), out=self._array)

@@ -177,6 +177,14 @@ def test_in_place_on_a_leaf_that_requires_grad_is_refused_outside_no_grad():
         w.add_(1.0)
 
 
+def test_in_place_method_on_a_graph_node_is_refused_instead_of_corrupting_gradients():
+    y = shendu.ones(3, requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match=r"part of a graph \(grad_fn=MulBackward\).*out-of-place"):
+        y.add_(1.0)
+    y += 1.0  # the operator form rebinds y to a new node, which is always correct
+    y.sum().backward()
+
+
 def test_integer_in_place_true_division_is_refused_like_torch():
     x = shendu.tensor([2, 4])
     with pytest.raises(RuntimeError, match="can't be cast to the desired output type int64"):

@@ -167,6 +167,17 @@ def test_zero_fill_and_in_place_arithmetic_under_no_grad():
         w.zero_()
 
 
+def test_in_place_methods_on_tensors_outside_the_graph_match_torch():
+    t, s = torch.arange(6.0).reshape(2, 3), shendu.arange(6.0).reshape(2, 3)
+    for tensor in (t, s):
+        tensor.add_(1.0).mul_(2.0).sub_(1.0).div_(2.0)
+        tensor.clamp_(0.0, 4.0)
+        tensor.masked_fill_(tensor > 3.5, -1.0)
+    np.testing.assert_array_equal(s.numpy(), t.numpy())
+    s.fill_(2.5).copy_(shendu.tensor([1.0, 2.0, 3.0]))
+    assert s.tolist() == [[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]]
+
+
 def test_to_dtype_and_conversion_methods():
     x = shendu.tensor([1.5, -2.5])
     assert x.to(shendu.float64).dtype == shendu.float64
