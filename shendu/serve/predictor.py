@@ -1,0 +1,270 @@
+"""What the server runs for one request: check the JSON data, run the model, shape the answer.
+
+Kept free of any web framework so it can be tested (and reused) on its own.
+"""
+
+import numpy as np
+
+__all__ = ["Predictor", "InputError"]
+
+
+class InputError(ValueError):
+    """The request's data is not what the model takes; ``loc`` is the JSON path of the bad field."""
+
+    def __init__(self, message, loc=("body", "data")):
+        super().__init__(message)
+        self.loc = list(loc)
+
+
+def _leaf_modules(model):
+    return [m for m in model.modules() if not m._modules]
+
+
+def _describe(shape):
+    return "[" + ", ".join(str(n) for n in shape) + "]"
+
+
+class Predictor:
+    """Turn ``{"data": ...}`` into ``{"predictions": ..., "probabilities": ...}`` for a model.
+
+    Args:
+        model: a :class:`shendu.nn.Module` (put in eval mode).
+        input_shape: the shape of one sample, without the batch dimension. Defaults to the
+            metadata's ``input_shape``, else the first layer's ``in_features``.
+        class_names: a label per output class. Defaults to the metadata's ``class_names``.
+        metadata: a saved model's ``metadata.json`` dict. Defaults to None.
+        max_batch: the largest batch one request may hold. Defaults to 256.
+        max_abs_input: the largest magnitude an input value may have (model-ready inputs are
+            normalised; far larger ones are a client's mistake and overflow float32 layers).
+            Defaults to 1e6; None for no bound.
+        predict: ``fn(model, array) -> outputs array``; defaults to a forward pass without
+            gradients (in eval mode).
+
+    The output is read as probabilities when the model ends in Softmax (or Sigmoid for one unit),
+    log-probabilities after LogSoftmax, logits otherwise (softmax is applied); a model with one
+    output unit and no Sigmoid is a regression (``probabilities`` is null).
+    """
+
+    def __init__(self, model, input_shape=None, class_names=None, metadata=None, max_batch=256, predict=None,
+                 max_abs_input=1e6):  # fmt: skip
+        from ..nn import Embedding, LogSoftmax, Sigmoid, Softmax
+        from ..nn.module import Module
+
+        if not isinstance(model, Module):
+            raise TypeError(f"Predictor expects a shendu.nn.Module; got {type(model).__name__}")
+        if not isinstance(max_batch, int) or max_batch < 1:
+            raise ValueError(f"max_batch must be a positive integer. Received: max_batch={max_batch!r}")
+        metadata = dict(metadata or {})
+        self.model = model.eval()
+        self.metadata = metadata
+        self.max_batch = max_batch
+        if max_abs_input is not None and not (isinstance(max_abs_input, (int, float)) and max_abs_input > 0):
+            raise ValueError(f"max_abs_input must be a positive number or None. Received: max_abs_input={max_abs_input!r}")
+        self.max_abs_input = None if max_abs_input is None else float(max_abs_input)
+        self._predict = predict
+        leaves = _leaf_modules(model)
+        first = leaves[0] if leaves else None
+        last = leaves[-1] if leaves else None
+        shape = input_shape if input_shape is not None else metadata.get("input_shape")
+        if shape is None and first is not None and isinstance(getattr(first, "in_features", None), int):
+            shape = [first.in_features]
+        if shape is None:
+            raise ValueError(
+                "the model's input shape is unknown: save it with shendu.save_model(..., input_shape=...) "
+                "or pass input_shape"
+            )
+        if not all(isinstance(n, int) and n > 0 for n in shape):
+            raise ValueError(f"input_shape must be positive integers; got {shape!r}")
+        self.input_shape = tuple(int(n) for n in shape)
+        self.vocabulary = first.num_embeddings if isinstance(first, Embedding) else None
+        float_dtype = next((p._array.dtype for p in model.parameters() if p._array.dtype.kind == "f"), np.dtype(np.float32))
+        self.input_dtype = np.dtype(np.int64) if self.vocabulary is not None else np.dtype(float_dtype)
+        names = class_names if class_names is not None else metadata.get("class_names")
+        self.class_names = [str(n) for n in names] if names else None
+        if isinstance(last, Softmax):
+            self.output_kind = "probabilities"
+        elif isinstance(last, LogSoftmax):
+            self.output_kind = "log_probabilities"
+        elif isinstance(last, Sigmoid):
+            self.output_kind = "sigmoid"
+        else:
+            self.output_kind = "logits"
+        self.output_size = self._probe_output_size()
+        if self.output_size == 1 and self.output_kind == "logits" and not self.class_names:
+            self.output_kind = "regression"
+        self.task = "regression" if self.output_kind == "regression" else "classification"
+
+    def _probe_output_size(self):
+        sample = np.zeros((1,) + self.input_shape, dtype=self.input_dtype)
+        out = self._run(sample)
+        return int(np.prod(out.shape[1:])) if out.ndim > 1 else 1
+
+    # ----- input ---------------------------------------------------------------------------------
+    def parse(self, data, may_hold_booleans=True):
+        """The request's ``data`` as a batch array of the model's input dtype, or :class:`InputError`.
+
+        NumPy reads ``true``/``false`` among numbers as 1/0; ``may_hold_booleans=False`` (the JSON
+        text had neither word) skips the element-by-element search for them.
+        """
+        if data is None:
+            raise InputError("field required: data (one sample or a list of samples)")
+        if isinstance(data, (bool, int, float, str, dict)):
+            raise InputError(f"data must be a list of numbers (one sample of shape {_describe(self.input_shape)}) or a list of samples")
+        try:
+            array = np.asarray(data)
+        except (ValueError, OverflowError):
+            raise InputError(
+                f"data is ragged or holds numbers that are too large; expected one sample of shape "
+                f"{_describe(self.input_shape)} or a batch of shape [n, {', '.join(map(str, self.input_shape))}]"
+            ) from None
+        if array.dtype.kind not in "iuf" or may_hold_booleans:
+            self._raise_non_numeric(data)
+        if array.dtype.kind not in "iuf":
+            raise InputError("data holds integers too large to be numbers a model can take")
+        expected = self.input_shape
+        if array.shape == expected:
+            batch = array[None]
+        elif array.ndim == len(expected) + 1 and array.shape[1:] == expected:
+            batch = array
+        else:
+            raise InputError(
+                f"data has shape {_describe(array.shape)}; expected one sample of shape {_describe(expected)} "
+                f"or a batch of shape [n, {', '.join(map(str, expected))}]"
+            )
+        if len(batch) == 0:
+            raise InputError("data is an empty batch; send at least one sample")
+        if len(batch) > self.max_batch:
+            raise InputError(f"data holds a batch of {len(batch)} samples; at most {self.max_batch} are allowed per request")
+        if batch.dtype.kind == "f":
+            bad = ~np.isfinite(batch)
+            if bad.any():
+                where = np.argwhere(bad)[0]
+                index = tuple(int(i) for i in (where if array.ndim == batch.ndim else where[1:]))
+                raise InputError(f"data{''.join(f'[{i}]' for i in index)} is NaN or infinite; only finite numbers are allowed",
+                                 ("body", "data", *index))  # fmt: skip
+        if self.vocabulary is not None:
+            return self._tokens(batch, array.ndim == batch.ndim)
+        if self.max_abs_input is not None:
+            bad = np.abs(batch) > self.max_abs_input
+            if bad.any():
+                where = np.argwhere(bad)[0]
+                index = tuple(int(i) for i in (where if array.ndim == batch.ndim else where[1:]))
+                raise InputError(f"data{''.join(f'[{i}]' for i in index)} = {batch[tuple(where)]:g} is out of range; values "
+                                 f"must lie within ±{self.max_abs_input:g}", ("body", "data", *index))  # fmt: skip
+        with np.errstate(over="ignore"):
+            cast = batch.astype(self.input_dtype, copy=False)
+        if cast.dtype.kind == "f" and not np.isfinite(cast).all():
+            raise InputError(f"data holds values too large for the model's {self.input_dtype}")
+        return cast
+
+    def _tokens(self, batch, batched):
+        if batch.dtype.kind == "f":
+            whole = batch == np.round(batch)
+            if not whole.all():
+                where = np.argwhere(~whole)[0]
+                index = tuple(int(i) for i in (where if batched else where[1:]))
+                raise InputError(f"data{''.join(f'[{i}]' for i in index)} is not a whole number; this model takes token ids",
+                                 ("body", "data", *index))  # fmt: skip
+        tokens = batch.astype(np.int64)
+        bad = (tokens < 0) | (tokens >= self.vocabulary)
+        if bad.any():
+            where = np.argwhere(bad)[0]
+            index = tuple(int(i) for i in (where if batched else where[1:]))
+            raise InputError(
+                f"data{''.join(f'[{i}]' for i in index)} = {int(tokens[tuple(where)])} is not a token id in [0, {self.vocabulary})",
+                ("body", "data", *index),
+            )
+        return tokens
+
+    def _raise_non_numeric(self, data):
+        """Find the first element that is not a number (if any), for a message that points at it."""
+        stack = [((), data)]
+        while stack:
+            path, value = stack.pop()
+            if isinstance(value, list):
+                stack.extend(((*path, i), v) for i, v in reversed(list(enumerate(value))))
+            elif isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise InputError(
+                    f"data{''.join(f'[{i}]' for i in path)} is {type(value).__name__} {value!r:.40}; only numbers are allowed",
+                    ("body", "data", *path),
+                )
+
+    # ----- model ---------------------------------------------------------------------------------
+    def _run(self, batch):
+        from ..autograd import no_grad
+        from ..tensor import Tensor
+
+        if self._predict is not None:
+            out = self._predict(self.model, batch)
+        else:
+            with no_grad():
+                out = self.model(Tensor(batch))
+        if isinstance(out, (tuple, list)):
+            out = out[0]
+        return np.asarray(out._array if isinstance(out, Tensor) else out)
+
+    def __call__(self, batch):
+        """``{"predictions": [...], "probabilities": [...] or None}`` for a checked batch."""
+        out = self._run(batch).astype(np.float64).reshape(len(batch), -1)
+        finite = np.isfinite(out).all(axis=1)
+        if not finite.all():
+            first = int(np.argmin(finite))
+            raise InputError(f"the model's output for sample {first} is not finite (NaN or infinite): its values are "
+                             "too large for this model", ("body", "data", first) if len(batch) > 1 else ("body", "data"))  # fmt: skip
+        if self.output_kind == "regression":
+            values = out[:, 0] if out.shape[1] == 1 else out
+            return {"predictions": values.tolist(), "probabilities": None}
+        if self.output_kind == "sigmoid" and out.shape[1] == 1:
+            p = out[:, 0]
+            probabilities = np.stack([1 - p, p], axis=1)
+        elif self.output_kind == "probabilities":
+            probabilities = out
+        elif self.output_kind == "log_probabilities":
+            probabilities = np.exp(out)
+        elif self.output_kind == "sigmoid":
+            probabilities = out  # multi-label: one independent probability per unit
+        else:
+            with np.errstate(under="ignore"):
+                shifted = np.exp(out - out.max(axis=1, keepdims=True))
+            probabilities = shifted / shifted.sum(axis=1, keepdims=True)
+        predictions = probabilities.argmax(axis=1)
+        result = {"predictions": predictions.tolist(), "probabilities": probabilities.tolist()}
+        if self.class_names and len(self.class_names) == probabilities.shape[1]:
+            result["labels"] = [self.class_names[i] for i in predictions]
+        return result
+
+    # ----- description -----------------------------------------------------------------------------
+    def describe(self):
+        """What ``GET /metadata`` answers."""
+        from .. import __version__
+
+        extra = self.metadata.get("extra") or {}
+        preprocess = extra.get("preprocess") if isinstance(extra, dict) else None
+        size = int(np.prod(self.input_shape))
+        if self.vocabulary is not None:
+            kind = "tokens"
+        elif size == 784 and self.input_shape in ((784,), (28, 28), (1, 28, 28)):
+            kind = "image"
+        else:
+            kind = "vector"
+        classes = self.class_names
+        if classes is None and self.task == "classification":
+            width = 2 if self.output_kind == "sigmoid" and self.output_size == 1 else self.output_size
+            classes = [str(i) for i in range(width)]
+        return {
+            "model": type(self.model).__name__,
+            "task": self.task,
+            "input_shape": list(self.input_shape),
+            "input_dtype": str(self.input_dtype),
+            "input_kind": kind,
+            "preprocess": preprocess,
+            "vocabulary_size": self.vocabulary,
+            "output_size": self.output_size,
+            "classes": classes,
+            "num_parameters": int(sum(p.numel() for p in self.model.parameters())),
+            "summary": repr(self.model),
+            "metrics": self.metadata.get("metrics") or {},
+            "shendu_version": __version__,
+            "max_batch": self.max_batch,
+            "max_abs_input": self.max_abs_input,
+        }
