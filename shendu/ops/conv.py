@@ -1,3 +1,343 @@
-"""Placeholder: filled in by the nn work (see the issue)."""
+"""Convolution: conv1d and conv2d as one GEMM over strided windows (im2col), channels-last inside.
 
-__all__ = []
+y[n, o, i, j] = b[o] + Σ_{c, p, q} W[o, c, p, q] · x[n, c, i·s + p·d - pad, j·s + q·d - pad]
+
+How it is fast on NumPy:
+- Arrays keep PyTorch's logical NCHW shape, but the output of a convolution lives in memory as
+  NHWC (a transposed view). Element-wise ops (ReLU) and pooling keep that layout, so the next
+  convolution gathers its windows with the channels contiguous, and the gradient arriving in
+  backward reshapes to an (N·OH·OW, O) matrix without a copy.
+- Forward gathers the windows once, with ``as_strided``, into ``cols`` of shape
+  (N·OH·OW, kh·kw·C) and makes one float32 BLAS call ``cols @ Wᵀ``.
+- Backward: ∂L/∂W = gyᵀ @ cols (cols kept from forward), ∂L/∂b = 1ᵀ @ gy (a ones-vector matmul,
+  much faster than ``sum(axis=0)``), and ∂L/∂x = col2im(gy @ W): one GEMM, then kh·kw strided adds.
+"""
+
+from .._backend import xp
+from ..autograd import Function
+from ..tensor import Tensor
+
+__all__ = ["conv1d", "conv2d"]
+
+_as_strided = xp.lib.stride_tricks.as_strided
+
+
+def empty_in_layout(shape, dtype, channels_last, fill=None):
+    """An (N, C, H, W) array, stored as NHWC when ``channels_last`` (the layout of every conv output here)."""
+    n, c, h, w = shape
+    if fill is None:
+        make = xp.empty
+    elif fill == 0:
+        make = xp.zeros
+    else:
+        make = lambda size, dtype: xp.full(size, fill, dtype)  # noqa: E731
+    if channels_last:
+        return make((n, h, w, c), dtype).transpose(0, 3, 1, 2)
+    return make((n, c, h, w), dtype)
+
+
+def is_channels_last(x):
+    """True when (N, C, H, W) ``x`` keeps its channels closest together in memory (NHWC storage)."""
+    return x.shape[1] > 1 and abs(x.strides[1]) < abs(x.strides[3])
+
+
+def same_layout(a, like):
+    """``a`` stored in the memory order of ``like`` (copied only if it differs): element-wise ops
+    over arrays of different layouts run several times slower than over matching ones."""
+    if a.strides == like.strides or a.ndim != like.ndim:
+        return a
+    out = xp.empty_like(like, dtype=a.dtype)  # empty_like keeps like's memory order
+    out[...] = a
+    return out
+
+
+def pad_spatial(x, padding, fill=0, channels_last=True):
+    """Pad the two spatial axes with ``fill``; ``padding`` = (top, bottom, left, right)."""
+    top, bottom, left, right = padding
+    if not (top or bottom or left or right):
+        return x
+    n, c, h, w = x.shape
+    padded = empty_in_layout((n, c, h + top + bottom, w + left + right), x.dtype, channels_last, fill)
+    padded[:, :, top : top + h, left : left + w] = x
+    return padded
+
+
+def _windows(x, out_hw, kernel, stride, dilation):
+    """View (N, OH, OW, kh, kw, C) of the windows of ``x`` (N, C, H, W): no copy, any memory layout."""
+    n, c = x.shape[:2]
+    sn, sc, sh, sw = x.strides
+    return _as_strided(
+        x,
+        (n, out_hw[0], out_hw[1], kernel[0], kernel[1], c),
+        (sn, sh * stride[0], sw * stride[1], sh * dilation[0], sw * dilation[1], sc),
+        writeable=False,
+    )
+
+
+def _output_size(size, kernel, stride, padding, dilation):
+    return (size + padding - dilation * (kernel - 1) - 1) // stride + 1
+
+
+class Conv2d(Function):
+    """2-D convolution (cross-correlation, as PyTorch) of x (N, C, H, W) with W (O, C/groups, kh, kw).
+
+    ``padding`` is (top, bottom, left, right). The output is an NCHW-shaped view of NHWC memory.
+
+    NOTE: the bias rides in the GEMM as an extra column of ones in ``cols`` (and a bias column in
+    the weight matrix): forward saves a pass over the output, and backward gets ∂L/∂b in the same
+    GEMM as ∂L/∂W.
+    """
+
+    def __init__(self, stride, padding, dilation, groups):
+        self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
+
+    def forward(self, x, weight, bias=None):
+        n, c, h, w = x.shape
+        o, cg, kh, kw = weight.shape
+        top, bottom, left, right = self.padding
+        oh = _output_size(h, kh, self.stride[0], top + bottom, self.dilation[0])
+        ow = _output_size(w, kw, self.stride[1], left + right, self.dilation[1])
+        self.x_shape, self.out_hw, self.kernel = x.shape, (oh, ow), (kh, kw)
+        padded = pad_spatial(x, self.padding, channels_last=is_channels_last(x))
+        windows = _windows(padded, (oh, ow), (kh, kw), self.stride, self.dilation)
+        if self.groups > 1:
+            return self._grouped_forward(windows, weight, bias)
+        m, k = n * oh * ow, kh * kw * c
+        width = k + (bias is not None)
+        # cols: one row per output pixel, columns (p, q, c) [+ a column of ones for the bias]. The
+        # gather copies runs that are contiguous in x: channels (NHWC input) or image rows (NCHW).
+        if is_channels_last(padded):
+            cols = xp.empty((m, width), x.dtype)
+            cols.reshape(n, oh, ow, width)[..., :k].reshape(n, oh, ow, kh, kw, c)[...] = windows
+        else:
+            cols = xp.empty((width, m), x.dtype)
+            cols[:k].reshape(kh, kw, c, n, oh, ow)[...] = windows.transpose(3, 4, 5, 0, 1, 2)
+            cols = cols.T  # (m, width), column-major: BLAS takes it as it is
+        wmat = xp.empty((o, width), x.dtype)
+        wmat[:, :k].reshape(o, kh, kw, c)[...] = weight.transpose(0, 2, 3, 1)
+        if bias is not None:
+            cols[:, k] = 1
+            wmat[:, k] = bias
+        self.cols, self.wmat = cols, wmat
+        return (cols @ wmat.T).reshape(n, oh, ow, o).transpose(0, 3, 1, 2)
+
+    def backward(self, gy):
+        needs = self.needs_input_grad
+        if self.groups > 1:
+            return self._grouped_backward(gy)
+        n, c = self.x_shape[:2]
+        oh, ow = self.out_hw
+        kh, kw = self.kernel
+        o, k = gy.shape[1], kh * kw * c
+        m = n * oh * ow
+        gy2 = gy.transpose(0, 2, 3, 1).reshape(m, o)  # free when gy is NHWC in memory
+        gx = gw = gb = None
+        need_bias = len(needs) > 2 and needs[2]
+        if needs[1]:
+            gwb = gy2.T @ self.cols  # (o, k [+1]): ∂L/∂W and, in the last column, ∂L/∂b
+            gw = xp.ascontiguousarray(gwb[:, :k].reshape(o, kh, kw, c).transpose(0, 3, 1, 2))
+            if need_bias:
+                gb = gwb[:, k].copy()
+        elif need_bias:
+            gb = xp.ones(m, gy2.dtype) @ gy2
+        if needs[0]:
+            # col2im, one window offset at a time: a small GEMM into a cache-resident buffer, then a
+            # strided add onto the input gradient (faster than one big GEMM whose output is re-read)
+            block = xp.empty((m, c), gy2.dtype)
+            blocks = (
+                xp.matmul(gy2, self.wmat[:, (p * kw + q) * c : (p * kw + q + 1) * c], out=block).reshape(n, oh, ow, c)
+                for p in range(kh)
+                for q in range(kw)
+            )
+            gx = self._col2im(blocks, gy2.dtype)
+        return gx, gw, gb
+
+    def _grouped_forward(self, windows, weight, bias):
+        n, oh, ow, kh, kw, c = windows.shape
+        o, cg = weight.shape[:2]
+        g = self.groups
+        m = n * oh * ow
+        grouped = windows.reshape(n, oh, ow, kh, kw, g, cg)
+        self.cols = xp.ascontiguousarray(grouped.transpose(5, 0, 1, 2, 3, 4, 6)).reshape(g, m, kh * kw * cg)
+        self.wmat = weight.reshape(g, o // g, cg, kh, kw).transpose(0, 1, 3, 4, 2).reshape(g, o // g, -1)
+        y = xp.matmul(self.cols, self.wmat.transpose(0, 2, 1))  # (g, m, o/g)
+        y = xp.ascontiguousarray(y.transpose(1, 0, 2)).reshape(m, o)
+        if bias is not None:
+            y += bias
+        return y.reshape(n, oh, ow, o).transpose(0, 3, 1, 2)
+
+    def _grouped_backward(self, gy):
+        needs = self.needs_input_grad
+        n, c = self.x_shape[:2]
+        oh, ow = self.out_hw
+        kh, kw = self.kernel
+        o, g = gy.shape[1], self.groups
+        og, cg, m = o // g, c // g, n * oh * ow
+        gy2 = gy.transpose(0, 2, 3, 1).reshape(m, o)
+        gyg = gy2.reshape(m, g, og).transpose(1, 0, 2)  # (g, m, o/g)
+        gx = gw = gb = None
+        if len(needs) > 2 and needs[2]:
+            gb = xp.ones(m, gy2.dtype) @ gy2
+        if needs[1]:
+            gw = xp.matmul(gyg.transpose(0, 2, 1), self.cols)  # (g, o/g, kh·kw·cg)
+            gw = xp.ascontiguousarray(gw.reshape(g, og, kh, kw, cg).transpose(0, 1, 4, 2, 3)).reshape(o, cg, kh, kw)
+        if needs[0]:
+            gcols = xp.matmul(gyg, self.wmat).reshape(g, n, oh, ow, kh, kw, cg)  # (g, m, kh·kw·cg)
+            gcols = gcols.transpose(1, 2, 3, 4, 5, 0, 6).reshape(n, oh, ow, kh, kw, c)
+            gx = self._col2im((gcols[:, :, :, p, q, :] for p in range(kh) for q in range(kw)), gy2.dtype)
+        return gx, gw, gb
+
+    def _col2im(self, blocks, dtype):
+        """Add the window gradients (one (N, OH, OW, C) block per offset, row-major) onto the padded input; crop."""
+        n, c, h, w = self.x_shape
+        oh, ow = self.out_hw
+        kh, kw = self.kernel
+        top, bottom, left, right = self.padding
+        sh, sw = self.stride
+        dh, dw = self.dilation
+        gx = xp.zeros((n, h + top + bottom, w + left + right, c), dtype)
+        offsets = ((p, q) for p in range(kh) for q in range(kw))
+        for (p, q), block in zip(offsets, blocks):
+            gx[:, p * dh : p * dh + sh * (oh - 1) + 1 : sh, q * dw : q * dw + sw * (ow - 1) + 1 : sw, :] += block
+        return gx[:, top : top + h, left : left + w, :].transpose(0, 3, 1, 2)
+
+
+def int_tuple(value, n, name, fname, minimum):
+    """An int or an n-tuple of ints, each ≥ ``minimum``, as an n-tuple (ValueError naming ``name`` otherwise)."""
+    values = (value,) * n if isinstance(value, int) and not isinstance(value, bool) else value
+    ok = isinstance(values, (tuple, list)) and len(values) == n
+    ok = ok and all(isinstance(v, int) and not isinstance(v, bool) and v >= minimum for v in values)
+    if not ok:
+        kind = "positive" if minimum > 0 else "non-negative"
+        raise ValueError(
+            f"{fname}: {name} must be a {kind} int or a tuple of {n} {kind} ints. Received: {name}={value!r}"
+        )
+    return tuple(values)
+
+
+def conv_padding(padding, kernel, dilation, stride, fname):
+    """Resolve ``padding`` (int, tuple, 'valid' or 'same') to per-side amounts ((before, after), ...).
+
+    'same' pads d·(k-1) in total, the extra element on the right/bottom, as PyTorch.
+    """
+    n = len(kernel)
+    if isinstance(padding, str):
+        if padding == "valid":
+            return ((0, 0),) * n
+        if padding == "same":
+            if any(s != 1 for s in stride):
+                raise ValueError(
+                    f"{fname}: padding='same' is not supported for strided convolutions. Received: stride={stride}"
+                )
+            totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
+            return tuple((t // 2, t - t // 2) for t in totals)
+        raise ValueError(
+            f"{fname}: padding must be 'valid', 'same' or non-negative ints. Received: padding={padding!r}"
+        )
+    return tuple((p, p) for p in int_tuple(padding, n, "padding", fname, 0))
+
+
+def _as_float_tensor(value, like):
+    value = value if isinstance(value, Tensor) else Tensor(value)
+    dtype = like._array.dtype
+    return value if value._array.dtype == dtype else value.to(dtype)
+
+
+def _conv(input, weight, bias, stride, padding, dilation, groups, dims):
+    """Shared checks of conv1d/conv2d; returns the output of Conv2d (1-D runs as H = 1)."""
+    fname = f"conv{dims}d"
+    weight = weight if isinstance(weight, Tensor) else Tensor(weight)
+    input = _as_float_tensor(input, weight)
+    if weight.ndim != dims + 2:
+        raise ValueError(
+            f"{fname}: weight must have {dims + 2} dimensions (out_channels, in_channels/groups, *kernel); got shape {tuple(weight.shape)}"
+        )
+    if not isinstance(groups, int) or isinstance(groups, bool) or groups <= 0:
+        raise ValueError(f"{fname}: groups must be a positive int. Received: groups={groups!r}")
+    out_channels, cg = weight.shape[:2]
+    kernel = tuple(weight.shape[2:])
+    stride = int_tuple(stride, dims, "stride", fname, 1)
+    dilation = int_tuple(dilation, dims, "dilation", fname, 1)
+    pads = conv_padding(padding, kernel, dilation, stride, fname)
+    layout = "(N, C, L)" if dims == 1 else "(N, C, H, W)"
+    unbatched = input.ndim == dims + 1
+    if input.ndim not in (dims + 1, dims + 2) or input.shape[-dims - 1] != cg * groups:
+        raise ValueError(
+            f"{fname}: input of shape {tuple(input.shape)} does not match weight of shape {tuple(weight.shape)} "
+            f"with groups={groups}; expected {layout.replace('C', str(cg * groups))}"
+        )
+    if out_channels % groups:
+        raise ValueError(
+            f"{fname}: out_channels must be divisible by groups. Received: out_channels={out_channels}, groups={groups}"
+        )
+    spatial = tuple(input.shape[-dims:])
+    padded = tuple(s + a + b for s, (a, b) in zip(spatial, pads))
+    dilated = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    if any(k > s for k, s in zip(dilated, padded)):
+        raise ValueError(
+            f"{fname}: the kernel {kernel} (spanning {dilated} with dilation {dilation}) is larger than the padded "
+            f"input {padded}; use a smaller kernel, more padding or a larger input"
+        )
+    if bias is not None:
+        bias = _as_float_tensor(bias, weight)
+        if tuple(bias.shape) != (out_channels,):
+            raise ValueError(f"{fname}: bias must have shape ({out_channels},); got {tuple(bias.shape)}")
+    x = input.unsqueeze(0) if unbatched else input
+    if dims == 1:
+        x = x.unsqueeze(2)
+        weight = weight.unsqueeze(2)
+        stride, dilation, pads = (1,) + stride, (1,) + dilation, ((0, 0),) + pads
+    op = Conv2d(stride, pads[0] + pads[1], dilation, groups)
+    y = op(x, weight) if bias is None else op(x, weight, bias)
+    if dims == 1:
+        y = y.squeeze(2)
+    return y.squeeze(0) if unbatched else y
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution over (N, C, H, W), as ``torch.nn.functional.conv2d``.
+
+    y[n, o] = b[o] + Σ_c W[o, c] ⋆ x[n, c]  (⋆ is cross-correlation with stride, padding, dilation).
+
+    Args:
+        input: (N, C, H, W) or unbatched (C, H, W).
+        weight: (out_channels, C/groups, kh, kw).
+        bias: (out_channels,) or None. Defaults to None.
+        stride: int or (sh, sw). Defaults to 1.
+        padding: int, (ph, pw), 'valid' or 'same' (stride 1 only). Defaults to 0.
+        dilation: int or (dh, dw). Defaults to 1.
+        groups: split the channels into this many independent convolutions. Defaults to 1.
+
+    Shape:
+        output (N, out_channels, OH, OW) with OH = ⌊(H + 2·ph - dh·(kh-1) - 1) / sh⌋ + 1.
+
+    Example:
+        >>> y = conv2d(randn(32, 1, 28, 28), randn(8, 1, 3, 3), padding="same")
+        >>> y.shape
+        shendu.Size([32, 8, 28, 28])
+    """
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 2)
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D convolution over (N, C, L), as ``torch.nn.functional.conv1d`` (runs as conv2d with H = 1).
+
+    y[n, o, i] = b[o] + Σ_{c, p} W[o, c, p] · x[n, c, i·s + p·d - pad]
+
+    Args:
+        input: (N, C, L) or unbatched (C, L).
+        weight: (out_channels, C/groups, k).
+        bias: (out_channels,) or None. Defaults to None.
+        stride: int. Defaults to 1.
+        padding: int, 'valid' or 'same' (stride 1 only). Defaults to 0.
+        dilation: int. Defaults to 1.
+        groups: Defaults to 1.
+
+    Shape:
+        output (N, out_channels, L_out) with L_out = ⌊(L + 2·pad - d·(k-1) - 1) / s⌋ + 1.
+
+    Example:
+        >>> conv1d(randn(4, 2, 10), randn(3, 2, 5)).shape
+        shendu.Size([4, 3, 6])
+    """
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 1)
