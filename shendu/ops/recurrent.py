@@ -52,11 +52,14 @@ class _ScratchPool:
     A training step needs the same few megabytes of buffers every time. Freed and allocated
     afresh, they make the C allocator hand pages back to the OS and fault them in again
     (measured: thousands of page faults per step of the seed LSTM, a third of its time).
+    At most ``per_shape`` arrays of a shape and ``max_bytes`` in all are kept, least recently
+    used shapes going first; arrays larger than ``max_bytes / 4`` are never kept.
     """
 
-    def __init__(self, per_shape=4, shapes=32):
-        self.per_shape, self.shapes = per_shape, shapes
-        self._free = OrderedDict()
+    def __init__(self, per_shape=4, max_bytes=64 << 20):
+        self.per_shape, self.max_bytes = per_shape, max_bytes
+        self._free = OrderedDict()  # (shape, dtype) -> [arrays]
+        self._bytes = 0
         self._lock = threading.Lock()
 
     def take(self, shape, dtype):
@@ -64,21 +67,25 @@ class _ScratchPool:
         with self._lock:
             stack = self._free.get(key)
             if stack:
-                return stack.pop()
+                array = stack.pop()
+                self._bytes -= array.nbytes
+                return array
         return xp.empty(shape, dtype)
 
     def give(self, *arrays):
         with self._lock:
             for array in arrays:
-                if array is None or array.base is not None:
+                if array is None or array.base is not None or array.nbytes > self.max_bytes // 4:
                     continue
                 key = (array.shape, array.dtype.str)
                 stack = self._free.setdefault(key, [])
                 self._free.move_to_end(key)
                 if len(stack) < self.per_shape:
                     stack.append(array)
-            while len(self._free) > self.shapes:
-                self._free.popitem(last=False)
+                    self._bytes += array.nbytes
+            while self._bytes > self.max_bytes:
+                _, stack = self._free.popitem(last=False)
+                self._bytes -= sum(a.nbytes for a in stack)
 
 
 _scratch = _ScratchPool()
@@ -295,46 +302,46 @@ class LSTMSequence(_Recurrence):
         o, i, f, g = gates[:, 0], gates[:, 1], gates[:, 2], gates[:, 3]
         TC = self.tanh_c
         c_prev = self.cs[self._slots(T)[0]]
-        # Factors, for all steps at once, that turn ∂L/∂hₜ (gate o) and ∂L/∂cₜ (gates i, f, g)
-        # into gate gradients; backward then overwrites them with those gradients, step by step.
-        D = _scratch.take(self.acts.shape, x.dtype)
-        D4 = D.reshape(T, 4, H, -1)
-        d_c = _scratch.take(TC.shape, x.dtype)  # ∂h/∂c = o (1 - tanh²c)
+        # Factors, for all steps at once, that turn ∂L/∂hₜ and ∂L/∂cₜ into gate gradients. Per step
+        # the rows are [∂h/∂c, ∂h/∂a_o, ∂c/∂a_i, ∂c/∂a_f, ∂c/∂a_g]: the first two scale ∂L/∂hₜ in one
+        # multiply, the last three ∂L/∂cₜ in another, and the products overwrite the factors, so
+        # rows 1-4 of step t become ∂L/∂a of its gates (o, i, f, g).
+        FD = _scratch.take((T, 5, H, TC.shape[2]), x.dtype)
         s = _scratch.take(TC.shape, x.dtype)
         with xp.errstate(over="ignore", invalid="ignore"):
-            xp.subtract(1, o, out=s)
-            s *= o
-            xp.multiply(s, TC, out=D4[:, 0])  # ∂h/∂a_o = tanh(c) σ'
+            d_c = FD[:, 0]
             xp.multiply(TC, TC, out=d_c)
             xp.subtract(1, d_c, out=d_c)
-            d_c *= o
+            d_c *= o  # o (1 - tanh²c)
+            xp.subtract(1, o, out=s)
+            s *= o
+            xp.multiply(s, TC, out=FD[:, 1])  # tanh(c) σ'(a_o)
             xp.subtract(1, i, out=s)
             s *= i
-            xp.multiply(s, g, out=D4[:, 1])  # ∂c/∂a_i = g σ'
+            xp.multiply(s, g, out=FD[:, 2])  # g σ'(a_i)
             xp.subtract(1, f, out=s)
             s *= f
-            xp.multiply(s, c_prev, out=D4[:, 2])  # ∂c/∂a_f = cₜ₋₁ σ'
+            xp.multiply(s, c_prev, out=FD[:, 3])  # cₜ₋₁ σ'(a_f)
             xp.multiply(g, g, out=s)
             xp.subtract(1, s, out=s)
-            xp.multiply(s, i, out=D4[:, 3])  # ∂c/∂a_g = i (1 - g²)
+            xp.multiply(s, i, out=FD[:, 4])  # i (1 - g²)
             G = self._output_grad(gy)
-            D_o, D_ifg = D4[:, 0], D4[:, 1:]
+            by_h, by_c, d_c = FD[:, :2], FD[:, 2:], FD[:, 0]
+            D = FD[:, 1:].reshape(T, 4 * H, -1)  # ∂L/∂a per step, internal gate order o, i, f, g
             w_hh_t = _reorder(w_hh, _LSTM_TO_INTERNAL).T
             dh_rec = gh_n.T.copy()  # ∂L/∂h reaching a step from the step after it
             dc = gc_n.T.copy()
             dh = dh_rec if G is None else xp.empty_like(dh_rec)
-            tmp = xp.empty_like(dh_rec)
             for t, _, _ in reversed(self._steps(T)):
                 if G is not None:
                     xp.add(G[t], dh_rec, out=dh)
-                xp.multiply(dh, D_o[t], out=D_o[t])
-                xp.multiply(dh, d_c[t], out=tmp)
-                dc += tmp
-                xp.multiply(dc, D_ifg[t], out=D_ifg[t])
+                xp.multiply(dh, by_h[t], out=by_h[t])
+                dc += d_c[t]
+                xp.multiply(dc, by_c[t], out=by_c[t])
                 dc *= f[t]
                 xp.matmul(w_hh_t, D[t], out=dh_rec)
             grads = self._parameter_grads(D, D, x, w_ih, self.hs, T, len(self.needs_input_grad) == 7, _LSTM_TO_TORCH)
-        _scratch.give(D, d_c, s, G)
+        _scratch.give(FD, s, G)
         need = self.needs_input_grad
         return (grads[0], dh_rec.T if need[1] else None, dc.T if need[2] else None, *grads[1:])
 

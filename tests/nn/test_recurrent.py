@@ -424,3 +424,20 @@ def test_functional_sequence_checks_weight_shapes():
         lstm_sequence(x, h, h, shendu.randn(20, 3), shendu.randn(20, 5))
     with pytest.raises(ValueError, match="give both bias_ih and bias_hh"):
         gru_sequence(x, h, shendu.randn(15, 4), shendu.randn(15, 5), bias_ih=shendu.randn(15))
+
+
+def test_scratch_pool_reuses_buffers_within_its_byte_limit():
+    from shendu.ops.recurrent import _ScratchPool
+
+    pool = _ScratchPool(per_shape=2, max_bytes=4096)
+    a = pool.take((4, 8), np.float32)
+    pool.give(a)
+    assert pool.take((4, 8), np.float32) is a, "a returned buffer is handed out again"
+    assert pool.take((4, 8), np.float64) is not a, "buffers are kept per dtype"
+    pool.give(np.empty((64, 64), np.float32))  # larger than a quarter of the limit: not kept
+    pool.give(a[:2])  # a view: not kept
+    pool.give(*[np.empty((4, 8), np.float32) for _ in range(3)])  # only per_shape of them
+    for shape in [(8, 8), (8, 9), (8, 10), (8, 11)]:
+        pool.give(np.empty(shape, np.float32))
+    assert pool._bytes <= 4096
+    assert pool._bytes == sum(x.nbytes for stack in pool._free.values() for x in stack)
