@@ -9,8 +9,9 @@ Function covers one layer in one direction (fused, as the style guide asks for L
 - backward runs back-propagation through time by hand, one matmul per step, and then gets
   dW_ih, dW_hh, the biases and dx from one matmul each over all the steps stacked.
 
-Sigmoids are computed as σ(a) = (1 + tanh(a/2)) / 2 so that one ``tanh`` covers every gate
-of a step; the halving is folded into copies of the weights (exact in binary floating point).
+Sigmoids are computed as σ(a) = 1 / (1 + e⁻ᵃ), the sign folded into copies of the weights so
+that one ``exp`` (a third cheaper than ``tanh`` in NumPy) covers all the sigmoid gates of a step;
+overflow to inf gives σ = 0 exactly.
 
 Inside, every step works on feature-major blocks: the gates of step t are one contiguous
 (gates·H, N) array and each state one contiguous (H, N) array, so the hidden projection is a
@@ -41,9 +42,9 @@ def _reorder(array, order):
     return array.reshape((len(order), -1) + array.shape[1:])[order].reshape(array.shape)
 
 
-def _gate_scale(halves, H, dtype):
-    """Per-row factors: 0.5 for the sigmoid gates (σ(a) = (1 + tanh(a/2)) / 2), 1 for tanh gates."""
-    return xp.repeat(xp.asarray(halves, dtype=dtype), H)
+def _gate_signs(signs, H, dtype):
+    """Per-row factors: -1 for the sigmoid gates (so that exp gives e⁻ᵃ), 1 for the tanh gates."""
+    return xp.repeat(xp.asarray(signs, dtype=dtype), H)
 
 
 class _ScratchPool:
@@ -265,10 +266,11 @@ class LSTMSequence(_Recurrence):
     def forward(self, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None):
         T, N, H = self._sizes(x, w_hh)
         dtype = x.dtype
-        scale = _gate_scale([0.5, 0.5, 0.5, 1.0], H, dtype)  # internal order o, i, f, g
-        bias = None if b_ih is None else _reorder(b_ih + b_hh, _LSTM_TO_INTERNAL) * scale
-        A = self._projected(x, _reorder(w_ih, _LSTM_TO_INTERNAL) * scale[:, None], bias)  # gates, in place
-        w_hh_s = _reorder(w_hh, _LSTM_TO_INTERNAL) * scale[:, None]
+        signs = _gate_signs([-1.0, -1.0, -1.0, 1.0], H, dtype)  # internal order o, i, f, g
+        bias = None if b_ih is None else _reorder(b_ih + b_hh, _LSTM_TO_INTERNAL) * signs
+        # the pre-activations (-a for the sigmoid gates), turned into the activations in place
+        A = self._projected(x, _reorder(w_ih, _LSTM_TO_INTERNAL) * signs[:, None], bias)
+        w_hh_s = _reorder(w_hh, _LSTM_TO_INTERNAL) * signs[:, None]
         gates = A.reshape(T, 4, H, N)
         sig, o, i, f, g = A[:, : 3 * H], gates[:, 0], gates[:, 1], gates[:, 2], gates[:, 3]
         hs = self._state_buffer(T, H, N, dtype, h0)
@@ -281,13 +283,15 @@ class LSTMSequence(_Recurrence):
                 a = A[t]
                 xp.matmul(w_hh_s, hs[prev], out=hidden)
                 a += hidden
-                xp.tanh(a, out=a)
                 s = sig[t]
-                s *= 0.5
-                s += 0.5
+                xp.exp(s, out=s)
+                s += 1
+                xp.reciprocal(s, out=s)
+                gt = g[t]
+                xp.tanh(gt, out=gt)
                 c = cs[new]
                 xp.multiply(f[t], cs[prev], out=c)
-                xp.multiply(i[t], g[t], out=ig)
+                xp.multiply(i[t], gt, out=ig)
                 c += ig
                 xp.tanh(c, out=tanh_c[t])
                 xp.multiply(o[t], tanh_c[t], out=hs[new])
@@ -358,15 +362,15 @@ class GRUSequence(_Recurrence):
     def forward(self, x, h0, w_ih, w_hh, b_ih=None, b_hh=None):
         T, N, H = self._sizes(x, w_hh)
         dtype = x.dtype
-        scale = _gate_scale([0.5, 0.5, 1.0], H, dtype)
+        signs = _gate_signs([-1.0, -1.0, 1.0], H, dtype)
         bias = b_hn = None
         if b_ih is not None:
             bias = b_ih.copy()
             bias[: 2 * H] += b_hh[: 2 * H]  # b_hn stays inside r ⊙ (·)
-            bias *= scale
+            bias *= signs
             b_hn = b_hh[2 * H :, None]
-        A = self._projected(x, w_ih * scale[:, None], bias)
-        w_hh_s = w_hh * scale[:, None]
+        A = self._projected(x, w_ih * signs[:, None], bias)
+        w_hh_s = w_hh * signs[:, None]
         gates = A.reshape(T, 3, H, N)
         rz, r, z, n = A[:, : 2 * H], gates[:, 0], gates[:, 1], gates[:, 2]
         HN = _scratch.take((T, H, N), dtype)  # W_hn hₜ₋₁ + b_hn, kept for backward
@@ -379,9 +383,9 @@ class GRUSequence(_Recurrence):
                 xp.matmul(w_hh_s, hs[prev], out=hidden)
                 s = rz[t]
                 s += hidden_rz
-                xp.tanh(s, out=s)
-                s *= 0.5
-                s += 0.5
+                xp.exp(s, out=s)
+                s += 1
+                xp.reciprocal(s, out=s)
                 hn = HN[t]
                 if b_hn is None:
                     hn[...] = hidden_n
