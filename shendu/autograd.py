@@ -9,8 +9,9 @@ sends each output gradient ``gy`` back as input gradients ``gx`` — the chain r
 
 Backward normally works on arrays (fast). With ``create_graph=True`` it works on tensors
 for the functions whose ``backward`` is written with tensor-compatible operations
-(``differentiable_backward = True``: the elementwise ops and matmul), so gradients of
-gradients come free.
+(``differentiable_backward = True``: the elementwise ops, reductions, shape and indexing ops,
+matmul/linear, softmax and log_softmax), so gradients of gradients come free. A gradient from
+any other function is first-order only, and differentiating it again raises a clear error.
 """
 
 import contextlib
@@ -49,9 +50,18 @@ def is_grad_enabled():
 
 
 class _GradModeContext(contextlib.ContextDecorator):
-    """Context manager and decorator that sets grad mode, restoring it on exit."""
+    """Context manager and decorator that sets grad mode, restoring it on exit.
+
+    Usable as ``with no_grad():``, ``@no_grad()`` and, as in PyTorch, bare ``@no_grad``.
+    """
 
     _target = None
+
+    def __new__(cls, func=None):
+        self = super().__new__(cls)
+        if func is not None and callable(func):  # bare decorator: no_grad(func)
+            return self(func)
+        return self
 
     def __enter__(self):
         self._previous = _mode.enabled
@@ -239,6 +249,25 @@ Tensor = None
 _wrap = None
 
 
+class _NoDoubleBackward(Function):
+    """Carries a gradient computed by an array-only backward; differentiating it again raises.
+
+    As PyTorch does for ops without a double backward: a clear error, never a silently missing term.
+    """
+
+    def __init__(self, name, value):
+        self.name, self.value = name, value
+
+    def forward(self, *arrays):
+        return self.value
+
+    def backward(self, *grads):
+        raise RuntimeError(
+            f"grad of grad through {self.name} is not implemented: its backward is not differentiable "
+            "(create_graph=True gives its first-order gradient only)"
+        )
+
+
 def _zeros_for(meta, as_tensor):
     shape, dtype = meta
     zeros = xp.zeros(shape, dtype)
@@ -300,11 +329,13 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
                         out._accumulate_grad(g)
             if fn.output_meta is not None:  # a multi-output function: outputs nobody used get zeros
                 gys = [_zeros_for(meta, create_graph) if g is None else g for meta, g in zip(fn.output_meta, gys)]
+            links = None
             if create_graph:
                 as_tensor = fn.differentiable_backward
                 if as_tensor:
                     gys = [g if isinstance(g, Tensor) else Tensor(g) for g in gys]
-                else:
+                else:  # array backward: its results are marked so that differentiating them says so
+                    links = [t for t in list(fn.inputs) + gys if isinstance(t, Tensor) and t._requires_grad]
                     gys = [g._array if isinstance(g, Tensor) else g for g in gys]
                 fn._tensor_mode = as_tensor
                 try:
@@ -318,7 +349,7 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
             for x, gx, needed in zip(fn.inputs, gxs, fn.needs_input_grad):
                 if needed and gx is not None:
                     if create_graph and not isinstance(gx, Tensor):
-                        gx = Tensor(gx)
+                        gx = _NoDoubleBackward(type(fn).__name__, gx)(*links) if links else Tensor(gx)
                     send(x, gx)
             if not retain_graph:
                 fn.release()

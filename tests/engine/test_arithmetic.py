@@ -116,6 +116,7 @@ def test_kinks_match_torch_choices():
 def test_clamp_matches_torch(bounds):
     low, high = bounds
     check_op([(45, 1)], lambda x: torch.clamp(x, low, high), lambda x: shendu.clamp(x, low, high))
+    check_op([()], lambda x: x.clamp(low, high))
     check_op([(3, 4)], lambda x: x.clip(low, high))
     gradcheck(lambda x: shendu.clamp(x, low, high), [(3, 4)], seed=11)
 

@@ -212,6 +212,18 @@ def test_no_grad_as_context_manager_and_decorator():
 
     assert not predict(x).requires_grad and shendu.is_grad_enabled()
 
+    @shendu.no_grad
+    def bare(v):
+        return v * 2
+
+    @shendu.enable_grad
+    def tracked(v):
+        return v * 2
+
+    assert not bare(x).requires_grad and bare.__name__ == "bare"
+    with shendu.no_grad():
+        assert tracked(x).requires_grad
+
 
 def test_enable_grad_inside_no_grad_and_exceptions_restore_the_mode():
     x = shendu.tensor([1.0], requires_grad=True)
@@ -293,6 +305,16 @@ def test_grad_of_grad_matches_torch(fn):
         results.append([t.detach().numpy() for t in (ga, gb, gga, ggb)])
     for mine, theirs, what in zip(results[1], results[0], ["ga", "gb", "gga", "ggb"]):
         np.testing.assert_allclose(mine, theirs, rtol=1e-6, atol=1e-9, err_msg=what)
+
+
+def test_grad_of_grad_through_an_op_without_one_raises_instead_of_dropping_a_term():
+    x = shendu.tensor(np.array([1.5, 2.0, 3.0]), requires_grad=True)
+    (gx,) = shendu_grad(x.prod() * x.sum(), x, create_graph=True)
+    np.testing.assert_allclose(
+        gx.detach().numpy(), [6.0 * 6.5 + 9, 4.5 * 6.5 + 9, 3.0 * 6.5 + 9]
+    )  # first order is right
+    with pytest.raises(RuntimeError, match="grad of grad through Prod is not implemented"):
+        gx.sum().backward()
 
 
 def test_third_derivative_of_x_cubed():

@@ -88,6 +88,14 @@ def test_full_max_and_amax_ties_share_the_gradient_like_torch():
     check_op(None, lambda x: x.max(), inputs=tied)
 
 
+def test_max_min_with_dim_method_form_and_gradcheck():
+    check_op([(3, 4)], lambda x: x.max(1))
+    check_op([(3, 4)], lambda x: x.min(dim=0, keepdim=True))
+    check_op([(45, 1)], lambda x: x.max(0))
+    gradcheck(lambda x: shendu.max(x, 1)[0], [(3, 4)])
+    gradcheck(lambda x: shendu.min(x, 0, keepdim=True).values, [(3, 4)])
+
+
 def test_max_of_two_tensors_is_elementwise_maximum():
     check_op([(3, 4), (4,)], torch.max, shendu.max)
     check_op([(3, 4), (4,)], torch.min, shendu.min)

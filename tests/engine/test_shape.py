@@ -121,6 +121,10 @@ SHAPE_GRADCHECKS = [
     lambda x: shendu.stack(x.split(1, 0), 2),
     lambda x: shendu.pad(x, (1, 1)),
     lambda x: x.flip((1,)).repeat(2, 1),
+    lambda x: shendu.stack(x.chunk(2, 1), 0).transpose(0, 2).flatten(1),
+    lambda x: x.unsqueeze(1).squeeze(1).broadcast_to((2, 3, 4)),
+    lambda x: x.tile((2,)).narrow(1, 1, 5).movedim(0, 1),
+    lambda x: shendu.pad(x, (1, 2, 0, 1), mode="reflect"),
 ]
 
 
