@@ -1,0 +1,645 @@
+"""The Keras ``Layer`` contract on top of :class:`shendu.nn.Module`, and the symbolic graph of ``Input``.
+
+A Keras layer here *is* an ``nn.Module`` whose weights live in the PyTorch-dialect layer it wraps
+(Dense holds an ``nn.Linear``, Conv2D an ``nn.Conv2d``, ...). What this module adds is Keras'
+conventions:
+
+- lazy building: ``build(input_shape)`` creates the wrapped layer once the input shape is known
+  (from ``input_shape=``, from ``Input``, or from the first batch);
+- names (``dense``, ``dense_1``, ...), ``trainable``, ``weights`` / ``get_weights`` /
+  ``set_weights`` in Keras' layouts, ``get_config`` as plain data;
+- symbolic calls: ``Input(shape=...)`` returns a :class:`KerasTensor`; calling a layer on one
+  records a :class:`Node` and returns new KerasTensors with the inferred shapes, which is how
+  functional models (``Model(inputs, outputs)``) are described;
+- input checking with Keras' messages (``Input 0 of layer "dense" is incompatible with the layer:
+  ...``), so a wrong shape is reported at the layer, not deep inside NumPy.
+"""
+
+import math
+
+import numpy as np
+
+from ... import _dtype
+from ...autograd import no_grad
+from ...nn.module import Module
+from ...nn.parameter import Parameter
+from ...tensor import Tensor
+from .. import activations, initializers
+from ..backend import snake_case, unique_name
+
+__all__ = ["Layer", "KerasTensor", "Node", "InputLayer", "Input", "format_shape"]
+
+
+# ----- shapes ------------------------------------------------------------------------------
+def format_shape(shape):
+    """``(None, 28, 28, 1)``; a list of shapes prints as a list."""
+    if isinstance(shape, list):
+        return "[" + ", ".join(format_shape(s) for s in shape) + "]"
+    if shape is None:
+        return "?"
+    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def _batch_shape(shape, what):
+    """A shape given by the user (without the batch axis) as a tuple of ints/None."""
+    if isinstance(shape, (int, np.integer)):
+        shape = (int(shape),)
+    if not isinstance(shape, (tuple, list)):
+        raise TypeError(f"{what} must be a tuple of ints (without the batch axis). Received: {what}={shape!r}")
+    out = []
+    for d in shape:
+        if d is not None and (isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 0):
+            raise ValueError(f"{what} must hold non-negative ints or None. Received: {what}={tuple(shape)!r}")
+        out.append(None if d is None else int(d))
+    return tuple(out)
+
+
+def _flatten(structure):
+    if isinstance(structure, (list, tuple)):
+        return [x for item in structure for x in _flatten(item)]
+    return [structure]
+
+
+def _is_symbolic(inputs):
+    return any(isinstance(x, KerasTensor) for x in _flatten(inputs))
+
+
+def _shape_of(value):
+    if isinstance(value, (list, tuple)):
+        return [_shape_of(v) for v in value]
+    return (None,) + tuple(int(d) for d in value.shape[1:])
+
+
+# ----- symbolic tensors --------------------------------------------------------------------
+class KerasTensor:
+    """A symbolic tensor: the shape (batch axis ``None``) and dtype of a value a model will compute.
+
+    Returned by :func:`Input` and by layers called on KerasTensors; it remembers the
+    :class:`Node` that produces it, so ``Model(inputs, outputs)`` can trace the graph.
+    """
+
+    def __init__(self, shape, dtype="float32", name=None, node=None, index=0):
+        self.shape = tuple(shape)
+        self.dtype = dtype
+        self.name = name
+        self.node = node
+        self.index = index
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    def __repr__(self):
+        return f"<KerasTensor shape={format_shape(self.shape)}, dtype={self.dtype}, name={self.name}>"
+
+    def __array__(self, *args, **kwargs):
+        raise TypeError(
+            "A KerasTensor is symbolic: it has a shape but no values. Use it to build a Model "
+            "(keras.Model(inputs, outputs)) and call the model on arrays."
+        )
+
+
+class Node:
+    """One call of a layer on symbolic inputs: ``outputs = layer(inputs)``."""
+
+    def __init__(self, layer, inputs, as_list, kwargs, outputs, n_main=None, kw_layout=None):
+        self.layer, self.inputs, self.as_list, self.kwargs, self.outputs = layer, inputs, as_list, kwargs, outputs
+        self.n_main = len(inputs) if n_main is None else n_main
+        self.kw_layout = kw_layout or {}  # keyword argument -> (start, count, is_list) in ``inputs``
+
+    def call_arguments(self, values):
+        """``(inputs, kwargs)`` for calling the layer, given the values of ``self.inputs`` in order."""
+        main = values[: self.n_main]
+        kwargs = dict(self.kwargs)
+        for key, (start, count, is_list) in self.kw_layout.items():
+            kwargs[key] = list(values[start : start + count]) if is_list else values[start]
+        return (list(main) if self.as_list else main[0]), kwargs
+
+    @property
+    def index(self):
+        return self.layer._inbound_nodes.index(self)
+
+
+# ----- the layer ---------------------------------------------------------------------------
+_BASE_KWARGS = {"input_shape", "batch_input_shape", "batch_size", "input_dim", "weights", "dtype", "name", "trainable"}
+
+
+class Layer(Module):
+    """Base class of Keras layers: a ``shendu.nn.Module`` with Keras' building, naming and weights.
+
+    Subclasses create their weights in ``build(input_shape)`` (usually by wrapping a
+    ``shendu.nn`` layer) and compute in ``call(inputs)``. A user's own layer works the same way,
+    with ``self.add_weight(...)`` for raw weights.
+
+    Args:
+        trainable: whether the weights are updated by ``fit``. Defaults to True.
+        name: the layer's name. Defaults to the class name in snake case, made unique (``dense_1``).
+        dtype: ``"float32"`` or ``"float64"`` for the weights. Defaults to float32.
+        input_shape: the shape of one sample (no batch axis), for the first layer of a Sequential.
+        batch_size: the fixed batch size, if any. Defaults to None.
+        input_dim: ``input_shape=(input_dim,)`` (Keras 1 spelling).
+        weights: initial weights in Keras' layout, applied with ``set_weights`` once built.
+
+    Example:
+        >>> class Scale(keras.layers.Layer):
+        ...     def build(self, input_shape):
+        ...         self.w = self.add_weight(shape=(input_shape[-1],), initializer="ones")
+        ...     def call(self, x):
+        ...         return x * self.w
+    """
+
+    _accepts_integers = False  # Embedding takes token ids; every other layer casts integer input to float
+
+    def __init__(self, trainable=True, name=None, dtype=None, input_shape=None, batch_input_shape=None,
+                 batch_size=None, input_dim=None, weights=None, **kwargs):  # fmt: skip
+        super().__init__()
+        if kwargs:
+            raise TypeError(f"Unrecognized keyword arguments passed to {type(self).__name__}: {kwargs}")
+        if name is not None and (not isinstance(name, str) or not name):
+            raise ValueError(f"{type(self).__name__}: name must be a non-empty string. Received: name={name!r}")
+        self.name = name or unique_name(snake_case(type(self).__name__))
+        self._trainable = bool(trainable)
+        self._dtype_name = _check_dtype(type(self).__name__, dtype)
+        self.built = False
+        self._build_input_shape = None
+        self._input_spec = None
+        self._inbound_nodes = []
+        self._initial_weights = None if weights is None else list(weights)
+        self._capture_pre_activation = False
+        self._fixed = set()  # names of parameters that never train (e.g. LSTM's second bias)
+        # Keras layers run in inference mode unless training (fit switches them to training mode).
+        object.__setattr__(self, "training", False)
+        if batch_input_shape is not None:
+            self._batch_input_shape = (None,) + _batch_shape(tuple(batch_input_shape)[1:], "batch_input_shape")
+        elif input_shape is not None:
+            self._batch_input_shape = (batch_size,) + _batch_shape(input_shape, "input_shape")
+        elif input_dim is not None:
+            self._batch_input_shape = (batch_size,) + _batch_shape((input_dim,), "input_dim")
+        else:
+            self._batch_input_shape = None
+
+    # ----- properties ------------------------------------------------------------------------
+    @property
+    def dtype(self):
+        return self._dtype_name
+
+    @property
+    def _numpy_dtype(self):
+        return np.dtype(self._dtype_name)
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        self._trainable = bool(value)
+        self._apply_trainable()
+
+    def _apply_trainable(self, parent_trainable=True):
+        """Set ``requires_grad`` of the layer's weights; a frozen model freezes every layer inside it."""
+        effective = parent_trainable and self._trainable
+        for name, param in self._own_named_parameters():
+            param.requires_grad_(effective and name not in self._fixed)
+        for child in self._child_layers():
+            child._apply_trainable(effective)
+
+    def _own_named_parameters(self):
+        """Parameters of this layer and of the plain nn modules it wraps (not of nested Keras layers)."""
+        out = [(n, p) for n, p in self._parameters.items() if p is not None]
+        stack = [(n, m) for n, m in self._modules.items() if m is not None and not isinstance(m, Layer)]
+        while stack:
+            prefix, module = stack.pop(0)
+            out += [(f"{prefix}.{n}", p) for n, p in module._parameters.items() if p is not None]
+            stack += [(f"{prefix}.{n}", m) for n, m in module._modules.items() if m is not None and not isinstance(m, Layer)]
+        return out
+
+    def _child_layers(self):
+        """The Keras layers directly inside this one (found through plain containers too)."""
+        found, stack = [], [m for m in self._modules.values() if m is not None]
+        while stack:
+            module = stack.pop(0)
+            if isinstance(module, Layer):
+                found.append(module)
+            else:
+                stack += [m for m in module._modules.values() if m is not None]
+        return found
+
+    @property
+    def input_shape(self):
+        """The batch input shape the layer was built for (``None`` for the batch axis)."""
+        if self._build_input_shape is None:
+            raise AttributeError(f'The layer "{self.name}" has never been called and thus has no defined input shape.')
+        return self._build_input_shape
+
+    @property
+    def output(self):
+        """The symbolic output of the layer's first call on symbolic inputs (a KerasTensor)."""
+        if not self._inbound_nodes:
+            raise AttributeError(f'Layer "{self.name}" has never been called on symbolic inputs and thus has no output')
+        outputs = self._inbound_nodes[0].outputs
+        return outputs[0] if len(outputs) == 1 else list(outputs)
+
+    @property
+    def input(self):
+        """The symbolic input of the layer's first call on symbolic inputs."""
+        if not self._inbound_nodes:
+            raise AttributeError(f'Layer "{self.name}" has never been called on symbolic inputs and thus has no input')
+        node = self._inbound_nodes[0]
+        if not node.inputs:
+            return node.outputs[0]
+        return list(node.inputs[: node.n_main]) if node.as_list else node.inputs[0]
+
+    @property
+    def output_shape(self):
+        """The batch output shape for the input shape the layer was built for."""
+        return self.compute_output_shape(self.input_shape)
+
+    # ----- weights ---------------------------------------------------------------------------
+    def add_weight(self, shape=None, initializer="glorot_uniform", dtype=None, trainable=True, name=None, **kwargs):
+        """Create a weight (a Parameter) in Keras' layout and register it on the layer.
+
+        Args:
+            shape: the weight's shape, e.g. ``(in, out)`` for a kernel. Defaults to a scalar.
+            initializer: a name or an initialiser; fans are read in Keras' layout
+                (``(..., in, out)``). Defaults to "glorot_uniform".
+            dtype: defaults to the layer's dtype.
+            trainable: whether ``fit`` updates it. Defaults to True.
+            name: the attribute name. Defaults to ``weight``, ``weight_1``, ...
+        """
+        shape = () if shape is None else tuple(int(d) for d in shape)
+        array = np.zeros(shape, np.dtype(dtype) if dtype is not None else self._numpy_dtype)
+        fill = initializers.get(initializer)
+        # NOTE: shendu's initialisers read fans in PyTorch's layout (out, in, *kernel); a Keras kernel
+        # (*kernel, in, out) is that layout transposed, so fill a transposed view of it.
+        view = array if array.ndim < 2 else np.transpose(array, (array.ndim - 1, array.ndim - 2, *range(array.ndim - 2)))
+        fill(view)
+        param = Parameter(array, requires_grad=bool(trainable) and self._trainable)
+        attribute = name or "weight"
+        base, index = attribute, 1
+        while attribute in self._parameters or attribute in self.__dict__:
+            attribute, index = f"{base}_{index}", index + 1
+        setattr(self, attribute, param)
+        if not trainable:
+            self._fixed.add(attribute)
+        return param
+
+    def _keras_weights(self):
+        """[(tensor, to_keras, from_keras)] in Keras' order; by default the layer's own parameters as they
+        are, then those of the Keras layers inside it."""
+        entries = [(p, None, None) for name, p in self._own_named_parameters() if name not in self._fixed]
+        for child in self._child_layers():
+            entries += child._keras_weights()
+        return entries
+
+    @property
+    def weights(self):
+        """The layer's weights in Keras' order (as shendu tensors, in shendu's layout)."""
+        return [tensor for tensor, _, _ in self._keras_weights()]
+
+    @property
+    def trainable_weights(self):
+        return [w for w in self.weights if isinstance(w, Parameter) and w.requires_grad]
+
+    @property
+    def non_trainable_weights(self):
+        trainable = {id(w) for w in self.trainable_weights}
+        return [w for w in self.weights if id(w) not in trainable]
+
+    def count_params(self):
+        """The number of scalars in the layer's weights (Keras counts BatchNorm's moving statistics too)."""
+        if not self.built:
+            raise ValueError(
+                f"You tried to call `count_params` on layer '{self.name}', but the layer isn't built. "
+                "You can build it manually via: `layer.build(input_shape)`."
+            )
+        return int(sum(math.prod(w.shape) for w in self.weights))
+
+    def get_weights(self):
+        """The weights as NumPy arrays in Keras' layouts (Dense kernel (in, out), Conv2D (kh, kw, in, out), ...)."""
+        out = []
+        for tensor, to_keras, _ in self._keras_weights():
+            out.append(np.array(to_keras(tensor) if to_keras is not None else tensor._array, copy=True))
+        return out
+
+    def set_weights(self, weights):
+        """Load NumPy arrays given in Keras' layouts (the inverse of :meth:`get_weights`).
+
+        Raises:
+            ValueError: a different number of arrays, or an array of the wrong shape.
+        """
+        entries = self._keras_weights()
+        weights = list(weights)
+        if len(weights) != len(entries):
+            raise ValueError(
+                f"Layer {self.name!r} expects {len(entries)} weight(s), but the provided list has {len(weights)}. "
+                f"Expected shapes: {[tuple(s) for s in self._keras_shapes()]}"
+            )
+        arrays = []
+        for index, ((tensor, to_keras, from_keras), value) in enumerate(zip(entries, weights)):
+            value = value._array if isinstance(value, Tensor) else np.asarray(value)
+            expected = tuple(np.shape(to_keras(tensor))) if to_keras is not None else tuple(tensor.shape)
+            if tuple(value.shape) != expected:
+                raise ValueError(
+                    f"Layer {self.name!r} weight {index} has shape {expected}, but the provided weight has shape "
+                    f"{tuple(value.shape)}"
+                )
+            arrays.append((tensor, from_keras, value))
+        with no_grad():
+            for tensor, from_keras, value in arrays:
+                if from_keras is not None:
+                    from_keras(tensor, value)
+                else:
+                    tensor._array[...] = value.astype(tensor._array.dtype, copy=False)
+
+    def _keras_shapes(self):
+        return [np.shape(t(w)) if t is not None else tuple(w.shape) for w, t, _ in self._keras_weights()]
+
+    # ----- activation (with the hook the fused losses use) -----------------------------------
+    def _set_activation(self, activation):
+        self.activation = activations.get(activation)
+        if isinstance(activation, str):
+            self._activation_name = activation.lower()
+        else:
+            self._activation_name = None if activation is None else activations.serialize(self.activation)
+
+    def _activate(self, pre):
+        if self._capture_pre_activation:
+            # NOTE: kept for the loss: softmax + categorical cross-entropy (and sigmoid + binary
+            # cross-entropy) are computed from these logits, stable for any value (see losses.py).
+            self.__dict__["_captured_pre_activation"] = pre
+        return self.activation(pre)
+
+    def _call_with_pre_activation(self, inputs):
+        """``(output, pre_activation)``; the second is None for a layer without an activation step."""
+        self._capture_pre_activation = True
+        self.__dict__.pop("_captured_pre_activation", None)
+        try:
+            output = self(inputs)
+        finally:
+            self._capture_pre_activation = False
+        return output, self.__dict__.pop("_captured_pre_activation", None)
+
+    # ----- building ----------------------------------------------------------------------------
+    def build(self, input_shape):
+        """Create the weights for ``input_shape`` (batch axis included, as ``None``)."""
+        self.built = True
+
+    def _maybe_build(self, input_shape):
+        if self.built:
+            return
+        self._check_buildable(input_shape)
+        self.build(input_shape)
+        self.built = True
+        self._build_input_shape = input_shape
+        self.train(self.training)  # the nn modules just created follow the layer's mode
+        self._apply_trainable()
+        if self._initial_weights is not None:
+            weights, self._initial_weights = self._initial_weights, None
+            self.set_weights(weights)
+
+    def _check_buildable(self, input_shape):
+        pass
+
+    def compute_output_shape(self, input_shape):
+        """The output shape for ``input_shape``; the default keeps the shape."""
+        return input_shape
+
+    def get_build_config(self):
+        if not self.built or self._build_input_shape is None:
+            return None
+        return {"input_shape": _plain_shape(self._build_input_shape)}
+
+    def build_from_config(self, config):
+        shape = config.get("input_shape") if isinstance(config, dict) else None
+        if shape is not None:
+            self._maybe_build(_tuple_shape(shape))
+
+    # ----- calling -------------------------------------------------------------------------------
+    def __call__(self, *args, **kwargs):
+        if not args:
+            if "inputs" not in kwargs:
+                raise TypeError(f"{self.name}: missing the inputs argument")
+            args = (kwargs.pop("inputs"),)
+        inputs, rest = args[0], args[1:]
+        if _is_symbolic(inputs):
+            return self._call_symbolic(inputs, rest, kwargs)
+        training = kwargs.pop("training", None)
+        kwargs.pop("mask", None)
+        inputs = self._to_tensors(inputs)
+        if not self.built:
+            self._maybe_build(_shape_of(inputs))
+        self._check_input(inputs)
+        if training is None or bool(training) == self.training:
+            return Module.__call__(self, inputs, *rest, **kwargs)
+        saved = [(m, m.training) for m in self.modules()]
+        self.train(bool(training))
+        try:
+            return Module.__call__(self, inputs, *rest, **kwargs)
+        finally:
+            for module, mode in saved:
+                object.__setattr__(module, "training", mode)
+
+    def forward(self, inputs, *args, **kwargs):
+        return self.call(inputs, *args, **kwargs)
+
+    def call(self, inputs, *args, **kwargs):
+        """The computation; a subclass overrides it. The default returns the inputs."""
+        return inputs
+
+    def _to_tensors(self, value):
+        if isinstance(value, (list, tuple)):
+            return [self._to_tensors(v) for v in value]
+        if isinstance(value, Tensor):
+            kind = value._array.dtype.kind
+            if self._accepts_integers:
+                return value
+            if kind != "f":
+                return Tensor(value._array.astype(self._numpy_dtype))
+            return value
+        array = np.asarray(value)
+        if array.dtype.kind not in "biuf":
+            raise TypeError(f'Layer "{self.name}" expects numbers; got an array of dtype {array.dtype}')
+        if self._accepts_integers:
+            return Tensor(array)
+        if array.dtype != self._numpy_dtype:
+            array = array.astype(self._numpy_dtype)
+        return Tensor(array)
+
+    def _check_input(self, inputs):
+        spec = self._input_spec
+        if spec is None or isinstance(inputs, list):
+            return
+        _check_against_spec(self.name, spec, tuple(inputs.shape))
+
+    def _call_symbolic(self, inputs, rest, kwargs):
+        if rest:
+            raise TypeError(f"{self.name}: extra positional arguments are not supported in a symbolic call")
+        flat = _flatten(inputs)
+        if not all(isinstance(t, KerasTensor) for t in flat):
+            raise TypeError(f'Layer "{self.name}": mixing symbolic KerasTensors and concrete values in one call '
+                            "is not supported")  # fmt: skip
+        shapes = [t.shape for t in flat] if isinstance(inputs, (list, tuple)) else flat[0].shape
+        n_main, kw_layout, plain = len(flat), {}, {}
+        for key, value in kwargs.items():
+            if _is_symbolic(value):
+                values = _flatten(value)
+                kw_layout[key] = (len(flat), len(values), isinstance(value, (list, tuple)))
+                flat = flat + values
+            else:
+                plain[key] = value
+        if not self.built:
+            self._maybe_build(shapes)
+        elif self._input_spec is not None and not isinstance(shapes, list):
+            _check_against_spec(self.name, self._input_spec, shapes)
+        output_shape = self.compute_output_shape(shapes)
+        node = Node(self, flat, isinstance(inputs, (list, tuple)), plain, [], n_main, kw_layout)
+        multiple = isinstance(output_shape, list)
+        shapes_out = output_shape if multiple else [output_shape]
+        outputs = [
+            KerasTensor(shape, self._dtype_name, f"{self.name}/output_{i}" if multiple else self.name, node, i)
+            for i, shape in enumerate(shapes_out)
+        ]
+        node.outputs = outputs
+        self._inbound_nodes.append(node)
+        return outputs if multiple else outputs[0]
+
+    # ----- configuration ----------------------------------------------------------------------
+    def get_config(self):
+        """The constructor arguments as plain data (Keras' ``get_config``)."""
+        config = {"name": self.name, "trainable": self.trainable}
+        if self._dtype_name != "float32":
+            config["dtype"] = self._dtype_name
+        if self._batch_input_shape is not None:
+            config["batch_input_shape"] = _plain_shape(self._batch_input_shape)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if "batch_input_shape" in config and config["batch_input_shape"] is not None:
+            config["batch_input_shape"] = _tuple_shape(config["batch_input_shape"])
+        return cls(**config)
+
+    def _describe(self):
+        return f"{type(self).__name__}"
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _plain_shape(shape):
+    if isinstance(shape, list):
+        return [_plain_shape(s) for s in shape]
+    return [None if d is None else int(d) for d in shape]
+
+
+def _tuple_shape(shape):
+    if isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], (list, tuple)):
+        return [_tuple_shape(s) for s in shape]
+    return tuple(None if d is None else int(d) for d in shape)
+
+
+def _check_dtype(layer, dtype):
+    if dtype is None:
+        return _dtype.default_float.numpy_dtype.name
+    name = np.dtype(dtype.numpy_dtype if hasattr(dtype, "numpy_dtype") else dtype).name
+    if name not in ("float16", "float32", "float64"):
+        raise ValueError(f"{layer}: dtype must be float16, float32 or float64. Received: dtype={dtype!r}")
+    return name
+
+
+def _check_against_spec(name, spec, shape):
+    ndim = len(shape)
+    if "ndim" in spec and ndim != spec["ndim"]:
+        raise ValueError(
+            f'Input 0 of layer "{name}" is incompatible with the layer: expected ndim={spec["ndim"]}, found '
+            f"ndim={ndim}. Full shape received: {format_shape(shape)}"
+        )
+    if "min_ndim" in spec and ndim < spec["min_ndim"]:
+        raise ValueError(
+            f'Input 0 of layer "{name}" is incompatible with the layer: expected min_ndim={spec["min_ndim"]}, found '
+            f"ndim={ndim}. Full shape received: {format_shape(shape)}"
+        )
+    for axis, size in spec.get("axes", {}).items():
+        if size is None or not -ndim <= axis < ndim:
+            continue
+        if shape[axis] is not None and shape[axis] != size:
+            raise ValueError(
+                f'Input 0 of layer "{name}" is incompatible with the layer: expected axis {axis} of input shape to '
+                f"have value {size}, but received input with shape {format_shape(shape)}"
+            )
+
+
+# ----- inputs ------------------------------------------------------------------------------
+class InputLayer(Layer):
+    """The entry point of a functional model: it holds the :class:`KerasTensor` that ``Input`` returns.
+
+    Args:
+        shape: the shape of one sample (no batch axis), e.g. ``(28, 28, 1)`` or ``(maxlen,)``.
+        batch_size: a fixed batch size. Defaults to None.
+        dtype: the dtype of the input values. Defaults to "float32".
+        batch_shape: the shape with the batch axis (instead of ``shape``).
+        name: defaults to ``input_layer``, ``input_layer_1``, ...
+    """
+
+    _accepts_integers = True
+
+    def __init__(self, shape=None, batch_size=None, dtype=None, batch_shape=None, name=None, input_shape=None,
+                 sparse=None, **kwargs):  # fmt: skip
+        kwargs.pop("trainable", None)
+        if shape is None and input_shape is not None:
+            shape = input_shape
+        if batch_shape is not None:
+            full = (None if batch_shape[0] is None else int(batch_shape[0]),) + _batch_shape(tuple(batch_shape)[1:], "batch_shape")
+        elif shape is not None:
+            full = (batch_size,) + _batch_shape(shape, "shape")
+        else:
+            raise ValueError("Input/InputLayer needs shape=(...) (the shape of one sample, without the batch axis)")
+        value_dtype = "float32" if dtype is None else np.dtype(getattr(dtype, "numpy_dtype", dtype)).name
+        super().__init__(name=name or unique_name("input_layer"), **kwargs)
+        self._batch_input_shape = full
+        self._value_dtype = value_dtype
+        self.built = True
+        self._build_input_shape = full
+        node = Node(self, [], False, {}, [])
+        node.outputs = [KerasTensor(full, value_dtype, self.name, node, 0)]
+        self._inbound_nodes.append(node)
+
+    def compute_output_shape(self, input_shape):
+        return self._batch_input_shape
+
+    def get_config(self):
+        return {"batch_shape": _plain_shape(self._batch_input_shape), "dtype": self._value_dtype, "name": self.name}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["batch_shape"] = _tuple_shape(config["batch_shape"])
+        return cls(**config)
+
+    def get_build_config(self):
+        return None
+
+
+def Input(shape=None, batch_size=None, dtype=None, name=None, batch_shape=None, sparse=None, tensor=None):  # noqa: N802
+    """A symbolic input for a functional model: ``x = Input(shape=(784,))``.
+
+    Args:
+        shape: the shape of one sample, without the batch axis.
+        batch_size: a fixed batch size. Defaults to None.
+        dtype: the dtype of the values fed in. Defaults to "float32".
+        name: the input's name. Defaults to ``input_layer``, ``input_layer_1``, ...
+        batch_shape: the full shape with the batch axis, instead of ``shape``.
+
+    Returns:
+        a :class:`KerasTensor`.
+
+    Example:
+        >>> inputs = Input(shape=(100,))
+        >>> outputs = Dense(10, activation="softmax")(inputs)
+        >>> model = Model(inputs, outputs)
+    """
+    if tensor is not None:
+        raise ValueError("Input(tensor=...) is not supported; feed the values when calling the model")
+    return InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, batch_shape=batch_shape, name=name).output

@@ -1,0 +1,369 @@
+"""Convolution and pooling in Keras' channels-last layout, over shendu.nn's channels-first layers.
+
+Images are (batch, height, width, channels) in Keras and (N, C, H, W) in shendu.nn. Each layer
+here converts once at its boundary — permute in, run the nn layer, permute out — so a Flatten
+after it sees Keras' (H, W, C) order and Keras weights load unchanged. Keras' ``padding="same"``
+with a stride above 1 pads like TensorFlow (the extra row/column at the bottom/right), done with
+an explicit pad before a "valid" nn convolution.
+"""
+
+import math
+
+import numpy as np
+
+from ... import nn
+from ...nn import functional as F
+from ...ops.shape import pad
+from ...tensor import Tensor
+from .base import Layer
+from .core import KernelBiasMixin, _positive_int
+
+__all__ = [
+    "Conv1D", "Conv2D", "MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D",
+    "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
+]  # fmt: skip
+
+
+def _tuple(layer, name, value, rank):
+    values = (value,) * rank if isinstance(value, (int, np.integer)) and not isinstance(value, bool) else value
+    if not (isinstance(values, (tuple, list)) and len(values) == rank
+            and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v > 0 for v in values)):  # fmt: skip
+        raise ValueError(f"{layer}: {name} must be a positive int or a tuple of {rank} positive ints. "
+                         f"Received: {name}={value!r}")  # fmt: skip
+    return tuple(int(v) for v in values)
+
+
+def _check_padding(layer, padding):
+    if not isinstance(padding, str) or padding.lower() not in ("valid", "same"):
+        raise ValueError(f"{layer}: padding must be 'valid' or 'same'. Received: padding={padding!r}")
+    return padding.lower()
+
+
+def _check_format(layer, data_format):
+    if data_format not in (None, "channels_last", "channels_first"):
+        raise ValueError(f"{layer}: data_format must be 'channels_last' or 'channels_first'. Received: {data_format!r}")
+    return data_format or "channels_last"
+
+
+def _output_length(length, kernel, stride, padding, dilation=1):
+    if length is None:
+        return None
+    if padding == "same":
+        return math.ceil(length / stride)
+    return max((length - dilation * (kernel - 1) - 1) // stride + 1, 0)
+
+
+def _same_pads(sizes, kernels, strides, dilations):
+    """TensorFlow's 'SAME' padding per spatial axis: (before, after), the extra one after."""
+    pads = []
+    for size, k, s, d in zip(sizes, kernels, strides, dilations):
+        out = math.ceil(size / s)
+        total = max((out - 1) * s + (k - 1) * d + 1 - size, 0)
+        pads.append((total // 2, total - total // 2))
+    return pads
+
+
+def _pad_widths(pads):
+    """``F.pad`` order: last axis first."""
+    return tuple(w for pair in reversed(pads) for w in pair)
+
+
+class _ChannelsLast(Layer):
+    """Permutes (N, *spatial, C) ↔ (N, C, *spatial) around an nn layer."""
+
+    rank = 2
+
+    def _to_channels_first(self, x):
+        if self.data_format == "channels_first":
+            return x
+        return x.permute(0, x.ndim - 1, *range(1, x.ndim - 1))
+
+    def _to_channels_last(self, x):
+        if self.data_format == "channels_first":
+            return x
+        return x.permute(0, *range(2, x.ndim), 1)
+
+    def _spatial(self, shape):
+        return tuple(shape[1:-1]) if self.data_format == "channels_last" else tuple(shape[2:])
+
+    def _channels(self, shape):
+        return shape[-1] if self.data_format == "channels_last" else shape[1]
+
+    def _assemble(self, batch, spatial, channels):
+        if self.data_format == "channels_last":
+            return (batch,) + tuple(spatial) + (channels,)
+        return (batch, channels) + tuple(spatial)
+
+
+class _Conv(KernelBiasMixin, _ChannelsLast):
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1, groups=1,
+                 activation=None, use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
+                 bias_constraint=None, **kwargs):  # fmt: skip
+        super().__init__(**kwargs)
+        name = type(self).__name__
+        self.filters = _positive_int(name, "filters", filters)
+        self.kernel_size = _tuple(name, "kernel_size", kernel_size, self.rank)
+        self.strides = _tuple(name, "strides", strides, self.rank)
+        self.dilation_rate = _tuple(name, "dilation_rate", dilation_rate, self.rank)
+        self.padding = _check_padding(name, padding)
+        self.data_format = _check_format(name, data_format)
+        self.groups = _positive_int(name, "groups", groups)
+        if self.filters % self.groups:
+            raise ValueError(f"{name}: filters must be divisible by groups. Received: filters={filters}, groups={groups}")
+        self._set_activation(activation)
+        self._setup_kernel_and_bias(use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
+                                    bias_regularizer, activity_regularizer, kernel_constraint, bias_constraint)  # fmt: skip
+        # NOTE: nn.Conv2d's 'same' is PyTorch's (stride 1 only); with larger strides the layer pads explicitly.
+        self._explicit_same = self.padding == "same" and any(s > 1 for s in self.strides)
+
+    def _check_buildable(self, input_shape):
+        if not isinstance(input_shape, tuple) or len(input_shape) != self.rank + 2:
+            raise ValueError(
+                f'Input 0 of layer "{self.name}" is incompatible with the layer: expected ndim={self.rank + 2}, found '
+                f"ndim={len(input_shape) if isinstance(input_shape, tuple) else '?'}. Full shape received: {input_shape}"
+            )
+        channels = self._channels(input_shape)
+        if channels is None:
+            raise ValueError(f"{type(self).__name__} ({self.name}): the channel dimension of the inputs should be "
+                             f"defined. Found None in input shape {input_shape}")  # fmt: skip
+        if channels % self.groups:
+            raise ValueError(f"{type(self).__name__} ({self.name}): the number of input channels ({channels}) must be "
+                             f"divisible by groups={self.groups}")  # fmt: skip
+
+    def build(self, input_shape):
+        channels = int(self._channels(input_shape))
+        klass = nn.Conv2d if self.rank == 2 else nn.Conv1d
+        args = self.kernel_size if self.rank == 2 else self.kernel_size[0]
+        stride = self.strides if self.rank == 2 else self.strides[0]
+        dilation = self.dilation_rate if self.rank == 2 else self.dilation_rate[0]
+        padding = "same" if self.padding == "same" and not self._explicit_same else 0
+        self.conv = klass(channels, self.filters, args, stride=stride, padding=padding, dilation=dilation,
+                          groups=self.groups, bias=self.use_bias, dtype=self._numpy_dtype)  # fmt: skip
+        self._initialize_kernel_and_bias()
+        axis = -1 if self.data_format == "channels_last" else 1
+        self._input_spec = {"ndim": self.rank + 2, "axes": {axis: channels}}
+
+    def call(self, inputs):
+        x = self._to_channels_first(inputs)
+        if self._explicit_same:
+            pads = _same_pads(x.shape[2:], self.kernel_size, self.strides, self.dilation_rate)
+            x = pad(x, _pad_widths(pads))
+        return self._activate(self._to_channels_last(self.conv(x)))
+
+    def compute_output_shape(self, input_shape):
+        spatial = [
+            _output_length(n, k, s, self.padding, d)
+            for n, k, s, d in zip(self._spatial(input_shape), self.kernel_size, self.strides, self.dilation_rate)
+        ]
+        return self._assemble(input_shape[0], spatial, self.filters)
+
+    def _keras_weights(self):
+        r = self.rank
+        to_keras = tuple(range(2, r + 2)) + (1, 0)  # (out, in, *k) -> (*k, in, out)
+        from_keras = (r + 1, r) + tuple(range(r))
+        entries = [(self.conv.weight, lambda w: w._array.transpose(to_keras),
+                    lambda w, v: w._array.__setitem__(Ellipsis, np.asarray(v).transpose(from_keras)))]  # fmt: skip
+        if self.use_bias:
+            entries.append((self.conv.bias, None, None))
+        return entries
+
+    @property
+    def kernel(self):
+        r = self.rank
+        return self.conv.weight.permute(*range(2, r + 2), 1, 0)
+
+    @property
+    def bias(self):
+        return self.conv.bias if self.use_bias else None
+
+    def _weight_and_bias(self):
+        return self.conv.weight, self.conv.bias
+
+    def get_config(self):
+        return {
+            **super().get_config(), "filters": self.filters, "kernel_size": list(self.kernel_size),
+            "strides": list(self.strides), "padding": self.padding, "data_format": self.data_format,
+            "dilation_rate": list(self.dilation_rate), "groups": self.groups, "activation": self._activation_name,
+            **self._kernel_and_bias_config(),
+        }  # fmt: skip
+
+
+class Conv2D(_Conv):
+    """2-D convolution over channels-last images — an ``nn.Conv2d`` between two permutes.
+
+    ``output = activation(conv2d(inputs, kernel) + bias)``.
+
+    Args:
+        filters: the number of output channels.
+        kernel_size: an int or (kh, kw).
+        strides: an int or (sh, sw). Defaults to 1.
+        padding: ``"valid"`` (no padding) or ``"same"`` (output size ⌈input / stride⌉). Defaults to "valid".
+        data_format: ``"channels_last"`` (N, H, W, C) or ``"channels_first"``. Defaults to channels_last.
+        dilation_rate: Defaults to 1.
+        groups: Defaults to 1.
+        activation: a name, a function or None. Defaults to None.
+        use_bias: Defaults to True.
+        kernel_initializer: Defaults to "glorot_uniform".
+        bias_initializer: Defaults to "zeros".
+
+    Shape:
+        (batch, H, W, C) → (batch, OH, OW, filters).
+
+    Weights (Keras' layout): ``kernel`` (kh, kw, C, filters) and ``bias`` (filters,).
+
+    Example:
+        >>> Conv2D(32, (3, 3), activation="relu", input_shape=(28, 28, 1))
+    """
+
+    rank = 2
+
+
+class Conv1D(_Conv):
+    """1-D convolution over (batch, steps, channels) — an ``nn.Conv1d`` between two permutes.
+
+    Arguments as :class:`Conv2D` with single ints. Kernel layout (k, C, filters).
+    """
+
+    rank = 1
+
+
+class _Pooling(_ChannelsLast):
+    mode = "max"
+
+    def __init__(self, pool_size=2, strides=None, padding="valid", data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        name = type(self).__name__
+        self.pool_size = _tuple(name, "pool_size", pool_size, self.rank)
+        self.strides = self.pool_size if strides is None else _tuple(name, "strides", strides, self.rank)
+        self.padding = _check_padding(name, padding)
+        self.data_format = _check_format(name, data_format)
+
+    def build(self, input_shape):
+        self._input_spec = {"ndim": self.rank + 2}
+
+    def _check_buildable(self, input_shape):
+        if not isinstance(input_shape, tuple) or len(input_shape) != self.rank + 2:
+            raise ValueError(
+                f'Input 0 of layer "{self.name}" is incompatible with the layer: expected ndim={self.rank + 2}, found '
+                f"ndim={len(input_shape) if isinstance(input_shape, tuple) else '?'}. Full shape received: {input_shape}"
+            )
+
+    def _pool(self, x):
+        kernel, stride = self.pool_size, self.strides
+        if self.rank == 1:
+            kernel, stride = kernel[0], stride[0]
+        if self.mode == "max":
+            function = F.max_pool2d if self.rank == 2 else F.max_pool1d
+        else:
+            function = F.avg_pool2d if self.rank == 2 else F.avg_pool1d
+        return function(x, kernel, stride)
+
+    def call(self, inputs):
+        x = self._to_channels_first(inputs)
+        if self.padding == "same":
+            pads = _same_pads(x.shape[2:], self.pool_size, self.strides, (1,) * self.rank)
+            if any(p for pair in pads for p in pair):
+                widths = _pad_widths(pads)
+                if self.mode == "max":
+                    x = pad(x, widths, value=-math.inf)
+                else:
+                    # Keras averages over the real elements only: divide the zero-padded window sums by the
+                    # number of real elements in each window (the pooled padded mask of ones).
+                    mask = Tensor(np.ones((1, 1) + tuple(x.shape[2:]), x._array.dtype))
+                    return self._to_channels_last(self._pool(pad(x, widths)) / self._pool(pad(mask, widths)))
+        return self._to_channels_last(self._pool(x))
+
+    def compute_output_shape(self, input_shape):
+        spatial = [_output_length(n, k, s, self.padding) for n, k, s in
+                   zip(self._spatial(input_shape), self.pool_size, self.strides)]  # fmt: skip
+        return self._assemble(input_shape[0], spatial, self._channels(input_shape))
+
+    def get_config(self):
+        return {**super().get_config(), "pool_size": list(self.pool_size), "strides": list(self.strides),
+                "padding": self.padding, "data_format": self.data_format}  # fmt: skip
+
+
+class MaxPooling2D(_Pooling):
+    """Max over each pool_size window of channels-last images — ``nn.functional.max_pool2d`` between permutes.
+
+    Args:
+        pool_size: an int or (ph, pw). Defaults to 2.
+        strides: Defaults to ``pool_size``.
+        padding: ``"valid"`` or ``"same"``. Defaults to "valid".
+        data_format: Defaults to "channels_last".
+
+    Shape:
+        (batch, H, W, C) → (batch, ⌊(H - ph)/sh⌋ + 1, ⌊(W - pw)/sw⌋ + 1, C) ("valid").
+    """
+
+    rank, mode = 2, "max"
+
+
+class AveragePooling2D(_Pooling):
+    """Mean over each pool_size window of channels-last images; arguments as :class:`MaxPooling2D`."""
+
+    rank, mode = 2, "avg"
+
+
+class MaxPooling1D(_Pooling):
+    """Max pooling over (batch, steps, channels); arguments as :class:`MaxPooling2D` with ints."""
+
+    rank, mode = 1, "max"
+
+
+class AveragePooling1D(_Pooling):
+    """Average pooling over (batch, steps, channels)."""
+
+    rank, mode = 1, "avg"
+
+
+class _GlobalPooling(_ChannelsLast):
+    mode = "avg"
+
+    def __init__(self, data_format=None, keepdims=False, **kwargs):
+        super().__init__(**kwargs)
+        self.data_format = _check_format(type(self).__name__, data_format)
+        self.keepdims = bool(keepdims)
+
+    def build(self, input_shape):
+        self._input_spec = {"ndim": self.rank + 2}
+
+    def call(self, inputs):
+        axes = tuple(range(1, inputs.ndim - 1)) if self.data_format == "channels_last" else tuple(range(2, inputs.ndim))
+        if self.mode == "avg":
+            return inputs.mean(dim=axes, keepdim=self.keepdims)
+        return inputs.amax(dim=axes, keepdim=self.keepdims)
+
+    def compute_output_shape(self, input_shape):
+        channels = self._channels(input_shape)
+        if self.keepdims:
+            return self._assemble(input_shape[0], [1] * self.rank, channels)
+        return (input_shape[0], channels)
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": self.data_format, "keepdims": self.keepdims}
+
+
+class GlobalAveragePooling2D(_GlobalPooling):
+    """Mean over the spatial axes: (batch, H, W, C) → (batch, C)."""
+
+    rank, mode = 2, "avg"
+
+
+class GlobalMaxPooling2D(_GlobalPooling):
+    """Max over the spatial axes: (batch, H, W, C) → (batch, C)."""
+
+    rank, mode = 2, "max"
+
+
+class GlobalAveragePooling1D(_GlobalPooling):
+    """Mean over the steps: (batch, steps, C) → (batch, C)."""
+
+    rank, mode = 1, "avg"
+
+
+class GlobalMaxPooling1D(_GlobalPooling):
+    """Max over the steps: (batch, steps, C) → (batch, C)."""
+
+    rank, mode = 1, "max"

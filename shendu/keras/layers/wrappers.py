@@ -1,0 +1,70 @@
+"""Bidirectional: a recurrent layer run forwards and backwards over the sequence, the outputs merged."""
+
+from ...ops.shape import cat, flip
+from .base import Layer
+from .recurrent import _RNN
+
+__all__ = ["Bidirectional"]
+
+_MERGE_MODES = ("concat", "sum", "mul", "ave", None)
+
+
+class Bidirectional(Layer):
+    """Runs ``layer`` over the sequence and a copy of it over the reversed sequence, then merges the outputs.
+
+    Args:
+        layer: a SimpleRNN, LSTM or GRU.
+        merge_mode: ``"concat"``, ``"sum"``, ``"mul"``, ``"ave"`` or None (a list of both). Defaults to "concat".
+
+    Example:
+        >>> Bidirectional(LSTM(32))(embedded)   # (batch, steps, dim) -> (batch, 64)
+    """
+
+    def __init__(self, layer, merge_mode="concat", backward_layer=None, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(layer, _RNN):
+            raise ValueError(f"Bidirectional expects a SimpleRNN, LSTM or GRU layer. Received: layer={layer!r}")
+        if merge_mode not in _MERGE_MODES:
+            raise ValueError(f"Invalid merge mode. Received: merge_mode={merge_mode!r}. Merge mode should be one of "
+                             f"{list(_MERGE_MODES)}")  # fmt: skip
+        if layer.return_state:
+            raise ValueError("Bidirectional: return_state=True is not supported")
+        self.merge_mode = merge_mode
+        self.forward_layer = layer
+        if backward_layer is None:
+            config = layer.get_config()
+            config.update(go_backwards=not layer.go_backwards, name=f"backward_{layer.name}")
+            backward_layer = type(layer).from_config(config)
+        self.backward_layer = backward_layer
+        self.return_sequences = layer.return_sequences
+
+    def build(self, input_shape):
+        self.forward_layer._maybe_build(input_shape)
+        self.backward_layer._maybe_build(input_shape)
+
+    def call(self, inputs):
+        forward = self.forward_layer(inputs)
+        backward = self.backward_layer(inputs)
+        if self.return_sequences:
+            backward = flip(backward, [1])  # back in the original time order
+        if self.merge_mode == "concat":
+            return cat([forward, backward], dim=-1)
+        if self.merge_mode == "sum":
+            return forward + backward
+        if self.merge_mode == "mul":
+            return forward * backward
+        if self.merge_mode == "ave":
+            return (forward + backward) * 0.5
+        return [forward, backward]
+
+    def compute_output_shape(self, input_shape):
+        shape = self.forward_layer.compute_output_shape(input_shape)
+        if self.merge_mode == "concat":
+            return tuple(shape[:-1]) + (shape[-1] * 2,)
+        if self.merge_mode is None:
+            return [shape, shape]
+        return shape
+
+    def get_config(self):
+        return {**super().get_config(), "layer": self.forward_layer, "merge_mode": self.merge_mode,
+                "backward_layer": self.backward_layer}  # fmt: skip

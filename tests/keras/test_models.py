@@ -1,0 +1,316 @@
+"""Keras models: Sequential / functional / subclassed, compile-fit-evaluate-predict, summary, saving, errors."""
+
+import numpy as np
+import pytest
+
+import shendu
+from shendu import keras, nn
+from shendu.keras import callbacks, layers
+from shendu.keras.models import Model, Sequential, load_model
+from shendu.keras.utils import to_categorical
+
+
+@pytest.fixture
+def blobs(rng):
+    """Three well-separated Gaussian classes in 6-D: (x, integer labels)."""
+    centers = rng.standard_normal((3, 6)) * 3
+    y = rng.integers(0, 3, 240)
+    x = (centers[y] + rng.standard_normal((240, 6))).astype(np.float32)
+    return x, y
+
+
+def _mlp(activation="softmax", units=3):
+    return Sequential([layers.Dense(16, activation="relu", input_shape=(6,)), layers.Dense(units, activation=activation)])
+
+
+def _summary(model, **kwargs):
+    lines = []
+    model.summary(print_fn=lines.append, **kwargs)
+    return "\n".join(lines)
+
+
+# ----- summary ----------------------------------------------------------------------------------------------
+def test_summary_of_seed_003_network_counts_45360_parameters():
+    model = Sequential([
+        layers.Dense(50, activation="sigmoid", input_shape=(784,)),
+        layers.Dense(100, activation="sigmoid"),
+        layers.Dense(10, activation="softmax"),
+    ])  # fmt: skip
+    text = _summary(model)
+    assert "Total params: 45,360 (177.19 KB)" in text
+    assert "Trainable params: 45,360" in text and "Non-trainable params: 0" in text
+    rows = [line.split() for line in text.splitlines() if "(Dense)" in line]
+    assert [(r[2:-1], r[-1]) for r in rows] == [(["(None,", "50)"], "39,250"), (["(None,", "100)"], "5,100"),
+                                               (["(None,", "10)"], "1,010")]  # fmt: skip
+    assert model.count_params() == 45360
+
+
+def test_summary_of_functional_model_with_frozen_embedding_counts_non_trainable():
+    inputs = keras.Input(shape=(20,))
+    x = layers.Embedding(100, 8, trainable=False)(inputs)
+    outputs = layers.Dense(2, activation="softmax")(layers.LSTM(4)(x))
+    model = Model(inputs=inputs, outputs=outputs)
+    text = _summary(model)
+    assert "(InputLayer)" in text and "(None, 20, 8)" in text
+    assert "Non-trainable params: 800" in text
+    assert f"Trainable params: {4 * 4 * (8 + 4 + 1) + 4 * 2 + 2:,}" in text
+
+
+def test_summary_before_build_explains_how_to_build():
+    model = Sequential([layers.Dense(3)])
+    with pytest.raises(ValueError, match="has not yet been built"):
+        model.summary()
+    model.build((None, 5))
+    assert "Total params: 18" in _summary(model)
+
+
+# ----- compile / fit / evaluate / predict ------------------------------------------------------------------
+def test_fit_evaluate_predict_learn_separable_classes(blobs):
+    x, y = blobs
+    model = _mlp()
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(x, to_categorical(y, 3), epochs=8, batch_size=16, validation_split=0.25, verbose=0)
+    assert list(history.history) == ["loss", "accuracy", "val_loss", "val_accuracy"]
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    loss, accuracy = model.evaluate(x, to_categorical(y, 3), verbose=0)
+    assert accuracy > 0.9
+    probabilities = model.predict(x[:5], verbose=0)
+    assert isinstance(probabilities, np.ndarray) and probabilities.shape == (5, 3)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1, rtol=1e-5)
+
+
+def test_validation_split_holds_out_the_last_fraction(blobs):
+    x, y = blobs
+    model = _mlp()
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(x, y, epochs=1, validation_split=0.25, shuffle=True, verbose=0)
+    tail = model.evaluate(x[180:], y[180:], return_dict=True, verbose=0)
+    assert history.history["val_loss"][0] == pytest.approx(tail["loss"], rel=1e-6)
+    assert history.history["val_accuracy"][0] == pytest.approx(tail["accuracy"])
+
+
+def test_evaluate_returns_scalar_list_or_dict(blobs):
+    x, y = blobs
+    model = _mlp()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    assert isinstance(model.evaluate(x, y, verbose=0), float)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy", "sparse_top_k_categorical_accuracy"])  # fmt: skip
+    assert model.metrics_names == ["loss", "accuracy", "sparse_top_k_categorical_accuracy"]
+    loss, accuracy, top_k = model.evaluate(x, y, verbose=0)
+    assert top_k == 1.0 and 0 <= accuracy <= 1 and loss > 0
+    assert set(model.evaluate(x, y, verbose=0, return_dict=True)) == set(model.metrics_names)
+
+
+def test_binary_sigmoid_output_with_integer_labels(rng):
+    x = rng.standard_normal((200, 4)).astype(np.float32)
+    y = (x[:, 0] + x[:, 1] > 0).astype(np.int64)
+    model = Sequential([layers.Dense(1, activation="sigmoid", input_shape=(4,))])
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.05), loss="binary_crossentropy", metrics=["accuracy"])
+    model.fit(x, y, epochs=15, verbose=0)
+    assert model.evaluate(x, y, verbose=0)[1] > 0.9
+
+
+def test_sequential_without_input_shape_builds_on_first_batch(blobs):
+    x, y = blobs
+    model = Sequential()
+    model.add(layers.Dense(8, activation="relu"))
+    model.add(layers.Dense(3, activation="softmax"))
+    assert not model.built
+    model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy")
+    model.fit(x, y, epochs=1, verbose=0)
+    assert model.built and model.count_params() == 6 * 8 + 8 + 8 * 3 + 3
+
+
+def test_functional_model_with_two_inputs_and_concatenate(rng):
+    a, b = keras.Input(shape=(3,)), keras.Input(shape=(2,))
+    merged = layers.concatenate([layers.Dense(4, activation="tanh")(a), b])
+    model = Model(inputs=[a, b], outputs=layers.Dense(1)(merged))
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.05), loss="mse")
+    xa, xb = rng.standard_normal((64, 3)).astype(np.float32), rng.standard_normal((64, 2)).astype(np.float32)
+    target = xb[:, :1] * 2
+    history = model.fit([xa, xb], target, epochs=20, batch_size=16, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0] / 2
+    assert model.predict([xa, xb], verbose=0).shape == (64, 1)
+    assert "Connected to" in _summary(model)
+
+
+def test_subclassed_model_trains(blobs):
+    x, y = blobs
+
+    class Net(Model):
+        def __init__(self):
+            super().__init__()
+            self.hidden = layers.Dense(16, activation="relu")
+            self.out = layers.Dense(3, activation="softmax")
+
+        def call(self, inputs):
+            return self.out(self.hidden(inputs))
+
+    model = Net()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x, y, epochs=10, verbose=0)
+    assert model.evaluate(x, y, verbose=0)[1] > 0.85
+
+
+def test_the_layers_inside_are_the_pytorch_dialect_layers():
+    model = _mlp()
+    assert isinstance(model.layers[0].linear, nn.Linear)
+    assert isinstance(model, nn.Module)
+    assert sorted(name for name, _ in model.named_parameters()) == [
+        "dense.linear.bias", "dense.linear.weight", "dense_1.linear.bias", "dense_1.linear.weight",
+    ] or all(".linear." in name for name, _ in model.named_parameters())  # fmt: skip
+
+
+# ----- weights and saving ------------------------------------------------------------------------------------
+def test_get_set_weights_copy_a_model(blobs):
+    x, _ = blobs
+    a, b = _mlp(), _mlp()
+    b.set_weights(a.get_weights())
+    np.testing.assert_allclose(a.predict(x, verbose=0), b.predict(x, verbose=0), rtol=1e-6)
+    assert [w.shape for w in a.get_weights()] == [(6, 16), (16,), (16, 3), (3,)]
+
+
+def test_save_and_load_model_keeps_weights_and_compile_settings(tmp_path, blobs):
+    x, y = blobs
+    model = _mlp()
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.003), loss="categorical_crossentropy",
+                  metrics=["accuracy"])  # fmt: skip
+    model.fit(x, to_categorical(y, 3), epochs=2, verbose=0)
+    model.save(tmp_path / "model.keras")
+    loaded = load_model(tmp_path / "model.keras")
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
+    assert loaded.compiled and isinstance(loaded.optimizer, keras.optimizers.Adam)
+    assert loaded.optimizer.learning_rate == pytest.approx(0.003)
+    assert loaded.evaluate(x, to_categorical(y, 3), verbose=0)[1] == pytest.approx(
+        model.evaluate(x, to_categorical(y, 3), verbose=0)[1])  # fmt: skip
+    loaded.fit(x, to_categorical(y, 3), epochs=1, verbose=0)  # trains on
+    assert not load_model(tmp_path / "model.keras", compile=False).compiled
+
+
+def test_save_and_load_functional_text_model_keeps_frozen_embedding(tmp_path, rng):
+    inputs = keras.Input(shape=(12,))
+    x = layers.Embedding(50, 6, weights=[rng.standard_normal((50, 6)).astype(np.float32)], trainable=False)(inputs)
+    outputs = layers.Dense(4, activation="softmax")(layers.GRU(5)(x))
+    model = Model(inputs, outputs)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    tokens = rng.integers(0, 50, (10, 12))
+    model.save(tmp_path / "text")
+    loaded = shendu.load_model(tmp_path / "text")
+    np.testing.assert_allclose(loaded.predict(tokens, verbose=0), model.predict(tokens, verbose=0), rtol=1e-6)
+    assert [layer.name for layer in loaded.layers] == [layer.name for layer in model.layers]
+    assert loaded.get_layer(model.layers[1].name).trainable_weights == []
+
+
+def test_save_weights_and_load_weights(tmp_path, blobs):
+    x, _ = blobs
+    a, b = _mlp(), _mlp()
+    a.save_weights(tmp_path / "w.weights.h5")
+    b.load_weights(tmp_path / "w.weights.h5")
+    np.testing.assert_allclose(a.predict(x, verbose=0), b.predict(x, verbose=0), rtol=1e-6)
+
+
+# ----- callbacks ------------------------------------------------------------------------------------------------
+def test_callback_stops_training_through_model_stop_training(blobs):
+    x, y = blobs
+
+    class StopAfterOne(callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            self.seen = sorted(logs)
+            self.model.stop_training = True
+
+    stopper = StopAfterOne()
+    model = _mlp()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(x, y, epochs=5, callbacks=[stopper], verbose=0)
+    assert history.epoch == [0] and stopper.seen == ["accuracy", "loss", "lr"]
+    assert stopper.params == {"epochs": 5, "steps": 8, "verbose": 0}
+    assert len(model.fit(x, y, epochs=2, verbose=0).epoch) == 2  # the flag is reset by the next fit
+
+
+def test_keras_callbacks_early_stopping_reduce_lr_scheduler_csv(tmp_path, blobs):
+    x, y = blobs
+    model = _mlp()
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), loss="sparse_categorical_crossentropy")
+    history = model.fit(
+        x, y, epochs=6, validation_split=0.2, verbose=0,
+        callbacks=[callbacks.LearningRateScheduler(lambda epoch: 0.1 / (epoch + 1)),
+                   callbacks.CSVLogger(str(tmp_path / "log.csv")),
+                   callbacks.EarlyStopping(monitor="loss", patience=0, min_delta=10.0)],
+    )  # fmt: skip
+    assert history.epoch == [0, 1]  # the second epoch does not improve by 10
+    assert history.history["learning_rate"] == [0.1, 0.05]
+    assert (tmp_path / "log.csv").read_text().splitlines()[0].startswith("epoch,loss,val_loss")
+    reducer = callbacks.ReduceLROnPlateau(monitor="loss", factor=0.5, patience=1, min_delta=10.0)
+    model.fit(x, y, epochs=3, verbose=0, callbacks=[reducer])
+    assert model.optimizer.learning_rate == pytest.approx(0.0125)
+
+
+def test_model_checkpoint_saves_a_loadable_model(tmp_path, blobs):
+    x, y = blobs
+    model = _mlp()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x, y, epochs=2, validation_split=0.2, verbose=0,
+              callbacks=[callbacks.ModelCheckpoint(str(tmp_path / "best.keras"), save_best_only=True)])  # fmt: skip
+    best = load_model(tmp_path / "best.keras")
+    assert best.predict(x[:3], verbose=0).shape == (3, 3)
+
+
+# ----- bad input -------------------------------------------------------------------------------------------------
+def test_fit_before_compile_says_to_call_compile(blobs):
+    x, y = blobs
+    with pytest.raises(RuntimeError, match=r"You must call `compile\(\)` before using the model"):
+        _mlp().fit(x, y)
+    with pytest.raises(RuntimeError, match=r"call `compile\(\)`"):
+        _mlp().evaluate(x, y)
+
+
+@pytest.mark.parametrize("argument,value,accepted", [
+    ("optimizer", "adamax", r"Unknown optimizer: 'adamax'\. Accepted names: adagrad, adam, adamw, rmsprop, sgd"),
+    ("loss", "crossentropy", r"Unknown loss: 'crossentropy'\. Accepted names: .*binary_crossentropy.*categorical_crossentropy.*mse"),
+    ("metrics", ["acuracy"], r"unknown metric 'acuracy'; known: .*accuracy"),
+])  # fmt: skip
+def test_unknown_names_list_the_accepted_ones(argument, value, accepted):
+    settings = {"optimizer": "adam", "loss": "mse", argument: value}
+    with pytest.raises(ValueError, match=accepted):
+        _mlp().compile(**settings)
+
+
+def test_input_shape_incompatible_with_the_model_names_layer_and_shapes():
+    model = Sequential([layers.Conv2D(4, 3, input_shape=(28, 28, 1)), layers.Flatten(), layers.Dense(10)],
+                       name="cnn")  # fmt: skip
+    model.compile(optimizer="adam", loss="mse")
+    x = np.zeros((10, 784), np.float32)
+    message = r'Input 0 of layer "cnn" is incompatible with the layer: expected shape=\(None, 28, 28, 1\), found shape=\(10, 784\)'
+    with pytest.raises(ValueError, match=message):
+        model.fit(x, np.zeros((10, 10)))
+    with pytest.raises(ValueError, match=message):
+        model.predict(x)
+
+
+def test_integer_labels_with_categorical_crossentropy_suggest_sparse(blobs):
+    x, y = blobs
+    model = _mlp()
+    model.compile(optimizer="adam", loss="categorical_crossentropy")
+    with pytest.raises(ValueError, match=r"expects one-hot targets of shape \(240, 3\), but y has shape \(240,\) "
+                                         r"\(integer class labels\)\. For integer labels use "
+                                         r"loss='sparse_categorical_crossentropy', or one-hot encode them with "
+                                         r"keras\.utils\.to_categorical\(y, 3\)"):  # fmt: skip
+        model.fit(x, y)
+
+
+def test_one_hot_targets_with_sparse_loss_suggest_categorical(blobs):
+    x, y = blobs
+    model = _mlp()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    with pytest.raises(ValueError, match=r"one-hot rows\?\)\. For one-hot targets use loss='categorical_crossentropy'"):
+        model.fit(x, to_categorical(y, 3))
+    with pytest.raises(ValueError, match=r"labels must be in \[0, 3\)"):
+        model.fit(x, y + 1)
+
+
+def test_sequential_rejects_torch_modules_and_duplicate_names():
+    with pytest.raises(TypeError, match="shendu.nn module belongs in shendu.nn.Sequential"):
+        Sequential([nn.Linear(3, 2)])
+    with pytest.raises(ValueError, match='Name "same" is already the name of a layer'):
+        Sequential([layers.Dense(2, name="same"), layers.Dense(2, name="same")])
