@@ -607,9 +607,13 @@ class Tensor:
         return self._inplace(xp.true_divide, other, Tensor.__truediv__)
 
     def __eq__(self, other):
+        if other is None:  # as PyTorch: so ``t in [None, ...]`` and ``t == None`` work
+            return False
         return _ops().eq(self, other)
 
     def __ne__(self, other):
+        if other is None:
+            return True
         return _ops().ne(self, other)
 
     def __lt__(self, other):

@@ -203,6 +203,12 @@ def test_repr_looks_like_torch():
     assert "grad_fn=" in repr(shendu.tensor([1.0], requires_grad=True) * 2)
 
 
+def test_comparing_with_none_is_false_like_torch():
+    x = shendu.ones(2)
+    assert (x == None) is False and (x != None) is True  # noqa: E711
+    assert x in [None, x] and None not in [x]
+
+
 def test_bool_of_one_element_and_ambiguity():
     assert bool(shendu.tensor([1.0])) and not bool(shendu.tensor(0))
     with pytest.raises(RuntimeError, match="ambiguous"):
