@@ -12,6 +12,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	-command -v apt-get >/dev/null && (dpkg -s dataset-fashion-mnist >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist))
 	-command -v apt-get >/dev/null && (dpkg -s fortunes fortunes-de fortunes-es fortunes-it fortunes-br >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq fortunes fortunes-de fortunes-es fortunes-it fortunes-br))
+	-command -v apt-get >/dev/null && (dpkg -s chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium))
 	touch $(STAMP)
 
 ## Main job: train and evaluate the seed MLP (784-500-10) on the embedded MNIST digits.

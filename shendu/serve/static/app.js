@@ -263,8 +263,13 @@
         showError(`Enter exactly ${size} finite numbers (got ${values.length}).`);
         return;
       }
+      // A table model was trained on standardised columns: apply the recorded (x - mean) / std.
+      const pre = meta.preprocess || {};
+      const ready = pre.kind === "table" && Array.isArray(pre.mean)
+        ? values.map((v, i) => (v - pre.mean[i]) / pre.std[i])
+        : values;
       try {
-        showResult(await predict(shape(values, meta.input_shape)));
+        showResult(await predict(shape(ready, meta.input_shape)));
         showError("");
       } catch (error) {
         showError(error.message);
