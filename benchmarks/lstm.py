@@ -5,7 +5,10 @@ Embedding(10000, 64) → LSTM(64 → 32) → last hidden state → Linear(32 →
 from the same weights and see the same batches; they run alternately, and the table gives the
 median (and best) milliseconds per step and the ratio shendu / PyTorch.
 
-Run: ``python -m benchmarks.lstm [--steps 20] [--rounds 7] [--json out.json]``
+Run: ``python -m benchmarks.lstm [--steps 20] [--rounds 7] [--json out.json]``. Besides wall-clock
+time it reports CPU time per step (all threads of the process); on a loaded machine, a
+single-threaded run (``OPENBLAS_NUM_THREADS=1 python -m benchmarks.lstm --threads 1``) compared
+in CPU time is the steadier measure.
 """
 
 import argparse
@@ -126,12 +129,14 @@ def run(steps=20, rounds=7, threads=2, with_torch=True):
         for i in range(3):
             step(i)
     times = {name: [] for name in runners}
+    cpu = {name: [] for name in runners}
     for _ in range(rounds):
         for name, step in runners.items():
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             for i in range(steps):
                 step(i)
             times[name].append((time.perf_counter() - start) / steps * 1e3)
+            cpu[name].append((time.process_time() - start_cpu) / steps * 1e3)
     result = {
         "workload": "W4 seed LSTM: Embedding(10000,64) → LSTM(64→32) → Linear(32→2), seq 100, batch 32",
         "optimizer": "Adam" if optimizer is not None else "none (shendu.optim.Adam missing; torch uses Adam)",
@@ -140,9 +145,11 @@ def run(steps=20, rounds=7, threads=2, with_torch=True):
     for name, values in times.items():
         result[f"{name}_ms_median"] = statistics.median(values)
         result[f"{name}_ms_best"] = min(values)
+        result[f"{name}_cpu_ms_median"] = statistics.median(cpu[name])
     if with_torch:
         result["ratio_median"] = result["shendu_ms_median"] / result["torch_ms_median"]
         result["ratio_best"] = result["shendu_ms_best"] / result["torch_ms_best"]
+        result["ratio_cpu_median"] = result["shendu_cpu_ms_median"] / result["torch_cpu_ms_median"]
     return result
 
 
@@ -157,12 +164,16 @@ def main(argv=None):
     result = run(args.steps, args.rounds, args.threads, not args.no_torch)
     print(result["workload"])
     print(f"optimizer: {result['optimizer']}")
-    print(f"{'':8s} {'median ms/step':>15s} {'best ms/step':>13s}")
+    print(f"{'':8s} {'median ms/step':>15s} {'best ms/step':>13s} {'CPU ms/step':>12s}")
     for name in ("shendu", "torch"):
         if f"{name}_ms_median" in result:
-            print(f"{name:8s} {result[f'{name}_ms_median']:15.2f} {result[f'{name}_ms_best']:13.2f}")
+            row = [result[f"{name}_ms_median"], result[f"{name}_ms_best"], result[f"{name}_cpu_ms_median"]]
+            print(f"{name:8s} {row[0]:15.2f} {row[1]:13.2f} {row[2]:12.2f}")
     if "ratio_median" in result:
-        print(f"ratio shendu/torch: {result['ratio_median']:.2f} (median), {result['ratio_best']:.2f} (best)")
+        print(
+            f"ratio shendu/torch: {result['ratio_median']:.2f} (median), {result['ratio_best']:.2f} (best), "
+            f"{result['ratio_cpu_median']:.2f} (CPU time)"
+        )
     if args.json:
         with open(args.json, "w") as handle:
             json.dump(result, handle, indent=2)

@@ -105,6 +105,12 @@ def test_fifty_time_steps_match_torch(kind):
     _compare(t_layer, s_layer, x, _states(kind, 2, 4, 16), atol=1e-4, grad_atol=1e-4)
 
 
+def test_long_batch_first_sequence_matches_torch():
+    """Large enough (> 512 KB of gate gradients) to take the step-by-step transposition path."""
+    t_layer, s_layer = _layers("LSTM", 4, 16, batch_first=True)
+    _compare(t_layer, s_layer, _sequence(40, 64, 4, batch_first=True), atol=1e-4, grad_atol=1e-4)
+
+
 @pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
 @pytest.mark.parametrize("batch_first", [False, True])
 def test_unbatched_input_matches_torch(kind, batch_first):
