@@ -111,8 +111,7 @@ def _fit(config, data, out, verbose):
 
     manual_seed(config["seed"])
     model = cfg.build_model(config)
-    if config["dialect"] == "keras":
-        _build_lazily(model, data.x_train[:2])
+    _dry_run(model, data.x_train[:2], data.y_train[:2], cfg.build_loss(config))
     optimizer = cfg.build_optimizer(config, model.parameters())
     scheduler = cfg.build_scheduler(config, optimizer)
     training = config["training"]
@@ -131,13 +130,26 @@ def _fit(config, data, out, verbose):
     return model, trainer, history, metrics
 
 
-def _build_lazily(model, sample):
-    """Keras-dialect layers may create their weights on the first call."""
+def _dry_run(model, x, y, loss_fn):
+    """Run two samples through the model and the loss before training: a model that does not take the
+    data (or a loss that does not fit its output) is a config error, found before any work. Keras-dialect
+    layers also create their weights here, on their first call."""
     from .autograd import no_grad
     from .tensor import Tensor
 
-    with no_grad():
-        model(Tensor(sample))
+    try:
+        with no_grad():
+            output = model(Tensor(x))
+    except (ValueError, TypeError, IndexError, RuntimeError) as error:
+        raise ConfigError("model.layers", f"the model does not take the data's samples of shape {list(x.shape[1:])}: {error}") from None
+    if y is None or loss_fn is None:
+        return
+    try:
+        with no_grad():
+            loss_fn(output[0] if isinstance(output, (tuple, list)) else output, Tensor(y))
+    except (ValueError, TypeError, IndexError, RuntimeError) as error:
+        shape = list(output[0].shape if isinstance(output, (tuple, list)) else output.shape)
+        raise ConfigError("loss", f"the loss does not fit the model's output of shape {shape} and the targets: {error}") from None
 
 
 def _format_metrics(results):
@@ -501,8 +513,7 @@ def _cv_result(config, data, folds, verbose):
 
     def build():
         model = cfg.build_model(config)
-        if config["dialect"] == "keras":
-            _build_lazily(model, data.x_train[:2])
+        _dry_run(model, data.x_train[:2], None, None)
         return model, cfg.build_loss(config), cfg.build_optimizer(config, model.parameters())
 
     metrics = config["metrics"] if data.task == "classification" else [m for m in config["metrics"] if m in ("mae", "mse", "rmse", "r2")]

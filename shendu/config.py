@@ -830,8 +830,9 @@ def _image_arrays(data):
     return x_train, y_train, x_test, y_test, names
 
 
-def image_preprocess(data, x_train):
-    """``model input = (pixel/255 − mean) / std``, laid out flat (N, 784) or as images (N, 1, 28, 28)."""
+def image_preprocess(data, x_train, channels_last=False):
+    """``model input = (pixel/255 − mean) / std``, laid out flat (N, 784) or as images: (N, 1, 28, 28),
+    or (N, 28, 28, 1) for the Keras dialect (``channels_last``)."""
     import numpy as np
 
     height, width = x_train.shape[1:3]
@@ -842,7 +843,10 @@ def image_preprocess(data, x_train):
         mean, std = 0.0, 1.0 / 255.0
     else:
         mean, std = 0.0, 1.0
-    shape = [height * width] if data["layout"] == "flat" else [1, height, width]
+    if data["layout"] == "flat":
+        shape = [height * width]
+    else:
+        shape = [height, width, 1] if channels_last else [1, height, width]
     return {"kind": "image", "height": int(height), "width": int(width), "mean": round(mean, 6), "std": round(std, 6),
             "input_shape": shape, "invert": False}  # fmt: skip
 
@@ -933,7 +937,7 @@ def load_data(config, preprocess=None, tokenizer=None, class_names=None, train=T
             x_train, y_train, x_test, y_test, names = _image_arrays(data)
         except (OSError, ValueError) as error:
             raise ConfigError("data.path", f"cannot read the {source} files: {error}") from None
-        preprocess = preprocess or image_preprocess(data, x_train)
+        preprocess = preprocess or image_preprocess(data, x_train, channels_last=config["dialect"] == "keras")
         class_names = class_names or names
     elif source == "csv":
         x, y = _read_table(data["path"], data)

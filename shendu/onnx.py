@@ -206,6 +206,13 @@ def _reshape_spec(source, target, batch):
     return spec
 
 
+def _flip(g, fn, names, tensors, out):
+    axes = [int(a) % tensors[0].ndim for a in (fn.axes if isinstance(fn.axes, (tuple, list)) else (fn.axes,))]
+    n = len(axes)
+    return g.node("Slice", [names[0], g.ints([-1] * n, "starts"), g.ints([_INT64_MIN] * n, "ends"), g.ints(axes, "axes"),
+                            g.ints([-1] * n, "steps")])  # fmt: skip
+
+
 def _permute(g, fn, names, tensors, out):
     return g.node("Transpose", names[:1], perm=[int(a) for a in fn.axes])
 
@@ -522,7 +529,7 @@ def _op_converters():
         arithmetic.Pow: _binary("Pow"), arithmetic.Log1p: _log1p, arithmetic.Expm1: _expm1,
         arithmetic.Clamp: _clamp, arithmetic.Maximum: _maximum, arithmetic.Where: _where, arithmetic.Cast: _cast,
         arithmetic.Clone: _identity, linalg.Linear: _linear, linalg.MatMul: _matmul, shape.Reshape: _reshape,
-        shape.Permute: _permute, shape.Concatenate: _concat, shape.Split: _split, shape.Pad: _pad,
+        shape.Permute: _permute, shape.Flip: _flip, shape.Concatenate: _concat, shape.Split: _split, shape.Pad: _pad,
         reduction.Sum: _sum, reduction.Mean: _mean, reduction.MaxReduce: _max_reduce,
         reduction.BroadcastTo: _broadcast_to, indexing.Index: _index, conv.Conv2d: _conv2d,
         pooling.MaxPool2d: _max_pool, pooling.AvgPool2d: _avg_pool, pooling.AdaptiveAvgPool2d: _adaptive_avg_pool,
@@ -699,9 +706,10 @@ class _Tracer:
                 continue
             seen.add(id(t))
             fn = t._creator
-            if fn is None or id(fn) in self.owner:
+            if fn is None or id(fn) in seen:
                 continue
-            self.owner[id(fn)] = label
+            seen.add(id(fn))
+            self.owner.setdefault(id(fn), label)  # inner layers ran (and named their ops) first
             stack.extend(getattr(fn, "inputs", ()))
 
 
@@ -757,7 +765,7 @@ def export(model, sample_input, path=None, *, opset=DEFAULT_OPSET, input_names=N
         ImportError: the ``onnx`` package is missing (``pip install 'shendu[onnx]'``).
     """
     onnx = _require_onnx()
-    from .autograd import enable_grad
+    from .autograd import enable_grad, no_grad
     from .nn.module import Module
 
     if not isinstance(model, Module):
@@ -773,6 +781,8 @@ def export(model, sample_input, path=None, *, opset=DEFAULT_OPSET, input_names=N
     modes = [(m, m.training) for m in model.modules()]
     model.eval()
     try:
+        with no_grad():  # a first call builds layers that create their weights lazily (the Keras dialect)
+            model(*inputs)
         with _Tracer(model, layer_converters) as tracer, enable_grad():
             output = model(*inputs)
     finally:

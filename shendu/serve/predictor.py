@@ -20,6 +20,20 @@ def _leaf_modules(model):
     return [m for m in model.modules() if not m._modules]
 
 
+def _final_activation(model):
+    """The activation a Keras-dialect layer applies last (``Dense(10, activation="softmax")``), if any."""
+    leaves = [(name, m) for name, m in model.named_modules() if not m._modules]
+    if not leaves:
+        return None
+    leaf_name, leaf = leaves[-1]
+    owners = [m for name, m in model.named_modules() if m is leaf or (name and leaf_name.startswith(name + "."))]
+    for module in reversed(owners):  # the innermost layer holding the last leaf that names an activation
+        name = getattr(module, "_activation_name", None)
+        if isinstance(name, str):
+            return {"softmax": "softmax", "log_softmax": "log_softmax", "sigmoid": "sigmoid"}.get(name.lower())
+    return None
+
+
 def _describe(shape):
     return "[" + ", ".join(str(n) for n in shape) + "]"
 
@@ -81,18 +95,30 @@ class Predictor:
         self.input_dtype = np.dtype(np.int64) if self.vocabulary is not None else np.dtype(float_dtype)
         names = class_names if class_names is not None else metadata.get("class_names")
         self.class_names = [str(n) for n in names] if names else None
-        if isinstance(last, Softmax):
+        final = _final_activation(model)
+        if isinstance(last, Softmax) or final == "softmax":
             self.output_kind = "probabilities"
-        elif isinstance(last, LogSoftmax):
+        elif isinstance(last, LogSoftmax) or final == "log_softmax":
             self.output_kind = "log_probabilities"
-        elif isinstance(last, Sigmoid):
+        elif isinstance(last, Sigmoid) or final == "sigmoid":
             self.output_kind = "sigmoid"
         else:
             self.output_kind = "logits"
         self.output_size = self._probe_output_size()
+        if self.output_kind == "logits" and self.output_size > 1 and self._outputs_look_like_probabilities():
+            self.output_kind = "probabilities"  # a softmax applied inside some layer's forward
         if self.output_size == 1 and self.output_kind == "logits" and not self.class_names:
             self.output_kind = "regression"
         self.task = "regression" if self.output_kind == "regression" else "classification"
+
+    def _outputs_look_like_probabilities(self):
+        rng = np.random.default_rng(0)
+        if self.vocabulary is not None:
+            probe = rng.integers(0, self.vocabulary, size=(4,) + self.input_shape)
+        else:
+            probe = rng.standard_normal((4,) + self.input_shape).astype(self.input_dtype)
+        out = self._run(probe).astype(np.float64).reshape(4, -1)
+        return bool(np.all(out >= 0) and np.all(out <= 1) and np.allclose(out.sum(axis=1), 1.0, atol=1e-4))
 
     def _probe_output_size(self):
         sample = np.zeros((1,) + self.input_shape, dtype=self.input_dtype)
@@ -243,7 +269,7 @@ class Predictor:
         size = int(np.prod(self.input_shape))
         if self.vocabulary is not None:
             kind = "tokens"
-        elif size == 784 and self.input_shape in ((784,), (28, 28), (1, 28, 28)):
+        elif size == 784 and self.input_shape in ((784,), (28, 28), (1, 28, 28), (28, 28, 1)):
             kind = "image"
         else:
             kind = "vector"

@@ -99,21 +99,24 @@ def test_unknown_option_exits_2(capsys):
     assert code == 2 and "unrecognized arguments" in capsys.readouterr().err
 
 
-def test_keras_dialect_works_or_says_it_is_missing(tmp_path, capsys):
-    try:
-        from shendu.keras import layers  # noqa: F401
-
-        available = True
-    except ImportError:
-        available = False
+def test_keras_dialect_trains_a_dense_model(tmp_path, capsys):
     config = tmp_path / "keras.json"
-    config.write_text(json.dumps({"dialect": "keras", "model": {"layers": [{"type": "Dense", "units": 10}]},
-                                  "training": {"epochs": 1}, "data": {"limit": 300, "test_limit": 100}}))  # fmt: skip
-    code, _, err = _run(["train", str(config), "--out", str(tmp_path / "k"), "--quiet"], capsys)
-    if available:
-        assert code == 0
-    else:
-        assert code == 2 and "dialect: the Keras dialect is not available" in err
+    config.write_text(json.dumps({"dialect": "keras", "model": {"layers": [{"type": "Dense", "units": 10, "activation": "softmax"}]},
+                                  "loss": "sparse_categorical_crossentropy", "training": {"epochs": 1},
+                                  "data": {"limit": 300, "test_limit": 100}}))  # fmt: skip
+    code, out, err = _run(["train", str(config), "--out", str(tmp_path / "k"), "--quiet"], capsys)
+    assert code == 0, err
+    assert "accuracy: " in out
+    model = shendu.load_model(tmp_path / "k")
+    assert type(model).__name__ == "Sequential" and type(model).__module__.startswith("shendu.keras")
+
+
+def test_a_model_that_does_not_take_the_data_is_a_config_error(tmp_path, capsys):
+    code, _, err = _run(["train", "--set", "model.layers.0.in_features=100", "--set", "data.limit=200",
+                         "--out", str(tmp_path / "m")], capsys)  # fmt: skip
+    assert code == 2
+    assert err.count("\n") == 1 and "model.layers: the model does not take the data's samples of shape [784]" in err
+    assert not (tmp_path / "m" / "model.safetensors").exists()
 
 
 # ----- evaluate, predict, summary, export -------------------------------------------------------------
@@ -287,3 +290,29 @@ def test_text_source_with_tokenizer(tmp_path, capsys):
     code, out, _ = _run(["predict", str(tmp_path / "m"), str(tmp_path / "new.txt")], capsys)
     assert code == 0
     assert [line.split(": ")[1].split()[0] for line in out.strip().splitlines()] == ["dogs", "cats"]
+
+
+def test_keras_text_lstm_trains_serves_and_exports(tmp_path, capsys):
+    rows = [("the cat sat on the mat", "cats"), ("a dog and a puppy", "dogs")] * 20
+    with open(tmp_path / "pets.csv", "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "label"])
+        writer.writerows(rows)
+    config = tmp_path / "lstm.json"
+    config.write_text(json.dumps({
+        "dialect": "keras",
+        "data": {"source": "text", "path": str(tmp_path / "pets.csv"), "num_words": 30, "maxlen": 8},
+        "model": {"layers": [{"type": "Embedding", "input_dim": 30, "output_dim": 8}, {"type": "LSTM", "units": 8},
+                             {"type": "Dense", "units": 2, "activation": "softmax"}]},
+        "loss": "sparse_categorical_crossentropy", "training": {"epochs": 15, "batch_size": 8},
+        "optimizer": {"name": "adam", "lr": 0.02},
+    }))  # fmt: skip
+    code, _, err = _run(["train", str(config), "--out", str(tmp_path / "m"), "--quiet"], capsys)
+    assert code == 0, err
+    (tmp_path / "new.txt").write_text("a dog and a puppy\nthe cat sat on the mat\n")
+    code, out, _ = _run(["predict", str(tmp_path / "m"), str(tmp_path / "new.txt")], capsys)
+    assert code == 0
+    assert [line.split(": ")[1].split()[0] for line in out.strip().splitlines()] == ["dogs", "cats"]
+    pytest.importorskip("onnxruntime")
+    code, out, _ = _run(["export", str(tmp_path / "m")], capsys)
+    assert code == 0 and "onnxruntime check" in out

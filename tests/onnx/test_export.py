@@ -252,3 +252,25 @@ def test_non_module_is_a_type_error():
 def test_bad_opset_is_refused(rng):
     with pytest.raises(ValueError, match="opset"):
         shendu_onnx.export(nn.Linear(2, 2), rng.standard_normal((2, 2)).astype(np.float32), opset=9)
+
+
+# ----- the Keras dialect (its layers wrap the same nn layers; glue such as go_backwards' flip traces) ----
+def test_keras_seed_models_match_onnxruntime(rng):
+    from shendu.keras import Sequential, layers
+
+    cnn = Sequential([
+        layers.Conv2D(32, (3, 3), activation="relu", input_shape=(28, 28, 1)), layers.MaxPooling2D((2, 2)),
+        layers.Conv2D(64, (3, 3), activation="relu"), layers.MaxPooling2D((2, 2)), layers.Flatten(),
+        layers.Dense(10, activation="softmax"),
+    ])  # fmt: skip
+    assert_exports(cnn, rng.random((3, 28, 28, 1), dtype=np.float32), rng.random((5, 28, 28, 1), dtype=np.float32))
+    text = Sequential([layers.Embedding(1000, 16), layers.LSTM(32), layers.Dense(2, activation="softmax")])
+    assert_exports(text, rng.integers(0, 1000, (3, 20)), rng.integers(0, 1000, (6, 20)))
+
+
+def test_keras_backwards_gru_and_simple_rnn(rng):
+    from shendu.keras import Sequential, layers
+
+    model = Sequential([layers.Embedding(100, 8), layers.GRU(8, go_backwards=True, return_sequences=True),
+                        layers.SimpleRNN(4), layers.Dense(3)])  # fmt: skip
+    assert_exports(model, rng.integers(0, 100, (3, 7)), rng.integers(0, 100, (4, 7)))
