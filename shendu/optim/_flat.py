@@ -57,6 +57,14 @@ def _get_pool(workers):
     return _pool
 
 
+def _aligned_empty(n, dtype):
+    """An uninitialised 1-d array whose data starts on a 64-byte boundary."""
+    itemsize = xp.dtype(dtype).itemsize
+    raw = xp.empty(n + 64 // itemsize, dtype)
+    start = (-raw.ctypes.data % 64) // itemsize
+    return raw[start : start + n]
+
+
 class _Bucket:
     """The parameters of one group that share a dtype, and their flat state."""
 
@@ -87,7 +95,7 @@ class _Bucket:
             gathered = longest  # a non-contiguous parameter is gathered, however long
         # per thread: the kernel's scratch arrays, then room to gather a chunk's parameters and gradients
         self.scratch = [
-            [xp.empty(longest, dtype) for _ in range(n_scratch)] + [xp.empty(gathered, dtype) for _ in range(2)]
+            [_aligned_empty(longest, dtype) for _ in range(n_scratch)] + [_aligned_empty(gathered, dtype) for _ in range(2)]
             for _ in range(self.workers)
         ]
         self.refresh_views()
@@ -105,7 +113,10 @@ class _Bucket:
         short ones are grouped into chunks that are gathered into scratch space (fewer, larger
         kernel calls: each NumPy call costs about a microsecond whatever its size).
         """
-        bounds = [start + (end - start) * k // parts for k in range(parts + 1)]
+        # thread shares start on 64-byte boundaries of the flat buffers (vector loads run a little faster)
+        step = 64 // xp.dtype(self.dtype).itemsize
+        bounds = [start] + [max(start, (start + (end - start) * k // parts) // step * step) for k in range(1, parts)]
+        bounds.append(end)
         plan = []
         index = 0
         for a, b in zip(bounds, bounds[1:]):
@@ -331,7 +342,7 @@ class _FlatOptimizer(Optimizer):
     def _ensure_buffer(self, bucket, name, init):
         if name in bucket.buffers:
             return
-        flat = xp.empty(bucket.size, bucket.dtype)
+        flat = _aligned_empty(bucket.size, bucket.dtype)
         flat.fill(0.0 if init is None else init)
         bucket.buffers[name] = flat
         count = len(bucket.params)
