@@ -704,6 +704,11 @@ def main(argv=None):
     except KeyboardInterrupt:
         print(f"shendu {args.command}: interrupted", file=sys.stderr, flush=True)
         return 130
+    except (ValueError, TypeError, RuntimeError, OSError, ImportError) as error:
+        if os.environ.get("SHENDU_DEBUG"):
+            raise
+        print(f"shendu {args.command}: error: {error} (set SHENDU_DEBUG=1 to see where)", file=sys.stderr, flush=True)
+        return EXIT_FAILURE
 
 
 if __name__ == "__main__":

@@ -117,7 +117,10 @@ class Predictor:
             probe = rng.integers(0, self.vocabulary, size=(4,) + self.input_shape)
         else:
             probe = rng.standard_normal((4,) + self.input_shape).astype(self.input_dtype)
-        out = self._run(probe).astype(np.float64).reshape(4, -1)
+        try:
+            out = self._run(probe).astype(np.float64).reshape(4, -1)
+        except Exception:  # a guess only: a model that fails on random inputs keeps the logits reading
+            return False
         return bool(np.all(out >= 0) and np.all(out <= 1) and np.allclose(out.sum(axis=1), 1.0, atol=1e-4))
 
     def _probe_output_size(self):

@@ -57,7 +57,8 @@ def test_train_prints_the_accuracy(tmp_path, capsys):
 
 def test_python_dash_m_runs_the_command(tmp_path):
     result = subprocess.run([sys.executable, "-m", "shendu.cli", "train", *SMALL, "--set", "training.epochs=1",
-                             "--out", str(tmp_path / "m")], cwd=ROOT, capture_output=True, text=True, timeout=300)  # fmt: skip
+                             "--set", "data.limit=100", "--set", "data.test_limit=50", "--out", str(tmp_path / "m")],
+                            cwd=ROOT, capture_output=True, text=True, timeout=300)  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "accuracy:" in result.stdout
     version = subprocess.run([sys.executable, "-m", "shendu.cli", "--version"], cwd=ROOT, capture_output=True, text=True)
@@ -316,3 +317,16 @@ def test_keras_text_lstm_trains_serves_and_exports(tmp_path, capsys):
     pytest.importorskip("onnxruntime")
     code, out, _ = _run(["export", str(tmp_path / "m")], capsys)
     assert code == 0 and "onnxruntime check" in out
+
+
+def test_failures_while_working_exit_1_with_one_line(tmp_path, trained, capsys):
+    code, _, err = _run(["train", "--set", "data.limit=200", "--set", "data.validation=split",
+                         "--set", "data.validation_split=0.999", "--quiet", "--out", str(tmp_path / "m")], capsys)  # fmt: skip
+    assert code == 1 and "validation_split" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for name in ("config.json", "metadata.json"):
+        (broken / name).write_bytes((trained / name).read_bytes())
+    (broken / "model.safetensors").write_bytes((trained / "model.safetensors").read_bytes()[:100])
+    code, _, err = _run(["summary", str(broken)], capsys)
+    assert code == 1 and "cannot load the model" in err and "Traceback" not in err
