@@ -330,3 +330,27 @@ def test_failures_while_working_exit_1_with_one_line(tmp_path, trained, capsys):
     (broken / "model.safetensors").write_bytes((trained / "model.safetensors").read_bytes()[:100])
     code, _, err = _run(["summary", str(broken)], capsys)
     assert code == 1 and "cannot load the model" in err and "Traceback" not in err
+
+
+def test_mnist_idx_source_reads_a_root_folder(tmp_path, capsys):
+    from shendu.vision.idx import write_idx
+
+    (x_train, y_train), (x_test, y_test) = shendu.vision.datasets.load_digits()
+    raw = tmp_path / "data" / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for stem, array in (("train-images-idx3-ubyte", x_train[:300]), ("train-labels-idx1-ubyte", y_train[:300].astype(np.uint8)),
+                        ("t10k-images-idx3-ubyte", x_test[:100]), ("t10k-labels-idx1-ubyte", y_test[:100].astype(np.uint8))):  # fmt: skip
+        write_idx(raw / f"{stem}.gz", array)
+    code, out, err = _run(["train", *SMALL, "--set", "data.source=mnist", "--set", f"data.path={tmp_path / 'data'}",
+                           "--set", "training.epochs=1", "--out", str(tmp_path / "m")], capsys)  # fmt: skip
+    assert code == 0, err
+    assert "300 training and 100 test samples" in out
+
+
+def test_fashion_mnist_from_the_debian_package(tmp_path, capsys):
+    if not os.path.isdir("/usr/share/datasets/fashion-mnist"):
+        pytest.skip("Debian's dataset-fashion-mnist is not installed (the Makefile installs it)")
+    code, out, err = _run(["train", "fashion-mlp", *SMALL, "--set", "training.epochs=1", "--out", str(tmp_path / "f")], capsys)
+    assert code == 0, err
+    assert "fashion-mnist: 600 training and 200 test samples" in out
+    assert json.loads((tmp_path / "f" / "metadata.json").read_text())["class_names"][0] == "T-shirt/top"
