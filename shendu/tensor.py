@@ -328,7 +328,13 @@ class Tensor:
         return self._array.shape[0]
 
     def __repr__(self):
-        body = xp.array2string(self._array, separator=", ", prefix="tensor(", precision=4)
+        array = self._array
+        floatmode = "maxprec"
+        if array.dtype.kind == "f" and array.size:
+            finite = array[xp.isfinite(array)]
+            if finite.size and (finite != xp.round(finite)).any():
+                floatmode = "fixed"  # as PyTorch: 1.5000, not 1.5, once any value has a fraction
+        body = xp.array2string(array, separator=", ", prefix="tensor(", precision=4, floatmode=floatmode)
         extras = []
         if self._array.dtype not in (_dtype.default_float.numpy_dtype, xp.int64, xp.bool_):
             extras.append(f"dtype={self.dtype}")

@@ -196,7 +196,8 @@ def test_double_of_a_leaf_carries_the_gradient_back_in_float32():
 
 
 def test_repr_looks_like_torch():
-    assert repr(shendu.tensor([1.0, 2.0])) == "tensor([1., 2.])"
+    for values in ([1.0, 2.0], [1.5, -2.25], 2.0, [[1, 2], [3, 4]], [True, False], [0.1234567, float("inf")]):
+        assert repr(shendu.tensor(values)) == repr(torch.tensor(values))
     assert repr(shendu.tensor([1, 2])) == "tensor([1, 2])"
     assert repr(shendu.tensor([1.0], requires_grad=True)) == "tensor([1.], requires_grad=True)"
     assert "dtype=shendu.float64" in repr(shendu.tensor(np.zeros(1)))
