@@ -449,7 +449,7 @@ def model_from_config(config):
 # ----- files -----------------------------------------------------------------------------
 def _infer_input_shape(model):
     shape = getattr(model, "input_shape", None)
-    if isinstance(shape, (tuple, list)):
+    if isinstance(shape, (tuple, list)) and all(d is None or isinstance(d, int) for d in shape):  # not several inputs
         return [None if d is None else int(d) for d in shape]
     for module in model.modules():
         if not module._modules:

@@ -241,9 +241,9 @@ class Model(TrainingMixin, Layer):
             return
         if self._graph is None and not isinstance(self, Sequential):
             # A subclassed model builds its layers by running once on a zero batch.
+            _dry_run_shape(self, input_shape, self.call)
             self.built = True
             self._build_input_shape = input_shape
-            _dry_run_shape(self, input_shape, self.call)
             self._apply_trainable()
             return
         super()._maybe_build(input_shape)
@@ -366,8 +366,11 @@ class Model(TrainingMixin, Layer):
         if not overwrite and os.path.exists(filepath):
             raise FileExistsError(f"save: {filepath} exists and overwrite=False")
         shape = self._build_input_shape
-        sample = shape[1:] if isinstance(shape, tuple) else None
-        return _save_model(self, filepath, input_shape=None if sample is None or None in sample else list(sample))
+        if isinstance(shape, list):  # several inputs: one sample shape each
+            sample = [list(s[1:]) for s in shape]
+        else:
+            sample = list(shape[1:]) if isinstance(shape, tuple) else []
+        return _save_model(self, filepath, input_shape=sample)
 
     def save_weights(self, filepath, overwrite=True):
         """Save the weights (the state_dict) into a safetensors file."""
@@ -656,6 +659,9 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     if custom_objects:
         raise ValueError("load_model: custom_objects are not used; register your own layer classes with "
                          "@shendu.io.register_model before loading")  # fmt: skip
+    if os.path.isfile(filepath):
+        raise ValueError(f"load_model: {os.fspath(filepath)} is a file; shendu reads the model directories written "
+                         "by model.save(path) (TensorFlow's own .h5/.keras files are not readable)")  # fmt: skip
     model = _load_model(filepath)
     if not compile and isinstance(model, Model):
         model.compiled, model.optimizer, model.loss, model._loss_object = False, None, None, None

@@ -296,6 +296,8 @@ class TrainingMixin:
             else:
                 if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
                     raise ValueError("fit: validation_data must be (x_val, y_val)")
+                if len(validation_data) == 3 and validation_data[2] is not None:
+                    raise ValueError("fit: validation sample weights (x_val, y_val, w_val) are not supported")
                 validation = self._prepare(validation_data[0], validation_data[1], "fit validation_data")
         if class_weight is not None and not isinstance(class_weight, dict):
             raise ValueError(f"fit: class_weight must be a dict {{class: weight}}. Received: {class_weight!r}")

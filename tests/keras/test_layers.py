@@ -290,3 +290,24 @@ def test_get_config_round_trips_through_from_config():
 def test_unknown_keyword_argument_is_rejected():
     with pytest.raises(TypeError, match="Unrecognized keyword arguments passed to Dense: {'unit': 3}"):
         layers.Dense(3, unit=3)
+
+
+def test_a_users_own_layer_with_add_weight_trains_inside_a_sequential(rng):
+    from shendu.keras import Sequential
+
+    class Scale(layers.Layer):
+        def build(self, input_shape):
+            self.w = self.add_weight(shape=(input_shape[-1], 1), initializer="ones", name="w")
+
+        def call(self, x):
+            return x @ self.w
+
+    model = Sequential([Scale(input_shape=(3,))])
+    lines = []
+    model.summary(print_fn=lines.append)  # the output shape comes from running call once (no compute_output_shape)
+    assert any("(Scale)" in line and "(None, 1)" in line and line.endswith(" 3") for line in lines)
+    x = rng.standard_normal((64, 3)).astype(np.float32)
+    y = x @ np.array([[2.0], [-1.0], [0.5]], np.float32)
+    model.compile(optimizer=shendu.keras.optimizers.SGD(learning_rate=0.1), loss="mse")
+    model.fit(x, y, epochs=30, verbose=0)
+    np.testing.assert_allclose(model.get_weights()[0][:, 0], [2.0, -1.0, 0.5], atol=0.05)

@@ -314,3 +314,69 @@ def test_sequential_rejects_torch_modules_and_duplicate_names():
         Sequential([nn.Linear(3, 2)])
     with pytest.raises(ValueError, match='Name "same" is already the name of a layer'):
         Sequential([layers.Dense(2, name="same"), layers.Dense(2, name="same")])
+
+
+def test_sequential_takes_a_leading_input_and_casts_float64_and_integer_inputs():
+    model = Sequential([keras.Input(shape=(4,)), layers.Dense(2)])
+    assert model.built and model.layers[0].input_shape == (None, 4)
+    for x in (np.ones((3, 4)), np.ones((3, 4), np.int64), shendu.tensor(np.ones((3, 4)))):
+        out = model(x)
+        assert out.dtype == shendu.float32 and tuple(out.shape) == (3, 2)
+
+
+def test_load_model_on_a_file_says_what_it_reads(tmp_path):
+    path = tmp_path / "model.h5"
+    path.write_bytes(b"\x89HDF\r\n")
+    with pytest.raises(ValueError, match="reads the model directories written by model.save"):
+        load_model(path)
+
+
+def test_every_layer_kind_saves_and_loads(tmp_path, rng):
+    inputs = keras.Input(shape=(10,))
+    x = layers.Embedding(30, 8)(inputs)
+    x = layers.Conv1D(6, 3, padding="same", activation="relu")(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.Bidirectional(layers.LSTM(4, return_sequences=True))(x)
+    x = layers.GRU(5, return_sequences=True)(x)
+    x = layers.SimpleRNN(3, return_sequences=True, activation="relu")(x)
+    x = layers.GlobalMaxPooling1D()(x)
+    x = layers.Dropout(0.2)(layers.LayerNormalization()(layers.Dense(4, activation="gelu")(x)))
+    images = keras.Input(shape=(8, 8, 2))
+    y = layers.Conv2D(3, 3, strides=2, padding="same")(images)
+    y = layers.AveragePooling2D(2)(layers.MaxPooling2D(1)(y))
+    y = layers.Reshape((-1,))(layers.Activation("swish")(y))
+    outputs = layers.Dense(2, activation="softmax")(layers.Concatenate()([x, layers.Flatten()(y)]))
+    model = Model([inputs, images], outputs)
+    model.compile(optimizer="adamw", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    tokens, pictures = rng.integers(0, 30, (16, 10)), rng.standard_normal((16, 8, 8, 2)).astype(np.float32)
+    model.fit([tokens, pictures], rng.integers(0, 2, 16), epochs=1, verbose=0)
+    model.save(tmp_path / "zoo")
+    loaded = load_model(tmp_path / "zoo")
+    np.testing.assert_allclose(loaded.predict([tokens, pictures], verbose=0), model.predict([tokens, pictures], verbose=0),
+                               rtol=1e-5, atol=1e-6)  # fmt: skip
+    assert _summary(loaded) == _summary(model)
+
+
+def test_model_checkpoint_of_a_two_input_model(tmp_path, rng):
+    a, b = keras.Input(shape=(3,)), keras.Input(shape=(2,))
+    model = Model([a, b], layers.Dense(1)(layers.concatenate([a, b])))
+    model.compile(optimizer="sgd", loss="mse")
+    xa, xb = rng.standard_normal((8, 3)).astype(np.float32), rng.standard_normal((8, 2)).astype(np.float32)
+    model.fit([xa, xb], np.zeros((8, 1)), epochs=1, verbose=0,
+              callbacks=[callbacks.ModelCheckpoint(str(tmp_path / "ckpt"), monitor="loss")])  # fmt: skip
+    np.testing.assert_allclose(load_model(tmp_path / "ckpt").predict([xa, xb], verbose=0),
+                               model.predict([xa, xb], verbose=0), rtol=1e-6)  # fmt: skip
+
+
+def test_fit_evaluate_predict_accept_a_shendu_dataloader(blobs):
+    from shendu.utils.data import DataLoader, TensorDataset
+
+    x, y = blobs
+    loader = DataLoader(TensorDataset(shendu.tensor(x), shendu.tensor(y)), batch_size=32, shuffle=True)
+    model = Sequential([layers.Dense(16, activation="relu"), layers.Dense(3, activation="softmax")])
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.02), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])  # fmt: skip
+    history = model.fit(loader, epochs=3, validation_data=loader, verbose=0)
+    assert len(history.history["val_accuracy"]) == 3 and model.built
+    assert model.evaluate(loader, verbose=0, return_dict=True)["accuracy"] > 0.5
+    assert model.predict(loader).shape == (240, 3)

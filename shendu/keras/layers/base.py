@@ -115,15 +115,8 @@ class Node:
             kwargs[key] = list(values[start : start + count]) if is_list else values[start]
         return (list(main) if self.as_list else main[0]), kwargs
 
-    @property
-    def index(self):
-        return self.layer._inbound_nodes.index(self)
-
 
 # ----- the layer ---------------------------------------------------------------------------
-_BASE_KWARGS = {"input_shape", "batch_input_shape", "batch_size", "input_dim", "weights", "dtype", "name", "trainable"}
-
-
 class Layer(Module):
     """Base class of Keras layers: a ``shendu.nn.Module`` with Keras' building, naming and weights.
 
@@ -269,7 +262,7 @@ class Layer(Module):
         """
         shape = () if shape is None else tuple(int(d) for d in shape)
         array = np.zeros(shape, np.dtype(dtype) if dtype is not None else self._numpy_dtype)
-        fill = initializers.get(initializer)
+        fill = initializers.get(initializer or "glorot_uniform")
         # NOTE: shendu's initialisers read fans in PyTorch's layout (out, in, *kernel); a Keras kernel
         # (*kernel, in, out) is that layout transposed, so fill a transposed view of it.
         view = array if array.ndim < 2 else np.transpose(array, (array.ndim - 1, array.ndim - 2, *range(array.ndim - 2)))
@@ -451,12 +444,11 @@ class Layer(Module):
         if isinstance(value, (list, tuple)):
             return [self._to_tensors(v) for v in value]
         if isinstance(value, Tensor):
-            kind = value._array.dtype.kind
-            if self._accepts_integers:
+            if self._accepts_integers or value._array.dtype == self._numpy_dtype:
                 return value
-            if kind != "f":
-                return Tensor(value._array.astype(self._numpy_dtype))
-            return value
+            if value._array.dtype.kind == "f":
+                return value.to(self._numpy_dtype)  # differentiable cast (float64 input to a float32 layer)
+            return Tensor(value._array.astype(self._numpy_dtype))
         array = np.asarray(value)
         if array.dtype.kind not in "biuf":
             raise TypeError(f'Layer "{self.name}" expects numbers; got an array of dtype {array.dtype}')
