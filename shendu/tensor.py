@@ -358,7 +358,8 @@ class Tensor:
         return self._array
 
     def __array__(self, dtype=None, copy=None):
-        return self._array if dtype is None else self._array.astype(dtype)
+        array = self._array if dtype is None else self._array.astype(dtype, copy=False)
+        return array.copy() if copy and array is self._array else array
 
     def item(self):
         """The value of a one-element tensor as a Python number."""

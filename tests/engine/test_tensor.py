@@ -115,6 +115,15 @@ def test_item_numpy_tolist_float_int_len():
     assert isinstance(shendu.tensor([3]).sum().item(), int)
 
 
+def test_numpy_asarray_and_array_copy_semantics():
+    x = shendu.tensor([1.0, 2.0])
+    assert np.asarray(x) is x.numpy()
+    copied = np.array(x, copy=True)
+    copied[0] = 5.0
+    assert x[0].item() == 1.0
+    assert np.asarray(x, dtype=np.float64).dtype == np.float64
+
+
 def test_numpy_shares_memory_and_requires_detach_when_grad_is_on():
     x = shendu.zeros(3)
     x.numpy()[0] = 1.0
