@@ -118,6 +118,44 @@ def _request_schema(predictor):
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
 
 
+_DOCS_FILES = {"swagger-ui-bundle.js": "text/javascript; charset=utf-8", "swagger-ui.css": "text/css; charset=utf-8",
+               "favicon-32x32.png": "image/png"}  # fmt: skip
+
+
+def _swagger_assets():
+    """Swagger UI's files from the ``swagger-ui-bundle-v2`` package (the ``[serve]`` extra), read once:
+    the docs page then works offline. None when the package is missing (FastAPI's CDN page is used)."""
+    try:
+        from swagger_ui_bundle import swagger_ui_path
+    except ImportError:
+        return None
+    assets = {}
+    for name in _DOCS_FILES:
+        try:
+            with open(os.path.join(swagger_ui_path, name), "rb") as handle:
+                assets[name] = handle.read()
+        except OSError:
+            return None
+    return assets
+
+
+def _offline_docs(app, title, assets):
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.responses import JSONResponse, Response
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs():
+        return get_swagger_ui_html(openapi_url="/openapi.json", title=f"{title} · API docs",
+                                   swagger_js_url="/docs/swagger-ui-bundle.js", swagger_css_url="/docs/swagger-ui.css",
+                                   swagger_favicon_url="/docs/favicon-32x32.png")  # fmt: skip
+
+    @app.get("/docs/{name}", include_in_schema=False)
+    async def docs_asset(name: str):
+        if name not in assets:
+            return JSONResponse({"detail": "Not Found"}, status_code=404)
+        return Response(assets[name], media_type=_DOCS_FILES[name], headers={"Cache-Control": "max-age=86400"})
+
+
 def _error(status, message, loc=("body",), kind="value_error"):
     from fastapi.responses import JSONResponse
 
@@ -163,11 +201,16 @@ def create_app(model, metadata=None, *, input_shape=None, class_names=None, pred
         with open(os.path.join(_STATIC, name), encoding="utf-8") as handle:
             pages[name] = handle.read()
 
+    docs_assets = _swagger_assets()
     app = fastapi.FastAPI(
         title=title,
         version=__version__,
         description="Predictions from a shendu model. `POST /predict` with `{\"data\": ...}` (one sample or a batch).",
+        docs_url=None if docs_assets else "/docs",
+        redoc_url=None,
     )
+    if docs_assets:
+        _offline_docs(app, title, docs_assets)
     app.state.predictor = predictor
 
     def handle(body):

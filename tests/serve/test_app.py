@@ -119,7 +119,17 @@ def test_openapi_documents_only_the_three_endpoints(client):
     assert {"200", "413", "422", "500"} <= set(predict["responses"])
     schema = predict["requestBody"]["content"]["application/json"]["schema"]
     assert schema["required"] == ["data"]
-    assert client.get("/docs").status_code == 200
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "/openapi.json" in docs.text
+
+
+def test_docs_page_works_offline(client):
+    pytest.importorskip("swagger_ui_bundle")
+    docs = client.get("/docs").text
+    assert "cdn." not in docs and "/docs/swagger-ui-bundle.js" in docs
+    assert client.get("/docs/swagger-ui-bundle.js").status_code == 200
+    assert client.get("/docs/swagger-ui.css").headers["content-type"].startswith("text/css")
+    assert client.get("/docs/../app.py").status_code == 404
 
 
 def test_app_from_a_saved_model_directory(tmp_path, model):
