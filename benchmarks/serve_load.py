@@ -2,7 +2,8 @@
 
 The client sends ``--requests`` POST /predict requests (one 784-pixel digit each, the seed-004
 contract) with ``--concurrency`` in flight at a time, checks every answer, then stops; the
-server process is stopped too. It prints requests/s and the p50/p90/p99 latency.
+server process is stopped too. It prints requests/s, the p50/p90/p99 latency and the server's CPU time per request (which, unlike
+the rest, holds on a busy machine).
 
 Run: ``python -m benchmarks.serve_load [--requests 2000] [--concurrency 16] [--model DIR] [--json out.json]``
 (without ``--model`` it serves an untrained seed MLP 784-500-10 saved to a temporary folder).
@@ -42,6 +43,19 @@ def save_seed_mlp(folder):
     return folder
 
 
+_PIDS = {}  # url -> server process id, to read its CPU time
+
+
+def _cpu_seconds(pid):
+    """User + system CPU seconds of a process (Linux /proc; None elsewhere)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 @contextlib.contextmanager
 def running_server(model_dir, port=None, extra_args=(), timeout=60.0):
     """Start ``python -m shendu.cli serve MODEL_DIR`` on 127.0.0.1; yield its base URL; stop it."""
@@ -53,6 +67,7 @@ def running_server(model_dir, port=None, extra_args=(), timeout=60.0):
                "--port", str(port), "--no-access-log", "--log-level", "warning", *extra_args]  # fmt: skip
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
+    _PIDS[url] = process.pid
     try:
         deadline = time.monotonic() + timeout
         while True:
@@ -69,6 +84,7 @@ def running_server(model_dir, port=None, extra_args=(), timeout=60.0):
             time.sleep(0.2)
         yield url
     finally:
+        _PIDS.pop(url, None)
         process.terminate()
         try:
             process.wait(timeout=15)
@@ -122,7 +138,10 @@ def run_load(url, requests=2000, concurrency=16, batch=1, timeout=30.0, seed=0):
     for _ in range(32):
         sample = rng.random((batch, 784) if batch > 1 else 784).round(4)
         bodies.append(json.dumps({"data": sample.tolist()}).encode())
+    pid = _PIDS.get(url)
+    cpu_before = _cpu_seconds(pid) if pid else None
     latencies, failures, elapsed = asyncio.run(_load(url, requests, concurrency, bodies, timeout))
+    cpu_after = _cpu_seconds(pid) if pid else None
     ms = sorted(1000 * t for t in latencies)
 
     def quantile(q):
@@ -140,6 +159,9 @@ def run_load(url, requests=2000, concurrency=16, batch=1, timeout=30.0, seed=0):
         "p99_ms": quantile(0.99),
         "max_ms": ms[-1] if ms else float("nan"),
         "mean_ms": statistics.fmean(ms) if ms else float("nan"),
+        # the server's own CPU time per request: a figure that holds on a busy machine too
+        "server_cpu_ms_per_request": None if cpu_before is None or cpu_after is None
+        else 1000 * (cpu_after - cpu_before) / requests,
     }
 
 
@@ -147,7 +169,9 @@ def report(figures):
     return (f"{figures['requests']} requests, concurrency {figures['concurrency']}, batch {figures['batch']}: "
             f"{figures['requests_per_second']:.0f} requests/s, p50 {figures['p50_ms']:.1f} ms, "
             f"p90 {figures['p90_ms']:.1f} ms, p99 {figures['p99_ms']:.1f} ms, max {figures['max_ms']:.1f} ms, "
-            f"{len(figures['errors'])} errors")  # fmt: skip
+            f"{len(figures['errors'])} errors"
+            + (f"; server CPU {figures['server_cpu_ms_per_request']:.2f} ms/request"
+               if figures.get("server_cpu_ms_per_request") is not None else ""))  # fmt: skip
 
 
 def main(argv=None):
