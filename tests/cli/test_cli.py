@@ -252,6 +252,8 @@ def test_csv_classification_train_and_predict(tmp_path, capsys):
     np.savetxt(tmp_path / "new.csv", [[0, 0, 0], [4, 400, 0.04]], delimiter=",", header="a,b,c", comments="")
     code, out, _ = _run(["predict", str(tmp_path / "m"), str(tmp_path / "new.csv")], capsys)
     assert code == 0 and [line.split(": ")[1][0] for line in out.strip().splitlines()] == ["0", "1"]
+    code, out, _ = _run(["evaluate", str(tmp_path / "m"), "--json"], capsys)  # the saved scaling, the same test rows
+    assert code == 0 and json.loads(out.strip().splitlines()[-1])["accuracy"] == pytest.approx(metadata["metrics"]["accuracy"])
 
 
 def test_csv_regression(tmp_path, capsys):
