@@ -174,7 +174,7 @@ class Function:
             record = _mode.enabled and any([x._requires_grad for x in inputs])
         if type(outputs) is not tuple:
             if type(outputs) is not _ndarray:  # NumPy returns scalars from 0-d arithmetic
-                outputs = xp.asarray(outputs)
+                outputs = _scalar_output(outputs, inputs)
             if not record:
                 return _wrap(outputs, False)
             result = _wrap(outputs, outputs.dtype.kind == "f")
@@ -183,7 +183,7 @@ class Function:
             result._creator = self
             result._generation = self.generation + 1
             return result
-        outputs = tuple(y if type(y) is _ndarray else xp.asarray(y) for y in outputs)
+        outputs = tuple(y if type(y) is _ndarray else _scalar_output(y, inputs) for y in outputs)
         results = tuple(_wrap(y, record and y.dtype.kind == "f") for y in outputs)
         if record:
             self._record(inputs, count)
@@ -244,6 +244,19 @@ class Function:
 
 _RECORD_ATTRS = {"inputs", "needs_input_grad", "generation", "output_meta", "outputs", "_tensor_mode"}
 _ndarray = xp.ndarray
+# NumPy < 2 promotes 0-d float32 mixed with a Python float to float64 (value-based casting);
+# NumPy 2 keeps float32 (NEP 50). Op results are held to NumPy 2's rule.
+_LEGACY_SCALAR_PROMOTION = int(xp.__version__.split(".")[0]) < 2
+
+
+def _scalar_output(value, inputs):
+    """A NumPy scalar result as a 0-d array, no wider than the widest float input (see above)."""
+    value = xp.asarray(value)
+    if _LEGACY_SCALAR_PROMOTION and value.dtype.kind == "f":
+        widths = [x._array.dtype.itemsize for x in inputs if x._array.dtype.kind == "f"]
+        if widths and value.dtype.itemsize > max(widths):
+            value = value.astype(f"float{8 * max(widths)}")
+    return value
 # Set by shendu.tensor, which imports this module: the Tensor class and its fast wrapper.
 Tensor = None
 _wrap = None
