@@ -92,8 +92,8 @@ def test_command_line_quick_run_writes_json(tmp_path):
     out = tmp_path / "r.json"
     run_all.main(["--quick", "--only", "W5", "--threads", "1", "--json", str(out)])
     saved = json.loads(out.read_text())
-    assert [r["measure"] for r in saved["rows"]] == ["import time", "installed size"]
-    assert saved["rows"][1]["shendu"] < saved["rows"][1]["pytorch"]
+    assert [r["measure"] for r in saved["rows"]] == ["import time", "import CPU time", "installed size"]
+    assert saved["rows"][2]["shendu"] < saved["rows"][2]["pytorch"]
 
 
 def test_interleave_alternates_and_counts_steps():
