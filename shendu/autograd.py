@@ -257,6 +257,8 @@ def _scalar_output(value, inputs):
         if widths and value.dtype.itemsize > max(widths):
             value = value.astype(f"float{8 * max(widths)}")
     return value
+
+
 # Set by shendu.tensor, which imports this module: the Tensor class and its fast wrapper.
 Tensor = None
 _wrap = None
