@@ -57,12 +57,21 @@ def _require_onnx():
 
 # ----- the graph being built -------------------------------------------------------------------
 class _Graph:
-    def __init__(self, onnx):
+    """Nodes and initialisers being collected, with unique names.
+
+    ``param(tensor)`` / ``buffer(value, hint)`` name a model's parameters and running statistics by
+    their state_dict keys (set by :class:`_Builder`); ``batch_size`` is the sample's batch size when
+    the batch dimension is symbolic (else None).
+    """
+
+    def __init__(self, onnx, opset, batch_size):
         self.onnx = onnx
         self.helper = onnx.helper
+        self.opset, self.batch_size = opset, batch_size
         self.nodes, self.initializers = [], []
         self._taken = set()
         self._counter = 0
+        self.param = self.buffer = None
 
     def fresh(self, hint):
         hint = "".join(c if c.isalnum() or c in "._/" else "_" for c in str(hint)) or "t"
@@ -634,7 +643,7 @@ def _layer_converters():
     return {Embedding: _embedding, RNN: _recurrent, LSTM: _recurrent, GRU: _recurrent}
 
 
-_UNSUPPORTED_LAYERS = ("RNNCell", "LSTMCell", "GRUCell", "GroupNorm", "BatchNorm3d", "Unflatten")
+_UNSUPPORTED_LAYERS = ("RNNCell", "LSTMCell", "GRUCell", "GroupNorm")
 
 
 # ----- tracing -----------------------------------------------------------------------------------
@@ -795,10 +804,8 @@ def export(model, sample_input, path=None, *, opset=DEFAULT_OPSET, input_names=N
     if len(output_names) != len(outputs):
         raise ValueError(f"export: {len(output_names)} output_names for {len(outputs)} outputs")
 
-    g = _Graph(onnx)
-    g.opset = opset
     batch = int(inputs[0].shape[0]) if dynamic_batch and inputs[0].ndim >= 1 else None
-    g.batch_size = batch
+    g = _Graph(onnx, opset, batch)
     builder = _Builder(g, model, tracer, inputs, input_names, layer_converters)
     final = [builder.emit(t) for t in outputs]
     for name, target in zip(output_names, final):

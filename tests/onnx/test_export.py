@@ -108,6 +108,8 @@ def test_seed_lstm_matches_onnxruntime(model_class, rng):
         (lambda: nn.LayerNorm(6), (3, 4, 6)),
         (lambda: nn.LayerNorm((4, 6), elementwise_affine=False), (3, 4, 6)),
         (lambda: nn.Linear(6, 3), (2, 5, 6)),
+        (lambda: nn.Sequential(nn.Linear(12, 12), nn.Unflatten(1, (3, 4)), nn.Softmax(dim=-1)), (2, 12)),
+        (lambda: nn.BatchNorm3d(3), (2, 3, 2, 4, 4)),
     ],
 )
 def test_layer_matches_onnxruntime(make, shape, rng):
