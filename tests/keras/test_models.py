@@ -155,11 +155,11 @@ def test_subclassed_model_trains(blobs):
 
 def test_the_layers_inside_are_the_pytorch_dialect_layers():
     model = _mlp()
-    assert isinstance(model.layers[0].linear, nn.Linear)
-    assert isinstance(model, nn.Module)
-    assert sorted(name for name, _ in model.named_parameters()) == [
-        "dense.linear.bias", "dense.linear.weight", "dense_1.linear.bias", "dense_1.linear.weight",
-    ] or all(".linear." in name for name, _ in model.named_parameters())  # fmt: skip
+    assert isinstance(model, nn.Module) and isinstance(model.layers[0].linear, nn.Linear)
+    first, second = (layer.name for layer in model.layers)
+    assert [name for name, _ in model.named_parameters()] == [
+        f"{first}.linear.weight", f"{first}.linear.bias", f"{second}.linear.weight", f"{second}.linear.bias",
+    ]  # fmt: skip
 
 
 # ----- weights and saving ------------------------------------------------------------------------------------
@@ -380,3 +380,26 @@ def test_fit_evaluate_predict_accept_a_shendu_dataloader(blobs):
     assert len(history.history["val_accuracy"]) == 3 and model.built
     assert model.evaluate(loader, verbose=0, return_dict=True)["accuracy"] > 0.5
     assert model.predict(loader).shape == (240, 3)
+
+
+def test_terminate_on_nan_stops_before_the_update(blobs, capsys):
+    x, y = blobs
+
+    def nan_loss(y_true, y_pred):
+        return y_pred.sum(dim=-1) * float("nan")
+
+    model = _mlp()
+    before = model.get_weights()
+    model.compile(optimizer="sgd", loss=nan_loss)
+    history = model.fit(x, y, epochs=3, callbacks=[callbacks.TerminateOnNaN()], verbose=0)
+    assert history.epoch == [] and "invalid loss" in capsys.readouterr().err
+    for old, new in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(old, new)
+
+
+def test_layer_names_count_per_session_and_clear_session_restarts_them():
+    keras.backend.clear_session()
+    assert [layers.Dense(1).name, layers.Dense(1).name, layers.Conv2D(1, 1).name] == ["dense", "dense_1", "conv2d"]
+    assert layers.MaxPooling2D().name == "max_pooling2d" and layers.SimpleRNN(1).name == "simple_rnn"
+    keras.backend.clear_session()
+    assert layers.Dense(1).name == "dense"
