@@ -204,12 +204,16 @@ class Function:
             a, b = inputs
             self.needs_input_grad = (a._requires_grad, b._requires_grad)
             self.generation = a._generation if a._generation > b._generation else b._generation
+            self.versions = (a._version, b._version)
         elif count == 1:
-            self.needs_input_grad = (inputs[0]._requires_grad,)
-            self.generation = inputs[0]._generation
+            a = inputs[0]
+            self.needs_input_grad = (a._requires_grad,)
+            self.generation = a._generation
+            self.versions = (a._version,)
         else:
             self.needs_input_grad = tuple([x._requires_grad for x in inputs])
             self.generation = max([x._generation for x in inputs])
+            self.versions = tuple([x._version for x in inputs])
 
     def forward(self, *arrays):
         raise NotImplementedError(f"{type(self).__name__}.forward")
@@ -218,7 +222,18 @@ class Function:
         raise NotImplementedError(f"{type(self).__name__}.backward")
 
     def input_values(self):
-        """The inputs: arrays during ordinary backward, tensors when building a graph of the gradient."""
+        """The inputs: arrays during ordinary backward, tensors when building a graph of the gradient.
+
+        Raises if an input was changed in place since forward (its saved value would be wrong).
+        """
+        for index, (x, version) in enumerate(zip(self.inputs, self.versions)):
+            if x._version != version:
+                raise RuntimeError(
+                    f"one of the variables needed for gradient computation has been modified by an in-place "
+                    f"operation: input {index} of {type(self).__name__} (shape {tuple(x._array.shape)}) is at "
+                    f"version {x._version}; expected version {version}. Change a copy (clone()) instead, "
+                    "or do the in-place change after backward"
+                )
         if self._tensor_mode:
             return self.inputs
         return [x._array for x in self.inputs]
@@ -242,7 +257,7 @@ class Function:
         self._released = True
 
 
-_RECORD_ATTRS = {"inputs", "needs_input_grad", "generation", "output_meta", "outputs", "_tensor_mode"}
+_RECORD_ATTRS = {"inputs", "needs_input_grad", "generation", "versions", "output_meta", "outputs", "_tensor_mode"}
 _ndarray = xp.ndarray
 # NumPy < 2 promotes 0-d float32 mixed with a Python float to float64 (value-based casting);
 # NumPy 2 keeps float32 (NEP 50). Op results are held to NumPy 2's rule.

@@ -450,8 +450,13 @@ class Tensor:
         return True
 
     # ----- in-place (no graph) ---------------------------------------------
+    _version = 0  # bumped by every in-place change; ops that saved this tensor check it in backward
+
     def _check_inplace(self):
-        """In-place changes are not recorded: refuse them where they would corrupt gradients."""
+        """In-place changes are not recorded: refuse them where they would corrupt gradients.
+
+        Called just before the change, it also bumps the version (as PyTorch's version counter).
+        """
         if self._requires_grad and _grad_enabled():
             if self._creator is None:
                 raise RuntimeError(
@@ -463,6 +468,7 @@ class Tensor:
                 f"{type(self._creator).__name__}Backward) are not supported: the ops that saved it would get "
                 "wrong gradients; use the out-of-place form (y = y + 1 rather than y.add_(1))"
             )
+        self._version += 1
 
     def zero_(self):
         self._check_inplace()
@@ -535,6 +541,7 @@ class Tensor:
             )
         key = _index_key(key)
         self._array[key] = as_array(value)
+        self._version += 1
 
     # ----- operators -------------------------------------------------------
     def __add__(self, other):
@@ -597,6 +604,7 @@ class Tensor:
             return out_of_place(self, other)
         other = other._array if isinstance(other, Tensor) else as_array(other)
         numpy_function(self._array, other.astype(self._array.dtype, copy=False), out=self._array)
+        self._version += 1
         return self
 
     def __iadd__(self, other):

@@ -84,6 +84,32 @@ def test_second_backward_through_a_freed_graph_raises_a_clear_runtime_error():
         y.backward()
 
 
+def test_changing_a_saved_input_in_place_before_backward_raises_like_torch():
+    w = shendu.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    mask = shendu.ones(3)
+    y = (w * mask).sum()
+    mask[0] = 0.0  # Mul saved mask: its gradient for w would silently be wrong
+    with pytest.raises(
+        RuntimeError, match=r"modified by an in-place operation: input 1 of Mul .*version 1; expected version 0"
+    ):
+        y.backward()
+    z = (w + mask).sum()  # Add saves nothing, so changing an input afterwards is harmless (as in torch)
+    mask.fill_(5.0)
+    z.backward()
+    assert w.grad.tolist() == [1.0, 1.0, 1.0]
+
+
+def test_updating_weights_under_no_grad_after_backward_is_fine():
+    w = shendu.tensor([1.0, 2.0], requires_grad=True)
+    for _ in range(3):
+        loss = (w * w).sum()
+        loss.backward()
+        with shendu.no_grad():
+            w -= 0.1 * w.grad
+        w.grad = None
+    np.testing.assert_allclose(w.detach().numpy(), np.array([1.0, 2.0]) * 0.8**3, rtol=1e-6)
+
+
 def test_backward_of_a_non_scalar_with_an_upstream_gradient_like_torch():
     x_s = shendu.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
     x_t = torch.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
