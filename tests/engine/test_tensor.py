@@ -213,6 +213,20 @@ def test_repr_looks_like_torch():
     assert "grad_fn=" in repr(shendu.tensor([1.0], requires_grad=True) * 2)
 
 
+def test_pickle_and_deepcopy_keep_values_dtype_and_requires_grad_without_sharing():
+    import copy
+    import pickle
+
+    x = shendu.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    x.grad = shendu.tensor(np.array([0.5, 0.5]))
+    for clone in (pickle.loads(pickle.dumps(x)), copy.deepcopy(x)):
+        assert clone.tolist() == [1.0, 2.0] and clone.dtype == shendu.float64 and clone.requires_grad
+        assert clone.grad.tolist() == [0.5, 0.5]
+        with shendu.no_grad():
+            clone[0] = 9.0
+        assert x[0].item() == 1.0
+
+
 def test_comparing_with_none_is_false_like_torch():
     x = shendu.ones(2)
     assert (x == None) is False and (x != None) is True  # noqa: E711
