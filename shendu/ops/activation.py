@@ -96,9 +96,10 @@ class Softmax(Function):
         self.axis = axis
 
     def forward(self, x):
-        shifted = x - x.max(axis=self.axis, keepdims=True)
-        e = xp.exp(shifted)
-        e /= e.sum(axis=self.axis, keepdims=True)
+        with xp.errstate(invalid="ignore"):  # a row of all -inf gives NaN quietly, as in PyTorch
+            shifted = x - x.max(axis=self.axis, keepdims=True)
+            e = xp.exp(shifted)
+            e /= e.sum(axis=self.axis, keepdims=True)
         self.y = e
         return e
 
@@ -116,8 +117,9 @@ class LogSoftmax(Function):
         self.axis = axis
 
     def forward(self, x):
-        shifted = x - x.max(axis=self.axis, keepdims=True)
-        self.y = shifted - xp.log(xp.exp(shifted).sum(axis=self.axis, keepdims=True))
+        with xp.errstate(invalid="ignore"):  # a row of all -inf gives NaN quietly, as in PyTorch
+            shifted = x - x.max(axis=self.axis, keepdims=True)
+            self.y = shifted - xp.log(xp.exp(shifted).sum(axis=self.axis, keepdims=True))
         return self.y
 
     def backward(self, gy):

@@ -60,6 +60,19 @@ def test_logsumexp_of_all_minus_inf_row_is_minus_inf_like_torch():
     check_op(None, lambda x: torch.logsumexp(x, 1), lambda x: shendu.logsumexp(x, 1), inputs=[row], forward_only=True)
 
 
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_family_of_a_fully_masked_row_is_nan_without_warning_like_torch(name):
+    masked = np.array([[-np.inf, -np.inf, -np.inf], [0.0, -np.inf, 1.0]], np.float32)
+    out = check_op(
+        None,
+        lambda x: getattr(torch, name)(x, 1),
+        lambda x: getattr(shendu, name)(x, 1),
+        inputs=[masked],
+        forward_only=True,
+    )
+    assert np.isnan(out[0].numpy()).all() and np.isfinite(out[1].numpy()[[0, 2]]).all()
+
+
 def test_float64_keeps_precision_float32_does_not():
     tiny = 1e-10
     assert (shendu.tensor(1.0, dtype=shendu.float64) + tiny).item() != 1.0
