@@ -295,6 +295,28 @@ def test_creation_takes_dtype_and_requires_grad(name):
     assert t.dtype == shendu.float64 and t.requires_grad and t.is_leaf and t.shape == (2, 3)
 
 
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda **kw: shendu.full((2, 3), 0.5, **kw),
+        lambda **kw: shendu.arange(0, 3, 0.5, **kw),
+        lambda **kw: shendu.linspace(0, 1, 4, **kw),
+        lambda **kw: shendu.eye(3, **kw),
+        lambda **kw: shendu.tensor([1, 2], **kw),
+        lambda **kw: shendu.zeros_like(shendu.ones(2), **kw),
+        lambda **kw: shendu.ones_like(shendu.ones(2), **kw),
+        lambda **kw: shendu.full_like(shendu.ones(2), 3.0, **kw),
+        lambda **kw: shendu.rand_like(shendu.ones(2), **kw),
+        lambda **kw: shendu.randn_like(shendu.ones(2), **kw),
+    ],
+)
+def test_other_creation_functions_take_dtype_and_requires_grad(make):
+    t = make(dtype=shendu.float64, requires_grad=True)
+    assert t.dtype == shendu.float64 and t.requires_grad and t.is_leaf
+    (t * 2).sum().backward()
+    assert t.grad is not None and t.grad.dtype == shendu.float64 and t.grad.shape == t.shape
+
+
 def test_random_creation_shapes_ranges_and_dtypes():
     u = shendu.rand(1000)
     assert u.dtype == shendu.float32 and 0 <= u.min().item() and u.max().item() < 1
