@@ -402,6 +402,8 @@ def explain_step(model, x, target, lr=0.5, loss="half_sse", digits=9, update=Tru
         locals_.append((jac_act, elementwise, dnet_dw, dnet_db, jac_next))
 
     graph = graph_of(error, names=_graph_names(recorded, x, target, error, names))
+    for p in model.parameters():  # this step's gradients only, not ones left by earlier steps
+        p.grad = None
     error.backward()
 
     layers = [[NeuronValue(n, math.nan, float(v)) for n, v in zip(names[0], x._array.reshape(-1))]]
@@ -436,13 +438,13 @@ def explain_step(model, x, target, lr=0.5, loss="half_sse", digits=9, update=Tru
         layers.append(layer)
 
     # The weights in seed 001's numbering (w1, w2, ... layer by layer, neuron by neuron), then trainable biases.
-    steps, slots = [], []
+    steps, counter = [], 0
     for index, ((linear, *_), (_, _, dnet_dw, dnet_db, _)) in enumerate(zip(recorded, locals_)):
         for j in range(linear.out_features):
             neuron = layers[index + 1][j]
             for i in range(linear.in_features):
-                steps.append(_weight_step(f"w{len(slots) + 1}", linear.weight, (j, i), neuron, layers[index][i].name, dnet_dw[j][i]))
-                slots.append((linear.weight, (j, i)))
+                counter += 1
+                steps.append(_weight_step(f"w{counter}", linear.weight, (j, i), neuron, layers[index][i].name, dnet_dw[j][i]))
         if linear.bias is not None and linear.bias.requires_grad:
             for j in range(linear.out_features):
                 neuron = layers[index + 1][j]

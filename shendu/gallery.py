@@ -84,17 +84,15 @@ def activation_gallery(path="activations.png", names=ACTIVATIONS, x_range=(-5.0,
         ImportError: matplotlib is missing (``pip install 'shendu[plot]'``).
     """
     try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        from matplotlib.figure import Figure  # no pyplot: the caller's backend (a notebook's) is left alone
     except ImportError:
         raise ImportError("the activation gallery draws with matplotlib: pip install 'shendu[plot]'") from None
     curves = activation_curves(names, x_range, points)
     formulas = {name: formula for name, (_, formula) in _activations().items()}
     columns = min(5, len(curves))
     rows = int(np.ceil(len(curves) / columns))
-    fig, axes = plt.subplots(rows, columns, figsize=(3.2 * columns, 2.9 * rows), squeeze=False)
+    fig = Figure(figsize=(3.2 * columns, 2.9 * rows))
+    axes = fig.subplots(rows, columns, squeeze=False)
     for ax in axes.ravel()[len(curves) :]:
         ax.axis("off")
     for ax, (name, (x, y, dy)) in zip(axes.ravel(), curves.items()):
@@ -109,7 +107,6 @@ def activation_gallery(path="activations.png", names=ACTIVATIONS, x_range=(-5.0,
     fig.suptitle("Activations and their derivatives, from shendu's forward and backward", fontsize=12)
     fig.tight_layout()
     fig.savefig(path, dpi=dpi)
-    plt.close(fig)
     return curves
 
 

@@ -155,3 +155,11 @@ def test_rejects_models_it_cannot_explain():
         explain.explain_step(explain.worked_example_network(), [[0.0, 1.0], [1.0, 0.0]], [0.01, 0.99])
     with pytest.raises(ValueError, match="Linear layer before"):
         explain.explain_step(nn.Sequential(nn.Sigmoid(), nn.Linear(2, 1)), [0.0, 1.0], [1.0])
+
+
+def test_gradients_left_by_an_earlier_step_do_not_leak_in():
+    model = explain.worked_example_network()
+    (0.5 * (model(shendu.tensor([[1.0, 1.0]], dtype=shendu.float64)) ** 2).sum()).backward()  # stale .grad
+    step = explain.explain_step(model, [0.05, 0.10], [0.01, 0.99], update=False)
+    assert step.weight("w5").grad == pytest.approx(0.082167041, abs=1e-9)
+    assert step.weight("w5").value == 0.40 and np.isnan(step.weight("w5").new_value)

@@ -19,7 +19,7 @@ def test_gan_trains_and_writes_samples_and_loss_curves(tmp_path, capsys):
     before = np.abs(untrained.mean(axis=0) - real_mean).mean()
     after = np.abs(images.mean(axis=0) - real_mean).mean()
     assert after < 0.7 * before  # 100 updates already pull the samples towards the digits' average
-    assert images.shape == (64, 28, 28) and images.min() >= 0.0 and images.max() <= 1.0
+    assert images.shape == (256, 28, 28) and images.min() >= 0.0 and images.max() <= 1.0
     assert images.std(axis=0).mean() > 0.01  # not one image 64 times
     for name in ("gan_samples.png", "gan_losses.png"):
         assert (tmp_path / name).read_bytes()[:8] == PNG

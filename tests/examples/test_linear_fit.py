@@ -26,3 +26,19 @@ def test_main_prints_the_updates(capsys):
     out = capsys.readouterr().out
     assert "after the pair (0, 1): w = 0.50000, b = 0.60400" in out
     assert "after the pair (1, 2.9): w = 0.51796, b = 0.62196" in out
+
+
+def test_runs_as_a_script(tmp_path):
+    import os
+    import pathlib
+    import subprocess
+    import sys
+
+    root = pathlib.Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root)}  # as after `pip install -e .`
+    done = subprocess.run(
+        [sys.executable, str(root / "examples" / "linear_fit.py"), "--fast"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "w = 0.51796, b = 0.62196" in done.stdout
