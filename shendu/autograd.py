@@ -323,10 +323,15 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
     """
     captured = {}
     pending = {}  # function -> list of output gradients
+    hooked_leaves = {}  # id -> (leaf, summed gradient): their hooks run once, at the end
     heap = []
     push, pop = heapq.heappush, heapq.heappop
 
     def send(tensor, g):
+        if tensor._hooks and tensor._creator is None:
+            held = hooked_leaves.get(id(tensor))
+            hooked_leaves[id(tensor)] = (tensor, g if held is None else held[1] + g)
+            return
         if capture is not None and id(tensor) in capture:
             key = id(tensor)
             captured[key] = g if captured.get(key) is None else captured[key] + g
@@ -352,11 +357,15 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
         while heap:
             fn = pop(heap)[2]
             gys = pending.pop(fn)
-            if fn._retained and capture is None:
-                for ref, g in zip(fn.outputs, gys):
+            if fn._retained:  # an output has hooks or wants its .grad kept
+                for index, ref in enumerate(fn.outputs):
                     out = ref()
-                    if out is not None and out._retains_grad and g is not None:
-                        out._accumulate_grad(g)
+                    if out is None or gys[index] is None:
+                        continue
+                    if out._hooks:
+                        gys[index] = _apply_hooks(out, gys[index])
+                    if out._retains_grad and capture is None:
+                        out._accumulate_grad(gys[index])
             if fn.output_meta is not None:  # a multi-output function: outputs nobody used get zeros
                 gys = [_zeros_for(meta, create_graph) if g is None else g for meta, g in zip(fn.output_meta, gys)]
             links = None
@@ -383,9 +392,29 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
                     send(x, gx)
             if not retain_graph:
                 fn.release()
+        for leaf, g in hooked_leaves.values():
+            g = _apply_hooks(leaf, g)
+            if capture is None:
+                leaf._accumulate_grad(g)
+            elif id(leaf) in capture:
+                captured[id(leaf)] = g
     finally:
         _mode.enabled = previous
     return captured
+
+
+def _apply_hooks(tensor, g):
+    """Run ``tensor``'s gradient hooks on ``g`` (an array, or a tensor when building a graph)."""
+    as_tensor = isinstance(g, Tensor)
+    value = g if as_tensor else _wrap(g, False)
+    for hook in list(tensor._hooks):
+        result = hook(value)
+        if result is not None:
+            result = result if isinstance(result, Tensor) else Tensor(result)
+            if result.shape != value.shape:
+                raise RuntimeError(f"hook returned a gradient of shape {tuple(result.shape)}; expected {tuple(value.shape)}")
+            value = result
+    return value if as_tensor else value._array
 
 
 def _check_root(tensor, gradient):

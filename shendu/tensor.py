@@ -244,6 +244,27 @@ class Tensor:
     def grad_fn(self):
         return self._creator
 
+    _hooks = None  # gradient hooks (register_hook), a list once one is registered
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor replaces it.
+
+        On a leaf the hook sees the total gradient once, before it is added to ``.grad``.
+        Returns a handle whose ``remove()`` unregisters the hook.
+
+        Example:
+            >>> norms = []
+            >>> w.register_hook(lambda g: norms.append(g.norm().item()))
+        """
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        if self._creator is not None:
+            self._creator._retained = True  # backward looks at this function's outputs
+        return _HookHandle(self._hooks, hook)
+
     def retain_grad(self):
         """Keep ``.grad`` on this non-leaf tensor after backward."""
         self._retains_grad = True
@@ -673,6 +694,17 @@ class Tensor:
     @property
     def mT(self):
         return _ops().transpose(self, -2, -1)
+
+
+class _HookHandle:
+    """What ``register_hook`` returns: ``remove()`` takes the hook off again."""
+
+    def __init__(self, hooks, hook):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self):
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
 
 
 _new_tensor = object.__new__

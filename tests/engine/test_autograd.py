@@ -164,6 +164,47 @@ def test_integer_inputs_mixed_with_grad_inputs_get_no_gradient():
     assert w.grad.tolist() == [1.0, 2.0] and idx.grad is None
 
 
+# ----- hooks -----------------------------------------------------------------------
+
+
+def test_leaf_hook_sees_the_total_gradient_once_and_can_replace_it_like_torch():
+    seen = {"torch": [], "shendu": []}
+    for name, m in (("torch", torch), ("shendu", shendu)):
+        w = m.tensor([1.0, -2.0], requires_grad=True)
+        w.register_hook(lambda g, name=name: seen[name].append(g.tolist()))
+        w.register_hook(lambda g: g * 10)
+        (w * w + w * 3).sum().backward()
+        seen[name].append(w.grad.tolist())
+    assert seen["shendu"] == seen["torch"] == [[5.0, -1.0], [50.0, -10.0]]
+
+
+def test_non_leaf_hook_replaces_the_gradient_flowing_on_and_can_be_removed():
+    x = shendu.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 3
+    handle = h.register_hook(lambda g: g * 0 + 1.0)
+    (h * h).sum().backward()
+    assert x.grad.tolist() == [3.0, 3.0]  # the hook replaced dL/dh = 2h by ones
+    handle.remove()
+    x.grad = None
+    h = x * 3
+    (h * h).sum().backward()
+    assert x.grad.tolist() == [18.0, 36.0]
+
+
+def test_hooks_track_gradient_norms_and_refuse_bad_use():
+    w = shendu.tensor(np.ones((3, 2), np.float32), requires_grad=True)
+    norms = []
+    w.register_hook(lambda g: norms.append(g.norm().item()))
+    for _ in range(2):
+        (w * 2).sum().backward()
+    assert norms == pytest.approx([np.sqrt(6 * 4.0)] * 2)
+    with pytest.raises(RuntimeError, match="doesn't require gradient"):
+        shendu.ones(2).register_hook(lambda g: g)
+    w.register_hook(lambda g: g.sum())
+    with pytest.raises(RuntimeError, match=r"hook returned a gradient of shape \(\); expected \(3, 2\)"):
+        (w * 2).sum().backward()
+
+
 # ----- memory --------------------------------------------------------------------
 
 
