@@ -150,9 +150,9 @@ def save_plots(images, d_losses, g_losses, out_dir):
     ax = fig.subplots()
     window = max(1, len(d_losses) // 50)
     smooth = np.ones(window) / window
-    for losses, label in ((d_losses, "discriminator"), (g_losses, "generator")):
-        ax.plot(losses, alpha=0.25)
-        ax.plot(np.arange(window - 1, len(losses)), np.convolve(losses, smooth, mode="valid"), label=label)
+    for losses, label, color in ((d_losses, "discriminator", "tab:blue"), (g_losses, "generator", "tab:orange")):
+        ax.plot(losses, color=color, alpha=0.2, linewidth=0.6)
+        ax.plot(np.arange(window - 1, len(losses)), np.convolve(losses, smooth, mode="valid"), color=color, label=label)
     ax.set_xlabel("update")
     ax.set_ylabel("binary cross-entropy")
     ax.set_title("GAN on the embedded MNIST digits")
