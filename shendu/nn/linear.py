@@ -5,7 +5,7 @@ import numbers
 
 from .. import _dtype
 from .._backend import xp
-from ..ops.linalg import linear
+from ..ops.linalg import Linear as LinearFunction
 from ..tensor import Tensor
 from . import init
 from .module import Module
@@ -80,12 +80,19 @@ class Linear(Module):
     def forward(self, input):
         if not isinstance(input, Tensor):
             raise TypeError(f"Linear expects a Tensor input; got {type(input).__name__} (wrap it with shendu.tensor)")
-        if input.ndim == 0 or input.shape[-1] != self.in_features:
+        shape = input._array.shape
+        if not shape or shape[-1] != self.in_features:
             raise ValueError(
-                f"Linear(in_features={self.in_features}) got input of shape {tuple(input.shape)}; "
+                f"Linear(in_features={self.in_features}) got input of shape {tuple(shape)}; "
                 f"expected (*, {self.in_features})"
             )
-        return linear(input, self.weight, self.bias)
+        # NOTE: the input is checked above, so the fused op is called directly rather than through
+        # linear(), which would check it again: this call runs for every layer of every step.
+        parameters = self._parameters
+        weight, bias = parameters["weight"], parameters["bias"]
+        if input._array.dtype != weight._array.dtype:
+            input = input.to(weight._array.dtype)
+        return LinearFunction()(input, weight) if bias is None else LinearFunction()(input, weight, bias)
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

@@ -515,14 +515,14 @@ class _MeanCrossEntropy(Function):
     def forward(self, x):
         n = x.shape[0]
         rows = _row_indices(n)
-        shifted = x - x.max(axis=1, keepdims=True)
+        shifted = x - xp.maximum.reduce(x, axis=1, keepdims=True)  # ufunc reductions skip ndarray.max's wrapper
         picked = shifted[rows, self.indices]
         e = xp.exp(shifted, out=shifted)
-        sums = e.sum(axis=1, keepdims=True)
+        sums = xp.add.reduce(e, axis=1, keepdims=True)
         losses = xp.log(sums).reshape(n)
         losses -= picked
         self.softmax = xp.divide(e, sums, out=e)
-        return xp.asarray(losses.sum() / n, dtype=x.dtype)
+        return xp.asarray(xp.add.reduce(losses) / n, dtype=x.dtype)
 
     def backward(self, gy):
         softmax = self.softmax
@@ -533,6 +533,11 @@ class _MeanCrossEntropy(Function):
 
 
 _rows_cache = {}
+
+
+def _unsigned(indices):
+    """The indices seen as unsigned: a negative one becomes huge, so one max() checks both bounds."""
+    return indices if indices.dtype.kind == "u" else indices.view(f"u{indices.dtype.itemsize}")
 
 
 def _row_indices(n):
@@ -680,7 +685,7 @@ def cross_entropy(
         x, indices = input._array, target._array
         if (
             x.ndim == 2 and indices.ndim == 1 and x.dtype.kind == "f" and indices.dtype.kind in "iu"
-            and 0 < len(indices) == len(x) and indices.min() >= 0 and indices.max() < x.shape[1]
+            and 0 < len(indices) == len(x) and _unsigned(indices).max() < x.shape[1]
         ):  # fmt: skip
             return _MeanCrossEntropy(indices)(input)
     function = "cross_entropy"
