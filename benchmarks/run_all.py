@@ -33,6 +33,10 @@ def run(cfg, only=None, log=print):
 
     threads = common.set_threads(cfg.threads)
     cfg.threads = threads
+    load = common.load_average()
+    if threads > 1 and load and load[0] > common.usable_cpus():
+        log(f"note: load average {load[0]} exceeds the {common.usable_cpus()} usable cores; {threads} BLAS threads "
+            "that wait for each other lose their time slices here: --threads 1 gives steadier figures", flush=True)  # fmt: skip
     chosen = [w for w in workloads.WORKLOADS if only is None or w in only]
     results = {"machine": common.machine_info(), "config": {**vars(cfg), "workloads": chosen}, "rows": [],
                "details": {}, "load_average_during": {}}  # fmt: skip
