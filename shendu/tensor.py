@@ -119,7 +119,8 @@ def _binary_operands(a, b):
     As in PyTorch, a 0-d tensor only decides the dtype when it is of a higher category
     (bool < integer < float) than the other operand: ``float32 array + float64 0-d`` is float32.
     """
-    a = a if isinstance(a, Tensor) else as_tensor_operand(a, b)
+    if not isinstance(a, Tensor):
+        a = as_tensor_operand(a, b) if isinstance(b, Tensor) else Tensor(as_array(a))
     b = b if isinstance(b, Tensor) else as_tensor_operand(b, a)
     da, db = a._array.dtype, b._array.dtype
     if da != db:

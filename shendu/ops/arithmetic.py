@@ -416,6 +416,8 @@ def pow(input, exponent):
     """input ** exponent; either may be a tensor or a number."""
     if not isinstance(input, Tensor):
         exponent = _tensor(exponent)
+        if isinstance(input, int) and not isinstance(input, bool) and not exponent.is_floating_point():
+            return _constant(xp.asarray(input, dtype=exponent._array.dtype) ** exponent._array)  # int ** int stays int
         if isinstance(input, (int, float)):
             return ReversePowScalar(input)(exponent if exponent.is_floating_point() else exponent.float())
         input = as_tensor_operand(input, exponent)

@@ -101,6 +101,8 @@ def test_integer_pow_stays_integer():
     assert (x**2).dtype == shendu.int64
     assert (x**2).tolist() == [1, 4, 9]
     assert (x**0.5).dtype == shendu.float32
+    assert (2**x).dtype == shendu.int64 and (2**x).tolist() == [2, 4, 8]
+    assert (2.0**x).dtype == shendu.float32
 
 
 def test_kinks_match_torch_choices():
@@ -140,6 +142,13 @@ def test_where_matches_torch_with_broadcasting():
     check_op([()], lambda a: torch.where(a > 0, a, a * 2), lambda a: shendu.where(a > 0, a, a * 2))
     check_op([(3, 4), (3, 4)], lambda a, b: a.where(a > b, b))
     gradcheck(lambda a, b: shendu.where(shendu.tensor(condition), a, b), [(3, 1), (4,)])
+
+
+def test_where_with_python_numbers_for_both_branches_matches_torch():
+    for values in ((1.0, 0.0), (1, 0), (2, 0.5)):
+        mine = shendu.where(shendu.tensor([1.0, -1.0]) > 0, *values)
+        theirs = torch.where(torch.tensor([1.0, -1.0]) > 0, *values)
+        assert mine.tolist() == theirs.tolist() and mine.dtype.name == str(theirs.dtype).split(".")[-1]
 
 
 def test_where_with_only_a_condition_gives_indices():
