@@ -164,6 +164,37 @@ def test_integer_inputs_mixed_with_grad_inputs_get_no_gradient():
     assert w.grad.tolist() == [1.0, 2.0] and idx.grad is None
 
 
+# ----- compositions: multi-output ops with unused outputs, masks, mixed constants ------
+
+COMPOSITIONS = {
+    "split, one piece used": lambda m, x: x.split(1)[1].sum() * 2,
+    "chunk, one piece used": lambda m, x: x.chunk(2, 1)[0].pow(2).sum(),
+    "unbind, one row used": lambda m, x: x.unbind(0)[2].exp().sum(),
+    "max values, indices unused": lambda m, x: m.max(x, 1)[0].sum(),
+    "topk values": lambda m, x: x.topk(2, 1).values.sum(),
+    "sort values weighted": lambda m, x: (x.sort(1).values * m.arange(4.0)).sum(),
+    "cat with a constant": lambda m, x: m.cat([x, m.ones(1, 4)]).pow(2).sum(),
+    "None index then expand": lambda m, x: x[..., None].expand(3, 4, 2).sum(),
+    "mean of a boolean selection": lambda m, x: x[x > 0].mean(),
+    "norm along a dim": lambda m, x: x.norm(dim=1).sum(),
+    "nll by fancy indexing": lambda m, x: -x.log_softmax(1)[m.arange(3), m.tensor([0, 2, 1])].mean(),
+    "where with a broadcast constant": lambda m, x: m.where(x > 0, x, m.zeros(1)).sum(),
+    "max-shifted exp": lambda m, x: (x - x.amax(1, keepdim=True)).exp().sum(),
+    "broadcast batched matmul": lambda m, x: (x.reshape(1, 3, 4) @ m.ones(2, 4, 1)).sum(),
+}
+
+
+@pytest.mark.parametrize("fn", list(COMPOSITIONS.values()), ids=list(COMPOSITIONS))
+def test_composition_value_and_gradient_match_torch(fn):
+    a = np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32)
+    x_s, x_t = shendu.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    y_s, y_t = fn(shendu, x_s), fn(torch, x_t)
+    y_s.backward()
+    y_t.backward()
+    assert y_s.item() == pytest.approx(y_t.item(), rel=1e-5, abs=1e-6)
+    assert_close(x_s.grad, x_t.grad, 1e-5, 1e-4, "gradient")
+
+
 # ----- hooks -----------------------------------------------------------------------
 
 
