@@ -51,6 +51,18 @@ def test_gradient_accumulates_over_many_repeats():
     assert_close(s_emb.weight.grad, t_emb.weight.grad, 1e-5, 1e-5)
 
 
+def test_gradient_of_a_long_run_of_one_index_matches_torch():
+    # pre-padded text: index 0 thousands of times a batch (its rows are summed by one matmul), others a few times
+    rng = np.random.default_rng(2)
+    indices = rng.integers(1, 30, size=(32, 100))
+    indices[:, :75] = 0
+    t_emb, s_emb = _pair(30, 8)
+    upstream = rng.standard_normal((32, 100, 8)).astype(np.float32)
+    t_emb(torch.tensor(indices)).backward(torch.tensor(upstream))
+    s_emb(shendu.tensor(indices)).backward(shendu.tensor(upstream))
+    assert_close(s_emb.weight.grad, t_emb.weight.grad, 1e-4, 1e-5)
+
+
 def test_functional_embedding_matches_torch():
     weight = np.random.default_rng(0).standard_normal((10, 4)).astype(np.float32)
     t_w, s_w = torch.tensor(weight, requires_grad=True), shendu.tensor(weight, requires_grad=True)
