@@ -216,10 +216,11 @@ class KerasClassifier(ClassifierMixin, _KerasEstimator):
     def fit(self, X, y, **kwargs):
         """Train on ``X`` and labels ``y``."""
         y = np.asarray(y)
-        if y.ndim == 2 and y.shape[1] > 1:
-            raise ValueError("KerasClassifier.fit expects one label per sample; got one-hot rows (use y.argmax(1))")
-        y = y.reshape(len(y))
-        self.classes_, encoded = np.unique(y, return_inverse=True)
+        if y.ndim == 2 and y.shape[1] > 1:  # one-hot rows, as Keras 2's wrapper took them: classes 0..k-1
+            self.classes_, encoded = np.arange(y.shape[1]), y.argmax(axis=1)
+        else:
+            y = y.reshape(len(y))
+            self.classes_, encoded = np.unique(y, return_inverse=True)
         self.n_classes_ = len(self.classes_)
         X = _features(X)
         model, fit = self._build_model(self.n_classes_)
@@ -248,6 +249,13 @@ class KerasClassifier(ClassifierMixin, _KerasEstimator):
     def predict(self, X):
         """The most probable class label of each sample."""
         return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy on ``X`` against labels ``y`` (class labels, or one-hot rows as ``fit`` takes)."""
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] > 1:
+            y = self.classes_[y.argmax(axis=1)]
+        return super().score(X, y, sample_weight=sample_weight)
 
 
 class KerasRegressor(RegressorMixin, _KerasEstimator):

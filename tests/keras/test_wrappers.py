@@ -76,3 +76,28 @@ def test_a_fitted_estimator_pickles_its_model_as_data(data):
     assert b"shendu.keras.models" not in blob  # config + safetensors bytes, not pickled shendu objects
     restored = pickle.loads(blob)
     np.testing.assert_allclose(restored.predict_proba(x[:5]), clf.predict_proba(x[:5]), rtol=1e-6)
+
+
+def test_one_hot_labels_as_in_seed_004_grid_search(data):
+    """004 one-hot encodes y_train with to_categorical, then calls GridSearchCV(...).fit(x_train, y_train):
+    Keras 2's wrapper took one-hot rows (classes_ = 0..k-1); predict gives class ids, score accuracy."""
+    from sklearn.model_selection import GridSearchCV
+
+    from shendu.keras.utils import to_categorical
+
+    x, names = data
+    ids = np.unique(names, return_inverse=True)[1]
+    onehot = to_categorical(ids, 3)
+
+    def create(activation="relu", optimizer="adam"):
+        model = build(activation=activation)
+        model.compile(optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy"])
+        return model
+
+    grid = GridSearchCV(KerasClassifier(build_fn=create, epochs=8, batch_size=16, learning_rate=0.05, verbose=0),
+                        param_grid={"activation": ["relu", "tanh"]}, cv=3)  # fmt: skip
+    grid.fit(x, onehot)
+    assert grid.best_params_["activation"] in ("relu", "tanh") and grid.best_score_ > 0.8
+    clf = grid.best_estimator_
+    assert list(clf.classes_) == [0, 1, 2] and set(clf.predict(x[:10])) <= {0, 1, 2}
+    assert clf.score(x, onehot) == pytest.approx(clf.score(x, ids))
