@@ -10,6 +10,8 @@ Example:
 
 __version__ = "0.1.0"
 
+import builtins as _builtins  # noqa: E402  (shendu.int and shendu.bool are dtypes below)
+
 from . import autograd, cuda, random  # noqa: E402
 from ._dtype import (  # noqa: E402,F401
     bool, double, dtype, float, float16, float32, float64, half, int, int8, int16, int32, int64, long, short, uint8,
@@ -21,8 +23,26 @@ from .ops import divide, greater, less, multiply, negative, subtract  # noqa: E4
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state  # noqa: E402,F401
 from .tensor import Size, Tensor, device  # noqa: E402,F401
 
-FloatTensor = Tensor
-LongTensor = Tensor
+
+class _TypedTensorType(type):
+    """``shendu.FloatTensor`` and friends, as in PyTorch: calling one makes a tensor of that dtype
+    (from data, or zeros of a shape given as integers); ``isinstance`` checks the dtype."""
+
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, Tensor) and obj.dtype == cls._dtype
+
+    def __call__(cls, *args):
+        if len(args) == 1 and not isinstance(args[0], (_builtins.int, Size)):
+            return tensor(args[0], dtype=cls._dtype)  # noqa: F405
+        shape = tuple(args[0]) if len(args) == 1 and isinstance(args[0], Size) else args
+        return zeros(shape, dtype=cls._dtype)  # noqa: F405
+
+
+FloatTensor = _TypedTensorType("FloatTensor", (), {"_dtype": float32})
+DoubleTensor = _TypedTensorType("DoubleTensor", (), {"_dtype": float64})
+LongTensor = _TypedTensorType("LongTensor", (), {"_dtype": int64})
+IntTensor = _TypedTensorType("IntTensor", (), {"_dtype": int32})
+BoolTensor = _TypedTensorType("BoolTensor", (), {"_dtype": bool})
 
 
 def is_tensor(obj):
@@ -65,7 +85,21 @@ def __getattr__(name):
     """Load the heavier sub-packages on first use, so ``import shendu`` stays fast."""
     import importlib
 
-    lazy_modules = {"nn", "optim", "utils", "vision", "text", "train", "keras", "io", "serve", "explain", "onnx", "sklearn", "preprocessing"}
+    lazy_modules = {
+        "nn",
+        "optim",
+        "utils",
+        "vision",
+        "text",
+        "train",
+        "keras",
+        "io",
+        "serve",
+        "explain",
+        "onnx",
+        "sklearn",
+        "preprocessing",
+    }
     if name in lazy_modules:
         return importlib.import_module(f".{name}", __name__)
     lazy_functions = {"save": "io", "load": "io", "save_model": "io", "load_model": "io"}

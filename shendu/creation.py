@@ -82,7 +82,12 @@ def empty(*size, dtype=None, device=None, requires_grad=False):
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     if dtype is None:
         dtype = as_array(fill_value).dtype
-    return _make(xp.full(_size((size,)) if isinstance(size, int) else _size(size), fill_value, _dtype.to_numpy_dtype(dtype)), None, requires_grad, device)
+    return _make(
+        xp.full(_size((size,)) if isinstance(size, int) else _size(size), fill_value, _dtype.to_numpy_dtype(dtype)),
+        None,
+        requires_grad,
+        device,
+    )
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
@@ -119,18 +124,27 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
 
 def randint(low, high=None, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     """Integers uniform in [low, high)."""
+    if size is None and isinstance(high, (tuple, list)):  # randint(high, size), as torch allows
+        low, high, size = 0, low, high
     if high is None:
         low, high = 0, low
     if size is None:
         raise TypeError("randint() missing required argument 'size'")
     rng = resolve_generator(generator)
     dtype = xp.int64 if dtype is None else _dtype.to_numpy_dtype(dtype)
-    return _make(rng.integers(low, high, _size((size,)) if isinstance(size, int) else _size(size)).astype(dtype), None, requires_grad, device)
+    return _make(
+        rng.integers(low, high, _size((size,)) if isinstance(size, int) else _size(size)).astype(dtype),
+        None,
+        requires_grad,
+        device,
+    )
 
 
 def randperm(n, generator=None, dtype=None, device=None):
     rng = resolve_generator(generator)
-    return _make(rng.permutation(n).astype(xp.int64 if dtype is None else _dtype.to_numpy_dtype(dtype)), None, False, device)
+    return _make(
+        rng.permutation(n).astype(xp.int64 if dtype is None else _dtype.to_numpy_dtype(dtype)), None, False, device
+    )
 
 
 def normal(mean, std, size=None, generator=None):
@@ -173,7 +187,13 @@ randn_like = _like(randn)
 
 
 def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):
-    return full(tuple(input.shape), fill_value, dtype=input.dtype if dtype is None else dtype, device=device, requires_grad=requires_grad)
+    return full(
+        tuple(input.shape),
+        fill_value,
+        dtype=input.dtype if dtype is None else dtype,
+        device=device,
+        requires_grad=requires_grad,
+    )
 
 
 def randint_like(input, low, high=None, dtype=None, generator=None):

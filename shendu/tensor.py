@@ -168,6 +168,8 @@ class Tensor:
     __array_priority__ = 1000
 
     def __init__(self, data, requires_grad=False, dtype=None):
+        if dtype is None and isinstance(data, (list, tuple)) and type(self) is Tensor:
+            dtype = _dtype.default_float  # torch.Tensor([1, 2]) is float32 (shendu.tensor infers the dtype)
         self._array = as_array(data, dtype)
         self._grad = None
         self._creator = None
@@ -369,7 +371,9 @@ class Tensor:
     def _dim(self, dim):
         ndim = max(self._array.ndim, 1)
         if not -ndim <= dim < ndim:
-            raise IndexError(f"dimension out of range (expected to be in range of [{-ndim}, {ndim - 1}], but got {dim})")
+            raise IndexError(
+                f"dimension out of range (expected to be in range of [{-ndim}, {ndim - 1}], but got {dim})"
+            )
         return dim % ndim
 
     # ----- conversion -----------------------------------------------------
@@ -505,7 +509,10 @@ class Tensor:
     def copy_(self, source):
         self._check_inplace()
         source = as_array(source)
-        if source.shape != self._array.shape and xp.broadcast_shapes(source.shape, self._array.shape) != self._array.shape:
+        if (
+            source.shape != self._array.shape
+            and xp.broadcast_shapes(source.shape, self._array.shape) != self._array.shape
+        ):
             raise ValueError(f"copy_: source of shape {source.shape} does not broadcast to {self.shape}")
         self._array[...] = source
         return self
@@ -640,7 +647,9 @@ class Tensor:
 
     def __itruediv__(self, other):
         if self._array.dtype.kind != "f":
-            raise RuntimeError(f"result type float can't be cast to the desired output type {self.dtype.name}: use x = x / y")
+            raise RuntimeError(
+                f"result type float can't be cast to the desired output type {self.dtype.name}: use x = x / y"
+            )
         return self._inplace(xp.true_divide, other, Tensor.__truediv__)
 
     def __eq__(self, other):

@@ -307,15 +307,17 @@ class Swish(Module):
 
     Args:
         beta: β, the initial value when trainable. Defaults to 1.0.
-        trainable: learn β (a scalar Parameter ``beta``). Defaults to False.
+        trainable: learn β (a scalar Parameter ``beta``). Defaults to False. ``learnable=`` is accepted too.
 
     Example:
         >>> Swish(beta=0.0)(shendu.tensor([4.0]))
         tensor([2.])
     """
 
-    def __init__(self, beta=1.0, trainable=False):
+    def __init__(self, beta=1.0, trainable=False, learnable=None):
         super().__init__()
+        if learnable is not None:
+            trainable = learnable
         beta = F._real("Swish", "beta", beta)
         if not isinstance(trainable, bool):
             raise TypeError(f"Swish: trainable must be True or False. Received: trainable={trainable!r}")

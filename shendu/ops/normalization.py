@@ -18,7 +18,7 @@ from .._backend import xp
 from ..autograd import Function
 from ..tensor import Tensor
 
-__all__ = ["batch_norm", "layer_norm", "group_norm"]
+__all__ = ["batch_norm", "layer_norm", "group_norm", "normalize"]
 
 
 def _normalized_input_grad(g, xhat, invstd, axes):
@@ -293,3 +293,14 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     if math.prod(input.shape) == 0:
         raise ValueError(f"group_norm: got an empty input of shape {tuple(input.shape)}")
     return GroupNorm(int(num_groups), float(eps), has_weight, has_bias)(input, *params)
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12):
+    """``input / max(‖input‖_p, eps)`` along ``dim`` (PyTorch's ``F.normalize``); differentiable.
+
+    Example:
+        >>> normalize(shendu.tensor([[3.0, 4.0]]))
+        tensor([[0.6000, 0.8000]])
+    """
+    norm = input.norm(p=p, dim=dim, keepdim=True)
+    return input / norm.clamp(min=eps)

@@ -213,7 +213,7 @@ class Prod(Function):
         x = self.x
         # product of all the others, computed without dividing (exact when zeros are present)
         moved = xp.moveaxis(x, self.axes, tuple(range(len(self.axes))))
-        flat = moved.reshape((-1,) + moved.shape[len(self.axes):])
+        flat = moved.reshape((-1,) + moved.shape[len(self.axes) :])
         ones = xp.ones((1,) + flat.shape[1:], dtype=x.dtype)
         before = xp.concatenate([ones, xp.cumprod(flat, axis=0)[:-1]], axis=0)
         after = xp.concatenate([xp.cumprod(flat[::-1], axis=0)[:-1][::-1], ones], axis=0)
@@ -417,9 +417,15 @@ def norm(input, p=2, dim=None, keepdim=False):
         return amax(abs_(input), dim, keepdim)
     if p == 1:
         return sum(abs_(input), dim, keepdim)
-    if p == 2:
-        return pow_(sum(input * input, dim, keepdim), 0.5)
-    return pow_(sum(pow_(abs_(input), p), dim, keepdim), 1.0 / p)
+    total = sum(input * input, dim, keepdim) if p == 2 else sum(pow_(abs_(input), p), dim, keepdim)
+    if not (input.requires_grad and (total._array == 0).any()):
+        return pow_(total, 1.0 / p)
+    # A zero vector's norm has gradient 0, as in PyTorch (the root's derivative at 0 would make it NaN):
+    # take the root of 1 there, so nothing infinite reaches the backward pass.
+    from .arithmetic import where
+
+    nonzero = total > 0
+    return where(nonzero, pow_(where(nonzero, total, 1.0), 1.0 / p), 0.0)
 
 
 def all(input, dim=None, keepdim=False):
