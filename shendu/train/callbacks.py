@@ -373,7 +373,12 @@ class LearningRateScheduler(Callback):
 
 
 class TerminateOnNaN(Callback):
-    """Stop training at the first NaN or infinite loss, before that batch's update is applied."""
+    """Stop training at the first NaN or infinite loss, before that batch's update is applied.
+
+    As in Keras, the History records the broken epoch (its ``loss`` NaN or inf; other keys NaN);
+    no other callback's ``on_epoch_end`` runs for it and no checkpoint is written of it, so the
+    last good checkpoint stays intact and the model keeps the weights of the last good batch.
+    """
 
     def __init__(self):
         self.stopped_batch = None

@@ -19,6 +19,8 @@ Example:
 import inspect
 import math
 import os
+import sys
+import time
 
 import numpy as np
 
@@ -225,6 +227,36 @@ def _is_plateau(scheduler):
     )  # fmt: skip
 
 
+def _check_verbose(verbose, who):
+    if isinstance(verbose, bool) or verbose in (0, 1, 2):
+        return int(verbose)
+    raise ValueError(f"{who}: verbose must be 0, 1 or 2. Received: verbose={verbose!r}")
+
+
+class _Progress:
+    """evaluate/predict's ``verbose``: 1 a tqdm bar over the batches (only on a terminal) and a
+    summary line on stdout; 2 the summary line only; 0 nothing."""
+
+    def __init__(self, verbose, total, desc):
+        self.verbose, self.bar, self.start = verbose, None, time.perf_counter()
+        if verbose == 1 and hasattr(sys.stderr, "isatty") and sys.stderr.isatty():
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=total or None, desc=desc, file=sys.stderr, leave=False, dynamic_ncols=True,
+                            unit="batch")  # fmt: skip
+
+    def update(self):
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def close(self, line):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+        if self.verbose:
+            print(f"{line} - {time.perf_counter() - self.start:.1f}s", flush=True)
+
+
 # ----- the trainer -----------------------------------------------------------------------
 class _Modes:
     """Remember each sub-module's train/eval flag and put them back (eval mode restored afterwards)."""
@@ -317,8 +349,12 @@ class Trainer:
         return float(groups[0]["lr"]) if groups else None
 
     # ----- evaluate / predict ----------------------------------------------------------------
-    def evaluate(self, data, batch_size=256, metrics=None, prefix=""):
+    def evaluate(self, data, batch_size=256, metrics=None, prefix="", verbose=0):
         """Loss (if there is a loss function) and metrics over ``data``, in eval mode, without grad.
+
+        Args:
+            verbose: 0 silent, 1 a progress bar (on a terminal) and a line with the results,
+                2 the line only. Defaults to 0.
 
         Returns:
             a dict such as ``{"loss": 0.21, "accuracy": 0.94}`` (keys prefixed with ``prefix``).
@@ -326,12 +362,15 @@ class Trainer:
         source = data if isinstance(data, (_ArraySource, _LoaderSource)) else _make_source(
             data, batch_size, _float_dtype(self.model), "evaluation data"
         )  # fmt: skip
+        verbose = _check_verbose(verbose, "evaluate")
         metric_objects = [get_metric(m) for m in metrics] if metrics is not None else self._metrics()
         for metric in metric_objects:
             metric.reset()
         total, count = 0.0, 0
+        progress = _Progress(verbose, len(source), "Evaluate")
         with _Modes(self.model), no_grad():
             for inputs, target, size in source.batches():
+                progress.update()
                 output = self._forward(inputs)
                 if self.loss_fn is not None and target is not None:
                     total += float(self._loss(output, target).item()) * size
@@ -345,19 +384,28 @@ class Trainer:
         for metric in metric_objects:
             value = metric.compute()
             results[prefix + metric.name] = float(value) if np.ndim(value) == 0 else value
+        parts = [f"{k}: {float(v):.4f}" for k, v in results.items() if np.ndim(v) == 0]
+        progress.close(" - ".join([f"Evaluate ({count} samples)"] + parts))
         return results
 
-    def predict(self, x, batch_size=256):
+    def predict(self, x, batch_size=256, verbose=0):
         """Model outputs for ``x`` as a NumPy array (a tuple of arrays for several outputs).
 
         Runs in eval mode without recording gradients; each module's mode is restored afterwards.
+        ``verbose``: 0 silent, 1 a progress bar (on a terminal) and a summary line, 2 the line
+        only. Defaults to 0.
         """
         source = _make_source(x, batch_size, _float_dtype(self.model), "predict input", has_target=False)
-        outputs = []
+        verbose = _check_verbose(verbose, "predict")
+        outputs, count = [], 0
+        progress = _Progress(verbose, len(source), "Predict")
         with _Modes(self.model), no_grad():
-            for inputs, _, _ in source.batches():
+            for inputs, _, size in source.batches():
+                progress.update()
                 out = self._forward(inputs)
                 outputs.append(tuple(o._array for o in out) if isinstance(out, (tuple, list)) else out._array)
+                count += size
+        progress.close(f"Predict ({count} samples)")
         if not outputs:
             raise ValueError("predict: no input samples")
         if isinstance(outputs[0], tuple):
@@ -549,7 +597,15 @@ class Trainer:
                     if self.stop_training:
                         break
                 if self.stopped_on_nonfinite:
-                    break  # the epoch did not finish: no epoch logs, no checkpoint of it
+                    # As Keras: the History records the broken epoch, its loss the running mean that
+                    # includes the non-finite batch (so NaN or inf); other keys are padded with NaN.
+                    # Only the History: no other callback's on_epoch_end, no checkpoint of this epoch,
+                    # and self.epoch stays at the last finished one (the weights are still its weights).
+                    logs = {"loss": (total + loss_value * size) / (count + size)}
+                    if lr is not None:
+                        logs["lr"] = lr
+                    self.history.on_epoch_end(epoch, logs)
+                    break
                 logs = {"loss": total / count if count else math.nan}
                 for metric in metric_objects:
                     value = metric.compute()
@@ -602,12 +658,20 @@ def fit(model, loss_fn, optimizer, train_data, epochs=1, batch_size=32, validati
                        checkpoint=checkpoint, **kwargs)  # fmt: skip
 
 
-def evaluate(model, data, loss_fn=None, metrics=None, batch_size=256):
-    """Loss and metrics of ``model`` on ``data`` ((inputs, targets), Dataset or DataLoader) as a dict."""
-    return Trainer(model, loss_fn).evaluate(data, batch_size=batch_size, metrics=metrics or [])
+def evaluate(model, data, loss_fn=None, metrics=None, batch_size=256, verbose=0):
+    """Loss and metrics of ``model`` on ``data`` ((inputs, targets), Dataset or DataLoader) as a dict.
+
+    ``verbose``: 0 silent, 1 a progress bar (on a terminal) and a line with the results, 2 the
+    line only. Defaults to 0.
+    """
+    return Trainer(model, loss_fn).evaluate(data, batch_size=batch_size, metrics=metrics or [], verbose=verbose)
 
 
-def predict(model, x, batch_size=256):
-    """Outputs of ``model`` for ``x`` as a NumPy array, in eval mode without grad (modes restored)."""
-    return Trainer(model).predict(x, batch_size=batch_size)
+def predict(model, x, batch_size=256, verbose=0):
+    """Outputs of ``model`` for ``x`` as a NumPy array, in eval mode without grad (modes restored).
+
+    ``verbose``: 0 silent, 1 a progress bar (on a terminal) and a summary line, 2 the line only.
+    Defaults to 0.
+    """
+    return Trainer(model).predict(x, batch_size=batch_size, verbose=verbose)
 

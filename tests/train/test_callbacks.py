@@ -101,12 +101,48 @@ def test_terminate_on_nan_stops_at_the_first_inf_and_keeps_the_last_good_checkpo
     history = fit(model, loss_fn, optim.SGD(model.parameters(), lr=0.1), (x, y), epochs=5, batch_size=20,
                   callbacks=[TerminateOnNaN(), checkpoint, recorder], verbose=0)  # fmt: skip
     assert loss_fn.calls == 9  # no batch after the inf
-    assert history.epoch == [0]  # the broken epoch is not logged
+    # As Keras: the History records the broken epoch, with its non-finite loss
+    assert history.epoch == [0, 1] and len(history.history["loss"]) == 2
+    assert math.isfinite(history.history["loss"][0]) and history.history["loss"][1] == math.inf
     saved = shendu.load(path)
     assert all(np.all(np.isfinite(v.numpy())) for v in saved.values())
     assert all(np.array_equal(saved[k].numpy(), before[5][k]) for k in saved)  # end of epoch 0
     # the update of the infinite batch was not applied: weights are those after the last good batch
     assert all(np.array_equal(v, before[8][k]) for k, v in _weights(model).items())
+
+
+def test_terminate_on_nan_in_the_first_epoch_records_it_as_keras_does(tmp_path):
+    # keras/src/callbacks/terminate_on_nan_test.py: len(history.history["loss"]) == 1, and it is NaN or inf
+    x, y = _data()
+    model = _model()
+    start = _weights(model)
+    path = tmp_path / "ckpt.safetensors"
+    logged = []
+    csv_path = tmp_path / "log.csv"
+    history = fit(model, _InjectInf(at_call=1), optim.SGD(model.parameters(), lr=0.1), (x, y), epochs=5,
+                  batch_size=20, validation_data=(x, y), checkpoint=path,
+                  callbacks=[TerminateOnNaN(), CSVLogger(csv_path),
+                             LambdaCallback(on_epoch_end=lambda epoch, logs: logged.append(epoch))],
+                  verbose=0)  # fmt: skip
+    loss = history.history["loss"]
+    assert len(loss) == 1 and (math.isnan(loss[0]) or math.isinf(loss[0]))
+    assert history.epoch == [0]
+    assert logged == [] and csv_path.read_text() == ""  # only the History hears of the broken epoch
+    assert not path.exists()  # no checkpoint of it
+    assert all(np.array_equal(v, start[k]) for k, v in _weights(model).items())  # the update was not applied
+
+
+def test_terminate_on_nan_does_not_overwrite_the_last_good_training_checkpoint(tmp_path):
+    x, y = _data()
+    model = _model()
+    path = tmp_path / "ckpt.safetensors"
+    history = fit(model, _InjectInf(at_call=6 * 2 + 1), optim.SGD(model.parameters(), lr=0.1), (x, y), epochs=5,
+                  batch_size=20, checkpoint=path, callbacks=[TerminateOnNaN()], verbose=0)  # fmt: skip
+    assert history.epoch == [0, 1, 2] and history.history["loss"][2] == math.inf
+    state = shendu.load(path)
+    assert int(state["epoch"]) == 2  # written after epoch 1 (the second), not for the broken third
+    assert state["history"]["epoch"] == [0, 1] and all(math.isfinite(v) for v in state["history"]["history"]["loss"])
+    assert all(np.array_equal(state["model"][k].numpy(), v) for k, v in _weights(model).items())
 
 
 def test_without_terminate_on_nan_training_goes_on():

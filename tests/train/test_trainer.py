@@ -158,6 +158,24 @@ def test_evaluate_reports_loss_and_metrics_and_restores_train_mode():
     assert model.training
 
 
+def test_evaluate_and_predict_take_verbose_like_fit(capsys):
+    x, y = _blobs()
+    model = _net()
+    result = evaluate(model, (x, y), loss_fn=nn.CrossEntropyLoss(), metrics=["accuracy"], verbose=0)
+    out = predict(model, x, verbose=0)
+    assert capsys.readouterr() == ("", "")  # 0 (the default) is silent
+    assert evaluate(model, (x, y), loss_fn=nn.CrossEntropyLoss(), metrics=["accuracy"], verbose=2) == result
+    line = capsys.readouterr().out
+    assert line.startswith(f"Evaluate ({len(x)} samples)") and f"accuracy: {result['accuracy']:.4f}" in line
+    assert np.array_equal(predict(model, x, verbose=1), out)  # not a terminal here: the line, no bar
+    assert capsys.readouterr().out.startswith(f"Predict ({len(x)} samples)")
+    trainer = Trainer(model, nn.CrossEntropyLoss())
+    assert trainer.evaluate((x, y), verbose=2)["loss"] == pytest.approx(result["loss"])
+    assert "loss: " in capsys.readouterr().out
+    with pytest.raises(ValueError, match="verbose must be 0, 1 or 2"):
+        predict(model, x, verbose=3)
+
+
 def test_scheduler_is_stepped_each_epoch():
     x, y = _blobs()
     model = _net()
