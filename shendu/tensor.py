@@ -138,6 +138,14 @@ def _binary_operands(a, b):
     return a, b
 
 
+# Tensor.type()'s names, as PyTorch's ('torch.FloatTensor' for float32, ...).
+_TENSOR_TYPE_NAMES = {
+    "float16": "HalfTensor", "float32": "FloatTensor", "float64": "DoubleTensor", "int8": "CharTensor",
+    "uint8": "ByteTensor", "int16": "ShortTensor", "int32": "IntTensor", "int64": "LongTensor", "bool": "BoolTensor",
+}  # fmt: skip
+_DTYPE_OF_TENSOR_TYPE = {type_name: getattr(_dtype, name) for name, type_name in _TENSOR_TYPE_NAMES.items()}
+
+
 class Tensor:
     """A multi-dimensional array that can record the operations applied to it.
 
@@ -436,8 +444,15 @@ class Tensor:
         return cast(self, target)
 
     def type(self, dtype=None):
+        """With no argument the PyTorch-style type name (``'shendu.FloatTensor'`` for float32,
+        ``'shendu.LongTensor'`` for int64, ...); otherwise a tensor converted to ``dtype`` (a dtype,
+        ``shendu.DoubleTensor`` and friends, or a name such as ``'shendu.DoubleTensor'``)."""
         if dtype is None:
-            return f"shendu.{self.dtype.name}"
+            return f"shendu.{_TENSOR_TYPE_NAMES[self.dtype.name]}"
+        if isinstance(dtype, str) and dtype.rpartition(".")[2] in _DTYPE_OF_TENSOR_TYPE:
+            dtype = _DTYPE_OF_TENSOR_TYPE[dtype.rpartition(".")[2]]
+        elif isinstance(getattr(dtype, "_dtype", None), _dtype.dtype):
+            dtype = dtype._dtype  # shendu.FloatTensor and friends
         return self.to(dtype)
 
     def cpu(self):

@@ -64,3 +64,23 @@ def test_swish_accepts_learnable_as_the_issue_spells_it():
     swish = nn.Swish(beta=0.5, learnable=True)
     assert [name for name, _ in swish.named_parameters()] == ["beta"]
     assert nn.Swish(beta=0.0, learnable=False)(shendu.tensor([4.0])).tolist() == [2.0]
+
+
+@pytest.mark.parametrize(
+    "dtype, name",
+    [("float32", "FloatTensor"), ("float64", "DoubleTensor"), ("float16", "HalfTensor"), ("int64", "LongTensor"),
+     ("int32", "IntTensor"), ("int16", "ShortTensor"), ("int8", "CharTensor"), ("uint8", "ByteTensor"),
+     ("bool", "BoolTensor")],
+)  # fmt: skip
+def test_type_without_argument_names_the_tensor_type_as_torch_does(dtype, name):
+    x = shendu.zeros(2, dtype=getattr(shendu, dtype))
+    assert x.type() == f"shendu.{name}"
+    assert torch.zeros(2, dtype=getattr(torch, dtype)).type() == f"torch.{name}"
+
+
+def test_type_with_an_argument_still_converts():
+    x = shendu.tensor([1.5, -2.5])
+    assert x.type(shendu.float64).dtype == shendu.float64
+    assert x.type("shendu.DoubleTensor").dtype == shendu.float64
+    assert x.type("torch.LongTensor").type() == "shendu.LongTensor"
+    assert x.type(shendu.IntTensor).tolist() == torch.tensor([1.5, -2.5]).type(torch.IntTensor).tolist()

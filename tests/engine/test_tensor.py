@@ -195,7 +195,7 @@ def test_to_dtype_and_conversion_methods():
     assert x.bool().dtype == shendu.bool and x.int().dtype == shendu.int32
     assert x.to("cpu") is x and x.cpu() is x and x.to(x) is x
     assert x.to(shendu.float64, copy=True).dtype == shendu.float64
-    assert x.type(shendu.float64).dtype == shendu.float64 and x.type() == "shendu.float32"
+    assert x.type(shendu.float64).dtype == shendu.float64 and x.type() == "shendu.FloatTensor"
 
 
 def test_double_of_a_leaf_carries_the_gradient_back_in_float32():
