@@ -1,6 +1,6 @@
 """One Adam step over the seed MLP's parameters (784-500-10: 397,510 of them), shendu vs PyTorch.
 
-Same float32 parameters and gradients in both, one process, the steps interleaved; prints the
+Same float32 parameters and gradients in both, one process, the runs interleaved; prints the
 median and the 10th percentile of the µs per step of each (the percentile is what a quiet machine
 gives) and the ratios against PyTorch's fused and foreach Adam.
 
@@ -15,18 +15,25 @@ import time
 import numpy as np
 
 
-def _time_alternating(candidates, steps):
-    """Per-step times of each candidate, the candidates' steps interleaved (a busy moment hits all alike)."""
+def _time_alternating(candidates, steps, block=20, settle=3):
+    """Per-step times of each candidate, run in alternating blocks of ``block`` steps.
+
+    A busy moment of the machine then hits every candidate alike; the first ``settle`` steps of a
+    block are not counted (PyTorch's OpenMP threads spin for a while after a parallel region, which
+    would otherwise be charged to whichever candidate runs next).
+    """
     for step in candidates.values():
         for _ in range(10):
             step()
     samples = {name: [] for name in candidates}
     clock = time.perf_counter
-    for _ in range(steps):
+    for _ in range(max(1, steps // (block - settle))):
         for name, step in candidates.items():
-            start = clock()
-            step()
-            samples[name].append(clock() - start)
+            for i in range(block):
+                start = clock()
+                step()
+                if i >= settle:
+                    samples[name].append(clock() - start)
     return {name: np.asarray(values) * 1e6 for name, values in samples.items()}
 
 

@@ -19,6 +19,7 @@ passes over memory (see adam.py); PyTorch's fused kernel makes one, in registers
 """
 
 import os
+import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 
@@ -85,10 +86,16 @@ class _Bucket:
         self.ready = {}  # buffer name -> per-parameter flag: holds a value (for buffers created from the first gradient)
         self.uniform = True  # every parameter has the same step, scales and flags (one kernel call per chunk works)
         self._subset_plans = {}
+        self.timer = _ThreadTimer()
         itemsize = xp.dtype(dtype).itemsize
         self.workers = threads if total * itemsize >= _PARALLEL_MIN_BYTES else 1
-        self.plan = self.make_plan(0, total, self.workers)
-        chunks = [chunk for part in self.plan for chunk in part]
+        # Shared among threads, the work is cut into one chunk per thread (finer cuts cost more in GIL
+        # hand-overs than they gain, measured) that the threads take in turn: a thread that starts late
+        # (or not at all, on a busy machine) leaves its chunk to the caller.
+        shared = -(-total // self.workers)
+        self.shared_chunk = min(_MAX_CHUNK, max(_DIRECT_MIN, -(-shared // 16) * 16))
+        self.plan = self.make_plans(0, total)
+        chunks = self.plan[0] + self.plan[1]
         longest = max([end - start for start, end, _ in chunks] + [1])
         gathered = max([end - start for start, end, segments in chunks if len(segments) > 1] + [1])
         if not all(a.flags.c_contiguous for a in self.arrays):
@@ -104,47 +111,42 @@ class _Bucket:
         """Flat views of the parameters' arrays (None for a non-contiguous one: gathered instead)."""
         self.flat = [a.reshape(-1) if a.flags.c_contiguous else None for a in self.arrays]
 
-    def make_plan(self, start, end, parts):
-        """The work on [start, end) of the flat state, as ``parts`` lists of chunks (one list per thread).
+    def make_plans(self, start, end):
+        """The work on [start, end): chunks for one thread, and finer ones to share among the threads."""
+        alone = self.make_plan(start, end, _MAX_CHUNK)
+        return alone, self.make_plan(start, end, self.shared_chunk) if self.workers > 1 else alone
+
+    def make_plan(self, start, end, chunk):
+        """The work on [start, end) of the flat state, as a list of chunks of at most ``chunk`` elements.
 
         A chunk is (flat start, flat end, segments), each segment (parameter index, local start,
-        local end, offset in the chunk). [start, end) is cut into ``parts`` equal ranges; within a
-        range, long pieces of parameters become one-segment chunks, updated in place, and runs of
-        short ones are grouped into chunks that are gathered into scratch space (fewer, larger
-        kernel calls: each NumPy call costs about a microsecond whatever its size).
+        local end, offset in the chunk). Long parameters are cut into one-segment chunks, updated
+        in place; runs of short ones are grouped into chunks that are gathered into scratch space
+        (fewer, larger kernel calls: each NumPy call costs about a microsecond whatever its size).
         """
-        # thread shares start on 64-byte boundaries of the flat buffers (vector loads run a little faster)
-        step = 64 // xp.dtype(self.dtype).itemsize
-        bounds = [start] + [max(start, (start + (end - start) * k // parts) // step * step) for k in range(1, parts)]
-        bounds.append(end)
-        plan = []
+        chunks, group = [], []
         index = 0
-        for a, b in zip(bounds, bounds[1:]):
-            chunks, group = [], []
-            at = a
-            while at < b:
-                while self.offsets[index] + self.sizes[index] <= at:
-                    index += 1
-                lo = at - self.offsets[index]
-                hi = min(self.sizes[index], b - self.offsets[index])
-                if self.sizes[index] >= _DIRECT_MIN:
+        at = start
+        while at < end:
+            while self.offsets[index] + self.sizes[index] <= at:
+                index += 1
+            lo = at - self.offsets[index]
+            hi = min(self.sizes[index], end - self.offsets[index])
+            if self.sizes[index] >= _DIRECT_MIN:
+                _flush(chunks, group)
+                for piece in range(lo, hi, chunk):
+                    top = min(piece + chunk, hi)
+                    chunks.append((self.offsets[index] + piece, self.offsets[index] + top, [(index, piece, top, 0)]))
+            else:
+                if group and at + hi - lo - group[0][3] > chunk:
                     _flush(chunks, group)
-                    for piece in range(lo, hi, _MAX_CHUNK):
-                        top = min(piece + _MAX_CHUNK, hi)
-                        chunks.append((self.offsets[index] + piece, self.offsets[index] + top, [(index, piece, top, 0)]))
-                else:
-                    if group and at + hi - lo - group[0][3] > _MAX_CHUNK:
-                        _flush(chunks, group)
-                    group.append((index, lo, hi, at))
-                at += hi - lo
-            _flush(chunks, group)
-            plan.append(chunks)
-        return plan
+                group.append((index, lo, hi, at))
+            at += hi - lo
+        _flush(chunks, group)
+        return chunks
 
     def param_plan(self, i):
-        n = self.sizes[i]
-        parts = self.workers if n * xp.dtype(self.dtype).itemsize >= _PARALLEL_MIN_BYTES else 1
-        return self.make_plan(self.offsets[i], self.offsets[i] + n, parts)
+        return self.make_plans(self.offsets[i], self.offsets[i] + self.sizes[i])
 
     def check_uniform(self):
         self.uniform = self.uniform_among(range(len(self.params)))
@@ -160,24 +162,52 @@ class _Bucket:
         return True
 
     def subset_plan(self, indices):
-        """A plan over the parameters ``indices`` only (those with a gradient this step), cached."""
-        plan = self._subset_plans.get(indices)
-        if plan is None:
-            runs, start = [], indices[0]
+        """Plans over the parameters ``indices`` only (those with a gradient this step), cached."""
+        plans = self._subset_plans.get(indices)
+        if plans is None:
+            alone, shared, start = [], [], indices[0]
             for previous, i in zip(indices, indices[1:] + (None,)):
-                if i != previous + 1:
-                    runs.append((self.offsets[start], self.offsets[previous] + self.sizes[previous]))
+                if i != previous + 1:  # the end of a run of consecutive parameters
+                    one, many = self.make_plans(self.offsets[start], self.offsets[previous] + self.sizes[previous])
+                    alone += one
+                    shared += many
                     start = i
-            chunks = [chunk for a, b in runs for chunk in self.make_plan(a, b, 1)[0]]
-            total = sum(b - a for a, b in runs)
-            parts = [[] for _ in range(self.workers if total * xp.dtype(self.dtype).itemsize >= _PARALLEL_MIN_BYTES else 1)]
-            loads = [0] * len(parts)
-            for chunk in sorted(chunks, key=lambda c: c[0] - c[1]):  # longest first, to the least loaded thread
-                k = loads.index(min(loads))
-                parts[k].append(chunk)
-                loads[k] += chunk[1] - chunk[0]
-            plan = self._subset_plans[indices] = parts
-        return plan
+            plans = self._subset_plans[indices] = (alone, shared)
+        return plans
+
+def _plan_size(plan):
+    return max(1, sum(end - start for start, end, _ in plan))
+
+
+class _ThreadTimer:
+    """Chooses, step by step, between sharing a bucket's update among threads and doing it alone.
+
+    Threads halve a large step on an idle two-core machine, but on a busy one a helper thread
+    that is preempted in the middle of its chunk makes the caller wait for it (measured: 4 ms
+    instead of 0.6). So both ways are timed (seconds per element, median of the last few runs),
+    the faster is used, and the other is tried again every ``probe`` steps. The results are the
+    same bit for bit either way: the update is elementwise.
+    """
+
+    def __init__(self, keep=8, probe=16):
+        self.samples = {True: [], False: []}
+        self.keep, self.probe, self.runs = keep, probe, 0
+
+    def choose(self):
+        self.runs += 1
+        threaded, alone = self.samples[True], self.samples[False]
+        if len(threaded) < 2:
+            return True
+        if len(alone) < 2:
+            return False
+        faster = sorted(threaded)[len(threaded) // 2] <= sorted(alone)[len(alone) // 2]
+        return faster != (self.runs % self.probe == 0)
+
+    def record(self, threaded, seconds_per_element):
+        samples = self.samples[threaded]
+        samples.append(seconds_per_element)
+        if len(samples) > self.keep:
+            del samples[0]
 
 
 def _flush(chunks, group):
@@ -456,24 +486,33 @@ class _FlatOptimizer(Optimizer):
                 scales[i] = value
                 ready[i] = True
 
-    def _run(self, group, scal, bucket, plan, gflat, names):
-        """Run the kernel over ``plan`` (one chunk list per thread): the first here, the others in the pool."""
-        parts = [part for part in plan if part]
-        if not parts:
+    def _run(self, group, scal, bucket, plans, gflat, names):
+        """Run the kernel over the chunks of ``plans`` (alone, shared): here, or here and in worker threads.
+
+        Shared, the threads take the chunks from one iterator (taking an item is atomic under the
+        GIL); a worker that has not started by the time the chunks run out is cancelled, not awaited.
+        """
+        alone, plan = plans
+        helpers = min(bucket.workers, len(plan)) - 1
+        if helpers <= 0 or not bucket.timer.choose():
+            start = time.perf_counter()
+            self._run_chunks(group, scal, bucket, alone, gflat, names, 0)
+            if helpers > 0:
+                bucket.timer.record(False, (time.perf_counter() - start) / _plan_size(alone))
             return
-        if len(parts) == 1:
-            self._run_chunks(group, scal, bucket, parts[0], gflat, names, 0)
-            return
-        pool = _get_pool(len(parts) - 1)
+        start = time.perf_counter()
+        chunks = iter(plan)
+        pool = _get_pool(helpers)
         futures = [
-            pool.submit(self._run_chunks, group, scal, bucket, part, gflat, names, k)
-            for k, part in enumerate(parts[1:], start=1)
+            pool.submit(self._run_chunks, group, scal, bucket, chunks, gflat, names, k) for k in range(1, helpers + 1)
         ]
         try:
-            self._run_chunks(group, scal, bucket, parts[0], gflat, names, 0)
+            self._run_chunks(group, scal, bucket, chunks, gflat, names, 0)
         finally:
             for future in futures:
-                future.result()
+                if not future.cancel():
+                    future.result()
+        bucket.timer.record(True, (time.perf_counter() - start) / _plan_size(plan))
 
     def _run_chunks(self, group, scal, bucket, chunks, gflat, names, worker):
         kernel = self._kernel
