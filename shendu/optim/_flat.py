@@ -10,9 +10,10 @@ space. :class:`_FlatOptimizer` feeds it:
   views into them, and runs of small parameters are gathered into scratch space (and scattered
   back), so that they cost one kernel call together rather than one each;
 - calls are kept large — each NumPy call costs about a microsecond, while the cost per element
-  of a pass hardly depends on whether the arrays fit in the L2 cache (measured here) — and a
-  large step is cut into one share per thread: NumPy releases the GIL inside ufunc loops, so on
-  two cores two threads halve it.
+  of a pass hardly depends on whether the arrays fit in the L2 cache (measured here);
+- a large step can be shared between threads (NumPy releases the GIL inside ufunc loops): on an
+  idle two-core machine that takes a third off an Adam step, on a busy one it can make it
+  several times slower, so each bucket times both ways and keeps the faster (:class:`_ThreadTimer`).
 
 No array is allocated per step: scratch space lives with the bucket. An Adam step is ten
 passes over memory (see adam.py); PyTorch's fused kernel makes one, in registers.
@@ -175,6 +176,7 @@ class _Bucket:
             plans = self._subset_plans[indices] = (alone, shared)
         return plans
 
+
 def _plan_size(plan):
     return max(1, sum(end - start for start, end, _ in plan))
 
@@ -182,7 +184,7 @@ def _plan_size(plan):
 class _ThreadTimer:
     """Chooses, step by step, between sharing a bucket's update among threads and doing it alone.
 
-    Threads halve a large step on an idle two-core machine, but on a busy one a helper thread
+    Two threads take about a third off a large step on an idle two-core machine, but on a busy one a helper thread
     that is preempted in the middle of its chunk makes the caller wait for it (measured: 4 ms
     instead of 0.6). So both ways are timed (seconds per element, median of the last few runs),
     the faster is used, and the other is tried again every ``probe`` steps. The results are the
