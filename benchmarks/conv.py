@@ -13,7 +13,9 @@ Both frameworks start from the same weights and see the same batches (the digits
 shendu); PyTorch runs with ``torch.set_num_threads(threads)``, the same thread count as NumPy's
 BLAS. The table gives the median and best milliseconds per step and the ratios shendu / PyTorch.
 
-Run: ``python -m benchmarks.conv [--steps 20] [--rounds 7] [--threads 2] [--json out.json]``
+Run: ``python -m benchmarks.conv [--steps 20] [--rounds 7] [--threads 2] [--json out.json]``.
+On a machine busy with other work, ``OPENBLAS_NUM_THREADS=1 python -m benchmarks.conv --threads 1
+--clock cpu`` compares the CPU time each framework spends, which the other load disturbs less.
 """
 
 import argparse
@@ -70,18 +72,24 @@ def _batches(count):
     return images, labels[: count * BATCH].astype(np.int64).reshape(count, BATCH)
 
 
-def _time(runners, steps, rounds):
-    """Alternate the runners, ``rounds`` × ``steps`` calls each; ms per call for every round."""
+def _time(runners, steps, rounds, clock=time.perf_counter, pause=0.3):
+    """Alternate the runners, ``rounds`` × ``steps`` calls each; ms per call for every round.
+
+    NOTE: between rounds the process sleeps ``pause`` seconds, untimed: OpenBLAS's idle threads
+    (NumPy) and OpenMP's (PyTorch) spin for a while after their last call, and on a 2-core machine
+    that spinning would steal the CPU from whichever framework runs next.
+    """
     for run in runners.values():  # warm-up
         for i in range(3):
             run(i)
     times = {name: [] for name in runners}
     for _ in range(rounds):
         for name, run in runners.items():
-            start = time.perf_counter()
+            start = clock()
             for i in range(steps):
                 run(i)
-            times[name].append((time.perf_counter() - start) / steps * 1e3)
+            times[name].append((clock() - start) / steps * 1e3)
+            time.sleep(pause)
     return times
 
 
@@ -165,20 +173,25 @@ def _summary(times):
     return result
 
 
-def run(steps=20, rounds=7, threads=2, workloads=("conv", "step")):
-    """Time the workloads; returns {workload: figures (ms per step and ratios)}."""
+def run(steps=20, rounds=7, threads=2, workloads=("conv", "step"), clock="wall"):
+    """Time the workloads; returns {workload: figures (ms per step and ratios)}.
+
+    ``clock="cpu"`` measures process CPU time instead of wall time: on a loaded machine, with one
+    thread on each side (``--threads 1`` and ``OPENBLAS_NUM_THREADS=1``), it compares the work done.
+    """
     import torch
 
     torch.set_num_threads(threads)
-    results = {"threads": threads}
+    timer = time.process_time if clock == "cpu" else time.perf_counter
+    results = {"threads": threads, "clock": clock}
     if "conv" in workloads:
-        results["conv"] = _summary(_time(conv_runners(torch, steps), steps, rounds))
+        results["conv"] = _summary(_time(conv_runners(torch, steps), steps, rounds, timer))
         results["conv"]["workload"] = (
             "Conv2d(1→32, 3×3) on 32×1×28×28 + Conv2d(32→64, 3×3) on 32×32×13×13, forward + backward"
         )
     if "step" in workloads:
         runners, loss_name, optimizer_name = step_runners(torch, steps)
-        results["step"] = _summary(_time(runners, steps, rounds))
+        results["step"] = _summary(_time(runners, steps, rounds, timer))
         results["step"]["workload"] = "W3 seed CNN training step, batch 32"
         results["step"]["loss"], results["step"]["optimizer"] = loss_name, optimizer_name
     return results
@@ -190,10 +203,12 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=7, help="alternating rounds per framework")
     parser.add_argument("--threads", type=int, default=2, help="torch.set_num_threads (match NumPy's BLAS)")
     parser.add_argument("--only", choices=["conv", "step"], help="run one workload")
+    parser.add_argument("--clock", choices=["wall", "cpu"], default="wall", help="wall time, or process CPU time")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args(argv)
-    results = run(args.steps, args.rounds, args.threads, (args.only,) if args.only else ("conv", "step"))
-    print(f"threads: {results['threads']}")
+    workloads = (args.only,) if args.only else ("conv", "step")
+    results = run(args.steps, args.rounds, args.threads, workloads, args.clock)
+    print(f"threads: {results['threads']}, clock: {results['clock']}")
     print(f"{'workload':10s} {'shendu ms':>10s} {'torch ms':>10s} {'ratio':>7s}   (median; best in brackets)")
     for key in ("conv", "step"):
         if key in results:

@@ -7,10 +7,14 @@ How it is fast on NumPy:
   NHWC (a transposed view). Element-wise ops (ReLU) and pooling keep that layout, so the next
   convolution gathers its windows with the channels contiguous, and the gradient arriving in
   backward reshapes to an (N·OH·OW, O) matrix without a copy.
-- Forward gathers the windows once, with ``as_strided``, into ``cols`` of shape
-  (N·OH·OW, kh·kw·C) and makes one float32 BLAS call ``cols @ Wᵀ``.
-- Backward: ∂L/∂W = gyᵀ @ cols (cols kept from forward), ∂L/∂b = 1ᵀ @ gy (a ones-vector matmul,
-  much faster than ``sum(axis=0)``), and ∂L/∂x = col2im(gy @ W): one GEMM, then kh·kw strided adds.
+- Forward gathers the windows once, through an ``as_strided`` view, into ``cols``
+  (N·OH·OW, kh·kw·C), copying runs that are contiguous in the input (the channels of an NHWC
+  input; the image rows of an NCHW image with few channels), and makes one float32 BLAS call
+  ``cols @ Wᵀ``. The bias is one
+  more column of ones in ``cols``, so it costs no extra pass over the output.
+- Backward: ∂L/∂W and ∂L/∂b come from one GEMM ``gyᵀ @ cols`` (cols kept from forward);
+  ∂L/∂x = col2im(gy @ W), done one window offset at a time: a small GEMM into a cache-resident
+  block, then a strided add onto the input gradient.
 """
 
 from .._backend import xp
@@ -20,6 +24,7 @@ from ..tensor import Tensor
 __all__ = ["conv1d", "conv2d"]
 
 _as_strided = xp.lib.stride_tricks.as_strided
+_FEW_CHANNELS = 4  # up to this many input channels, im2col reads an NCHW input as it is
 
 
 def empty_in_layout(shape, dtype, channels_last, fill=None):
@@ -74,6 +79,17 @@ def _windows(x, out_hw, kernel, stride, dilation):
     )
 
 
+def _as_pixel_rows(gy):
+    """(N, O, OH, OW) ``gy`` as an (N·OH·OW, O) matrix: free when gy is stored NHWC (as ReLU's gradient
+    of a conv output is); otherwise one copy to (O, N·OH·OW), which moves whole rows of OH·OW values
+    (several times faster than an element-wise transpose), read back column-major."""
+    n, o, oh, ow = gy.shape
+    rows = gy.transpose(0, 2, 3, 1)
+    if rows.flags.c_contiguous:
+        return rows.reshape(n * oh * ow, o)
+    return xp.ascontiguousarray(gy.transpose(1, 0, 2, 3)).reshape(o, n * oh * ow).T
+
+
 def _output_size(size, kernel, stride, padding, dilation):
     return (size + padding - dilation * (kernel - 1) - 1) // stride + 1
 
@@ -98,15 +114,20 @@ class Conv2d(Function):
         oh = _output_size(h, kh, self.stride[0], top + bottom, self.dilation[0])
         ow = _output_size(w, kw, self.stride[1], left + right, self.dilation[1])
         self.x_shape, self.out_hw, self.kernel = x.shape, (oh, ow), (kh, kw)
-        padded = pad_spatial(x, self.padding, channels_last=is_channels_last(x))
+        # Few channels (an image): gather image rows from NCHW. Otherwise work from NHWC, copying
+        # an NCHW input over once: gathering runs of C channels beats gathering short image rows.
+        channels_last = is_channels_last(x) or c > _FEW_CHANNELS
+        padded = pad_spatial(x, self.padding, channels_last=channels_last)
+        if channels_last and not is_channels_last(padded):
+            padded = xp.ascontiguousarray(padded.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
         windows = _windows(padded, (oh, ow), (kh, kw), self.stride, self.dilation)
         if self.groups > 1:
             return self._grouped_forward(windows, weight, bias)
         m, k = n * oh * ow, kh * kw * c
         width = k + (bias is not None)
         # cols: one row per output pixel, columns (p, q, c) [+ a column of ones for the bias]. The
-        # gather copies runs that are contiguous in x: channels (NHWC input) or image rows (NCHW).
-        if is_channels_last(padded):
+        # gather copies runs that are contiguous in x: channels (NHWC) or image rows (NCHW).
+        if channels_last:
             cols = xp.empty((m, width), x.dtype)
             cols.reshape(n, oh, ow, width)[..., :k].reshape(n, oh, ow, kh, kw, c)[...] = windows
         else:
@@ -130,7 +151,7 @@ class Conv2d(Function):
         kh, kw = self.kernel
         o, k = gy.shape[1], kh * kw * c
         m = n * oh * ow
-        gy2 = gy.transpose(0, 2, 3, 1).reshape(m, o)  # free when gy is NHWC in memory
+        gy2 = _as_pixel_rows(gy)
         gx = gw = gb = None
         need_bias = len(needs) > 2 and needs[2]
         if needs[1]:

@@ -29,6 +29,8 @@ CONV2D_CASES = [
     ((2, 3, 7, 7), (4, 3, 1, 1), {"stride": 3}),
     ((2, 1, 28, 28), (8, 1, 3, 3), {}),  # the seed CNN's first layer
     ((3, 3, 6, 7), (4, 3, 3, 3), {"stride": 3, "padding": 1}),  # stride larger than the kernel
+    ((2, 6, 7, 7), (5, 6, 3, 3), {}),  # more than a few channels: NCHW input copied to NHWC
+    ((2, 6, 7, 7), (4, 3, 3, 3), {"groups": 2, "padding": 1, "stride": 2}),
 ]
 CASE_IDS = [
     "plain",
@@ -41,6 +43,8 @@ CASE_IDS = [
     "1x1",
     "seed",
     "sparse",
+    "wide",
+    "wide-groups-pad",
 ]
 
 
@@ -75,6 +79,20 @@ def test_conv2d_channels_last_input_matches_torch(x_shape, w_shape, kwargs):
     probe = rng.uniform(0.5, 1.5, size=tuple(yt.shape)).astype(np.float32)
     (ys * shendu.tensor(probe)).sum().backward()
     (yt * torch.tensor(probe)).sum().backward()
+    for mine, theirs, name in ((xs, xt, "input"), (ws, wt, "weight"), (bs, bt, "bias")):
+        assert_close(mine.grad, theirs.grad, ATOL, RTOL, f"{name} gradient")
+
+
+@pytest.mark.parametrize("layout", ["nchw", "nhwc"])
+def test_backward_takes_the_upstream_gradient_in_either_layout(layout):
+    """The gradient arrives NHWC after a ReLU, NCHW-contiguous after a Flatten: both give torch's gradients."""
+    rng = np.random.default_rng(3)
+    x, w, b = (rng.uniform(-1, 1, size=s).astype(np.float32) for s in ((2, 3, 7, 6), (4, 3, 3, 3), (4,)))
+    g = rng.normal(size=(2, 4, 5, 4)).astype(np.float32)
+    xs, ws, bs = (shendu.tensor(a, requires_grad=True) for a in (x, w, b))
+    xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    F.conv2d(xs, ws, bs).backward(shendu.Tensor(channels_last(g) if layout == "nhwc" else g))
+    torch.nn.functional.conv2d(xt, wt, bt).backward(torch.tensor(g))
     for mine, theirs, name in ((xs, xt, "input"), (ws, wt, "weight"), (bs, bt, "bias")):
         assert_close(mine.grad, theirs.grad, ATOL, RTOL, f"{name} gradient")
 
