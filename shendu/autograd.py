@@ -520,24 +520,26 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
     )
     for index, (x, ga) in enumerate(zip(targets, analytic)):
         ga = xp.zeros_like(x._array) if ga is None else ga._array
-        numeric = xp.zeros_like(x._array)
-        flat = x._array.reshape(-1)
-        numeric_flat = numeric.reshape(-1)
+        # NOTE: perturb through multi-indices, never a reshape(-1) view: for a non-contiguous
+        # input that reshape is a copy and the perturbation would never reach the function.
+        values = x._array
+        numeric = xp.zeros(values.shape, dtype=values.dtype)
         with no_grad():
-            for j in range(flat.size):
-                original = flat[j]
-                flat[j] = original + eps
+            for position in xp.ndindex(*values.shape):
+                original = values[position]
+                values[position] = original + eps
                 plus = scalar(*inputs)
-                flat[j] = original - eps
+                values[position] = original - eps
                 minus = scalar(*inputs)
-                flat[j] = original
-                numeric_flat[j] = (plus - minus) / (2 * eps)
+                values[position] = original
+                numeric[position] = (plus - minus) / (2 * eps)
+        ga = xp.ascontiguousarray(ga)
         error = xp.abs(ga - numeric) - (atol + rtol * xp.abs(numeric))
         if error.size and error.max() > 0:
             worst = int(error.argmax())
             message = (
                 f"gradcheck failed for input {index} (shape {tuple(x.shape)}): at flat index {worst} "
-                f"autograd gave {ga.reshape(-1)[worst]!r}, central differences gave {numeric_flat[worst]!r}"
+                f"autograd gave {ga.reshape(-1)[worst]!r}, central differences gave {numeric.reshape(-1)[worst]!r}"
             )
             if raise_exception:
                 raise AssertionError(message)

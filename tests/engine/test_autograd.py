@@ -495,3 +495,21 @@ def test_custom_function_with_needs_input_grad():
     x = shendu.tensor([1.0, 2.0], requires_grad=True)
     Scale()(x, shendu.tensor([3.0, 4.0])).sum().backward()
     assert x.grad.tolist() == [3.0, 4.0]
+
+
+def test_gradcheck_perturbs_non_contiguous_inputs():
+    """A transposed (non-contiguous) input is perturbed in place, so a wrong gradient is caught."""
+    x = shendu.from_numpy(np.asfortranarray(np.random.default_rng(0).standard_normal((3, 4)))).requires_grad_()
+    assert not x._array.flags.c_contiguous
+    assert shendu.autograd.gradcheck(lambda t: (t * t).sum(), [x])
+
+    class WrongSquare(shendu.autograd.Function):
+        def forward(self, a):
+            return a * a
+
+        def backward(self, gy):
+            (a,) = self.input_values()
+            return gy * a  # should be 2·a·gy
+
+    with pytest.raises(AssertionError, match="gradcheck failed for input 0"):
+        shendu.autograd.gradcheck(lambda t: WrongSquare()(t), [x])
