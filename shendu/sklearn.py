@@ -135,21 +135,14 @@ class _NeuralNet(BaseEstimator):
 
     # ----- pickling as data (joblib sends fitted estimators between processes) -------------
     def __getstate__(self):
-        state = dict(super().__getstate__())  # a copy: object.__getstate__ returns the live __dict__
-        if "model_" in state:
-            from .io.model_files import model_state_to_bytes
+        from .io.model_files import pack_fitted_model
 
-            config, weights = model_state_to_bytes(state["model_"])
-            state["model_"] = {"shendu_config": config, "shendu_weights": weights}
-        return state
+        return pack_fitted_model(super().__getstate__())
 
     def __setstate__(self, state):
-        packed = state.get("model_")
-        if isinstance(packed, dict) and "shendu_config" in packed:
-            from .io.model_files import model_from_state_bytes
+        from .io.model_files import unpack_fitted_model
 
-            state = {**state, "model_": model_from_state_bytes(packed["shendu_config"], packed["shendu_weights"])}
-        super().__setstate__(state)
+        super().__setstate__(unpack_fitted_model(state))
 
 
 class NeuralNetClassifier(ClassifierMixin, _NeuralNet):

@@ -627,3 +627,23 @@ def model_from_state_bytes(config, weights):
     model.load_state_dict(state)
     return model
 
+
+def pack_fitted_model(state):
+    """A copy of an estimator's ``__dict__`` whose fitted ``model_`` is replaced by plain data.
+
+    scikit-learn and joblib copy estimators between processes; the model then travels as its
+    config and safetensors bytes, never as pickled objects.
+    """
+    state = dict(state)
+    if "model_" in state:
+        config, weights = model_state_to_bytes(state["model_"])
+        state["model_"] = {"shendu_config": config, "shendu_weights": weights}
+    return state
+
+
+def unpack_fitted_model(state):
+    """The inverse of :func:`pack_fitted_model`."""
+    packed = state.get("model_")
+    if isinstance(packed, dict) and "shendu_config" in packed:
+        state = {**state, "model_": model_from_state_bytes(packed["shendu_config"], packed["shendu_weights"])}
+    return state

@@ -165,21 +165,14 @@ class _KerasEstimator(BaseEstimator):
 
     # ----- pickling as data ----------------------------------------------------------------------------
     def __getstate__(self):
-        state = dict(self.__dict__)
-        if "model_" in state:
-            from ..io.model_files import model_state_to_bytes
+        from ..io.model_files import pack_fitted_model
 
-            config, weights = model_state_to_bytes(state["model_"])
-            state["model_"] = {"shendu_config": config, "shendu_weights": weights}
-        return state
+        return pack_fitted_model(self.__dict__)
 
     def __setstate__(self, state):
-        packed = state.get("model_")
-        if isinstance(packed, dict) and "shendu_config" in packed:
-            from ..io.model_files import model_from_state_bytes
+        from ..io.model_files import unpack_fitted_model
 
-            state = {**state, "model_": model_from_state_bytes(packed["shendu_config"], packed["shendu_weights"])}
-        self.__dict__.update(state)
+        self.__dict__.update(unpack_fitted_model(state))
 
 
 def _features(X):
