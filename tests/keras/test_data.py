@@ -9,8 +9,9 @@ import shendu.text
 from shendu.keras.datasets import fashion_mnist, mnist
 from shendu.keras.preprocessing import sequence, text
 from shendu.keras.utils import to_categorical
-from shendu.vision.datasets.mnist import FashionMNIST
+from shendu.vision.datasets.mnist import MNIST, FashionMNIST
 from shendu.vision.idx import write_idx
+from tests.data.test_mnist import _fake_mnist, _point_mnist_at, mirror  # noqa: F401,F811 - mirror is a fixture
 
 
 def _write_idx_set(folder, n_train=6, n_test=4, seed=0):
@@ -29,11 +30,26 @@ def _write_idx_set(folder, n_train=6, n_test=4, seed=0):
 
 def test_mnist_falls_back_to_the_embedded_digits_with_a_one_line_notice(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    monkeypatch.setattr(MNIST, "mirrors", ["http://127.0.0.1:1/unreachable/"])  # the download fails at once
     (x_train, y_train), (x_test, y_test) = mnist.load_data()
     assert x_train.shape == (8000, 28, 28) and x_test.shape == (2000, 28, 28)
     assert x_train.dtype == np.uint8 and y_train.dtype == np.uint8 and set(np.unique(y_test)) == set(range(10))
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "full MNIST not found" in err and "embedded" in err
+    notices = [line for line in capsys.readouterr().err.splitlines() if line.startswith("shendu.keras")]
+    assert len(notices) == 1
+    assert "full MNIST not found" in notices[0] and "not downloadable" in notices[0] and "embedded" in notices[0]
+
+
+def test_mnist_downloads_into_the_keras_cache_when_a_mirror_answers(tmp_path, mirror, monkeypatch):  # noqa: F811
+    """As Keras does: missing files are fetched (checksums verified) into ~/.keras/datasets, then read."""
+    served, url = mirror
+    files = _fake_mnist(served)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    _point_mnist_at(monkeypatch, files, [url])
+    (x_train, y_train), (x_test, y_test) = mnist.load_data()
+    np.testing.assert_array_equal(x_train, files["train-images-idx3-ubyte.gz"][2])
+    np.testing.assert_array_equal(x_test, files["t10k-images-idx3-ubyte.gz"][2])
+    assert x_train.dtype == np.uint8 and y_train.dtype == np.uint8
+    assert (tmp_path / "keras" / "datasets" / "MNIST" / "raw" / "train-images-idx3-ubyte.gz").exists()
 
 
 def test_mnist_reads_idx_files_from_the_keras_cache(tmp_path, monkeypatch, capsys):

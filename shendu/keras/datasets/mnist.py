@@ -4,14 +4,17 @@ Full MNIST (60,000 + 10,000) is read when its files are on this machine: Keras' 
 ``~/.keras/datasets/mnist.npz`` (``$KERAS_HOME`` is honoured), or the four IDX files
 (``train-images-idx3-ubyte[.gz]``, ...) in ``~/.keras/datasets/``, ``~/.keras/datasets/mnist/`` or the
 folder/file given as ``path``. Otherwise the 10,000 real MNIST digits embedded in shendu are
-returned (8,000 train, 2,000 test), with a one-line notice on stderr. Nothing is downloaded:
-``shendu.vision.datasets.MNIST(root, download=True)`` fetches the files with checksums.
+downloaded, as Keras does, into ``~/.keras/datasets/MNIST/raw`` (via
+``shendu.vision.datasets.MNIST(root, download=True)``: public mirrors, MD5 checksums, atomic writes).
+When that fails too (no network), the 10,000 real MNIST digits embedded in shendu are returned
+(8,000 train, 2,000 test), with a one-line notice on stderr.
 """
 
 import os
 import sys
 
-from ...vision.datasets.mnist import load_digits
+from ...vision.datasets.mnist import MNIST, load_digits
+from ...vision.datasets.utils import DownloadError
 from ._files import idx_folder, keras_datasets_dir, read_idx_folder, read_npz
 
 __all__ = ["load_data"]
@@ -41,7 +44,12 @@ def load_data(path="mnist.npz"):
                                                                       os.path.join(root, "MNIST", "raw")])  # fmt: skip
     if folder is not None:
         return read_idx_folder(folder)
-    print(f"shendu.keras.datasets.mnist: full MNIST not found in {root}; using the 10,000 MNIST digits embedded in "
-          "shendu (8,000 train / 2,000 test)", file=sys.stderr)  # fmt: skip
+    try:
+        downloaded = MNIST(root, train=True, download=True)
+        return read_idx_folder(downloaded.raw_folder)
+    except (DownloadError, OSError) as error:
+        reason = str(error).splitlines()[0]
+    print(f"shendu.keras.datasets.mnist: full MNIST not found in {root} and not downloadable ({reason}); using the "
+          "10,000 MNIST digits embedded in shendu (8,000 train / 2,000 test)", file=sys.stderr)  # fmt: skip
     (x_train, y_train), (x_test, y_test) = load_digits()
     return (x_train, y_train.astype("uint8")), (x_test, y_test.astype("uint8"))
