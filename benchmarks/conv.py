@@ -28,35 +28,9 @@ import numpy as np
 import shendu
 from shendu import nn
 
+from .common import seed_cnn
+
 BATCH = 32
-
-
-def seed_cnn(lib):
-    """The CNN of the seed documents, in shendu or torch (same module names, so state_dicts match)."""
-    return lib.nn.Sequential(
-        lib.nn.Conv2d(1, 32, 3), lib.nn.ReLU(), lib.nn.MaxPool2d(2),
-        lib.nn.Conv2d(32, 64, 3), lib.nn.ReLU(), lib.nn.MaxPool2d(2),
-        lib.nn.Flatten(), lib.nn.Linear(64 * 5 * 5, 10),
-    )  # fmt: skip
-
-
-def _shendu_loss():
-    if hasattr(nn, "CrossEntropyLoss"):
-        return nn.CrossEntropyLoss(), "nn.CrossEntropyLoss"
-
-    def cross_entropy(logits, target):  # until nn.CrossEntropyLoss lands: log_softmax + gather
-        picked = shendu.gather(nn.functional.log_softmax(logits, dim=1), 1, target.reshape(-1, 1))
-        return -picked.mean()
-
-    return cross_entropy, "log_softmax + gather"
-
-
-def _shendu_adam(model):
-    try:
-        from shendu.optim import Adam
-    except ImportError:
-        return None
-    return Adam(model.parameters(), lr=1e-3)
 
 
 def _batches(count):
@@ -132,8 +106,8 @@ def step_runners(torch, steps):
     """One seed-CNN training step (Adam) in both frameworks, from the same weights and batches."""
     shendu.manual_seed(0)
     model = seed_cnn(shendu)
-    loss_fn, loss_name = _shendu_loss()
-    optimizer = _shendu_adam(model)
+    loss_fn = nn.CrossEntropyLoss()
+    optimizer = shendu.optim.Adam(model.parameters(), lr=1e-3)
     images, labels = _batches(steps)
     s_x, s_y = [shendu.tensor(x) for x in images], [shendu.tensor(y) for y in labels]
 
@@ -141,12 +115,11 @@ def step_runners(torch, steps):
         model.zero_grad()
         loss = loss_fn(model(s_x[i]), s_y[i])
         loss.backward()
-        if optimizer is not None:
-            optimizer.step()
+        optimizer.step()
 
     t_model = seed_cnn(torch)
     t_model.load_state_dict({k: torch.tensor(v.numpy()) for k, v in model.state_dict().items()})
-    t_opt = torch.optim.Adam(t_model.parameters(), lr=1e-3) if optimizer is not None else None
+    t_opt = torch.optim.Adam(t_model.parameters(), lr=1e-3)
     t_loss = torch.nn.CrossEntropyLoss()
     t_x, t_y = [torch.tensor(x) for x in images], [torch.tensor(y) for y in labels]
 
@@ -154,13 +127,9 @@ def step_runners(torch, steps):
         t_model.zero_grad()
         loss = t_loss(t_model(t_x[i]), t_y[i])
         loss.backward()
-        if t_opt is not None:
-            t_opt.step()
+        t_opt.step()
 
-    optimizer_name = (
-        "Adam(1e-3)" if optimizer is not None else "none (shendu.optim.Adam missing): forward + backward only"
-    )
-    return {"shendu": shendu_step, "torch": torch_step}, loss_name, optimizer_name
+    return {"shendu": shendu_step, "torch": torch_step}
 
 
 def _summary(times):
@@ -190,10 +159,9 @@ def run(steps=20, rounds=7, threads=2, workloads=("conv", "step"), clock="wall")
             "Conv2d(1→32, 3×3) on 32×1×28×28 + Conv2d(32→64, 3×3) on 32×32×13×13, forward + backward"
         )
     if "step" in workloads:
-        runners, loss_name, optimizer_name = step_runners(torch, steps)
-        results["step"] = _summary(_time(runners, steps, rounds, timer))
+        results["step"] = _summary(_time(step_runners(torch, steps), steps, rounds, timer))
         results["step"]["workload"] = "W3 seed CNN training step, batch 32"
-        results["step"]["loss"], results["step"]["optimizer"] = loss_name, optimizer_name
+        results["step"]["loss"], results["step"]["optimizer"] = "nn.CrossEntropyLoss", "Adam(1e-3)"
     return results
 
 

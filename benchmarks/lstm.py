@@ -38,25 +38,6 @@ class SeedLSTM(nn.Module):
         return self.fc(h_n[0])
 
 
-def _shendu_loss():
-    if hasattr(nn, "CrossEntropyLoss"):
-        return nn.CrossEntropyLoss()
-
-    def cross_entropy(logits, target):  # until nn.CrossEntropyLoss lands: log_softmax + gather
-        picked = shendu.gather(nn.functional.log_softmax(logits, dim=1), 1, target.reshape(-1, 1))
-        return -picked.mean()
-
-    return cross_entropy
-
-
-def _shendu_optimizer(model):
-    try:
-        from shendu.optim import Adam as adam
-    except ImportError:  # optim not there yet: time forward + backward only on our side
-        adam = None
-    return adam(model.parameters(), lr=1e-3) if adam is not None else None
-
-
 def _torch_model(torch, source):
     class TorchSeedLSTM(torch.nn.Module):
         def __init__(self):
@@ -88,21 +69,17 @@ def run(steps=20, rounds=7, threads=2, with_torch=True):
     """Time ``rounds`` × ``steps`` training steps per framework, alternating; return the figures (ms/step)."""
     shendu.manual_seed(0)
     model = SeedLSTM()
-    loss_fn = _shendu_loss()
-    optimizer = _shendu_optimizer(model)
+    loss_fn = nn.CrossEntropyLoss()
+    optimizer = shendu.optim.Adam(model.parameters(), lr=1e-3)
     tokens, labels = _batches(steps)
     s_tokens = [shendu.tensor(t) for t in tokens]
     s_labels = [shendu.tensor(y) for y in labels]
 
     def shendu_step(i):
-        if optimizer is not None:
-            optimizer.zero_grad()
-        else:
-            model.zero_grad()
+        optimizer.zero_grad()
         loss = loss_fn(model(s_tokens[i]), s_labels[i])
         loss.backward()
-        if optimizer is not None:
-            optimizer.step()
+        optimizer.step()
         return loss
 
     runners = {"shendu": shendu_step}
