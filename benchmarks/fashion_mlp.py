@@ -16,6 +16,8 @@ import time
 
 import numpy as np
 
+from .common import seed_mlp
+
 EPOCHS, BATCH, LR = 5, 100, 1e-3
 
 
@@ -36,7 +38,7 @@ def run_shendu(data, epochs, seed):
 
     (x_train, y_train), (x_test, y_test) = data
     shendu.manual_seed(seed)
-    model = nn.Sequential(nn.Linear(784, 500), nn.ReLU(), nn.Linear(500, 10))
+    model = seed_mlp(shendu)
     initial = {k: v.numpy().copy() for k, v in model.state_dict().items()}
     start = time.perf_counter()
     fit(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=LR), (x_train, y_train), epochs=epochs,
@@ -52,7 +54,7 @@ def run_torch(data, epochs, seed, initial):
 
     (x_train, y_train), (x_test, y_test) = data
     torch.manual_seed(seed)
-    model = torch.nn.Sequential(torch.nn.Linear(784, 500), torch.nn.ReLU(), torch.nn.Linear(500, 10))
+    model = seed_mlp(torch)
     model.load_state_dict({k: torch.from_numpy(v) for k, v in initial.items()})
     optimizer = torch.optim.Adam(model.parameters(), lr=LR)
     loss_fn = torch.nn.CrossEntropyLoss()
