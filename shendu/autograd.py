@@ -18,6 +18,7 @@ import contextlib
 import functools
 import heapq
 import itertools
+import sys
 import threading
 import weakref
 
@@ -307,6 +308,11 @@ def _zeros_for(meta, as_tensor):
 
 
 _counter = itertools.count()
+_getrefcount = sys.getrefcount
+# References to a gradient that nothing else holds, seen from _run_backward's loop: the tuple the
+# backward returned, the loop variable, and getrefcount's own argument. Another function's
+# attribute, a second slot of that tuple or the incoming gradient list would each add one.
+_SOLE_REFERENCES = 3
 _FREED = (
     "Trying to backward through the graph a second time (or directly access saved tensors after they "
     "have already been freed). Specify retain_graph=True if you need to backward through the graph a "
@@ -327,7 +333,7 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
     heap = []
     push, pop = heapq.heappush, heapq.heappop
 
-    def send(tensor, g):
+    def send(tensor, g, owned=False):
         if tensor._hooks and tensor._creator is None:
             held = hooked_leaves.get(id(tensor))
             hooked_leaves[id(tensor)] = (tensor, g if held is None else held[1] + g)
@@ -338,7 +344,7 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
         creator = tensor._creator
         if creator is None:
             if capture is None:
-                tensor._accumulate_grad(g)
+                tensor._accumulate_grad(g, owned)
             return
         slots = pending.get(creator)
         if slots is None:
@@ -385,11 +391,17 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
                 gxs = fn.backward(*gys)
             if type(gxs) is not tuple:
                 gxs = (gxs,)
-            for x, gx, needed in zip(fn.inputs, gxs, fn.needs_input_grad):
-                if needed and gx is not None:
+            inputs, needs = fn.inputs, fn.needs_input_grad
+            for index in range(min(len(inputs), len(gxs))):  # (not zip: its reused tuple holds a reference)
+                gx = gxs[index]
+                if needs[index] and gx is not None:
                     if create_graph and not isinstance(gx, Tensor):
                         gx = _NoDoubleBackward(type(fn).__name__, gx)(*links) if links else Tensor(gx)
-                    send(x, gx)
+                    # A fresh array that only this loop holds (a weight gradient straight from a matmul)
+                    # can become a leaf's .grad as it is, without the copy that a shared one needs.
+                    owned = type(gx) is _ndarray and gx.base is None and _getrefcount(gx) <= _SOLE_REFERENCES
+                    send(inputs[index], gx, owned)
+
             if not retain_graph:
                 fn.release()
         for leaf, g in hooked_leaves.values():

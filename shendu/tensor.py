@@ -235,15 +235,19 @@ class Tensor:
                 raise RuntimeError(f"assigned grad has shape {value.shape} but the tensor has shape {self.shape}")
         self._grad = value
 
-    def _accumulate_grad(self, g):
+    def _accumulate_grad(self, g, owned=False):
+        """Add ``g`` to ``.grad``; ``owned``: ``g`` is an array nobody else holds, which may become ``.grad`` itself."""
         if isinstance(g, Tensor):  # create_graph: keep the gradient on the graph
             if self._grad is None:
                 self._grad = g
             else:
                 self._grad = self._grad + g
             return
-        if self._grad is None:  # a fresh array (NumPy may hand back a 0-d scalar or a read-only view)
-            self._grad = Tensor._from_op(xp.array(g, dtype=self._array.dtype), False)
+        if self._grad is None:
+            array = self._array
+            if not (owned and g.dtype == array.dtype and g.shape == array.shape and g.flags.writeable):
+                g = xp.array(g, dtype=array.dtype)  # a copy: NumPy may hand back a 0-d scalar or a read-only view
+            self._grad = Tensor._from_op(g, False)
         else:
             xp.add(self._grad._array, g, out=self._grad._array, casting="unsafe")
 

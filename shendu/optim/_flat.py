@@ -87,6 +87,7 @@ class _Bucket:
         self.ready = {}  # buffer name -> per-parameter flag: holds a value (for buffers created from the first gradient)
         self.uniform = True  # every parameter has the same step, scales and flags (one kernel call per chunk works)
         self._subset_plans = {}
+        self.compiled_shares = {}  # id(plan) -> (plan, pieces per thread) for a compiled kernel
         self.timer = _ThreadTimer()
         itemsize = xp.dtype(dtype).itemsize
         self.workers = threads if total * itemsize >= _PARALLEL_MIN_BYTES else 1
@@ -210,6 +211,18 @@ class _ThreadTimer:
         samples.append(seconds_per_element)
         if len(samples) > self.keep:
             del samples[0]
+
+
+def _share(plan, count):
+    """The pieces (parameter index, local start, local end, flat start) of ``plan`` dealt to ``count`` threads,
+    largest first to the least loaded, each thread's pieces in memory order."""
+    pieces = [(i, lo, hi, start + at) for start, _, segments in plan for i, lo, hi, at in segments]
+    shares, loads = [[] for _ in range(count)], [0] * count
+    for piece in sorted(pieces, key=lambda piece: piece[1] - piece[2]):
+        k = loads.index(min(loads))
+        shares[k].append(piece)
+        loads[k] += piece[2] - piece[1]
+    return [sorted(share, key=lambda piece: piece[3]) for share in shares]
 
 
 def _flush(chunks, group):
@@ -496,6 +509,9 @@ class _FlatOptimizer(Optimizer):
         """
         alone, plan = plans
         helpers = min(bucket.workers, len(plan)) - 1
+        compiled = self._compiled_update(group, scal, bucket.dtype)
+        if compiled is not None and self._run_compiled(compiled, bucket, plans, gflat, names, helpers):
+            return
         if helpers <= 0 or not bucket.timer.choose():
             start = time.perf_counter()
             self._run_chunks(group, scal, bucket, alone, gflat, names, 0)
@@ -515,6 +531,45 @@ class _FlatOptimizer(Optimizer):
                 if not future.cancel():
                     future.result()
         bucket.timer.record(True, (time.perf_counter() - start) / _plan_size(plan))
+
+    def _run_compiled(self, compiled, bucket, plans, gflat, names, helpers):
+        """Run a compiled kernel on every piece of the plan where it lies (a call costs about a microsecond:
+        nothing is gathered), here or shared with ``helpers`` threads: the pieces are dealt into balanced
+        shares, which the threads take in turn, as in :meth:`_run`. Returns False, having done nothing,
+        when a parameter is not contiguous.
+        """
+        threaded = helpers > 0 and bucket.timer.choose()
+        plan = plans[1] if threaded else plans[0]
+        cached = bucket.compiled_shares.get(id(plan))
+        if cached is None or cached[0] is not plan:
+            cached = bucket.compiled_shares[id(plan)] = (plan, _share(plan, helpers + 1 if threaded else 1))
+        shares = cached[1]
+        flat = bucket.flat
+        if any(flat[i] is None for share in shares for i, _, _, _ in share):
+            return False
+        buffers = [bucket.buffers[name] for name in names]
+
+        def work(taken):
+            for pieces in taken:
+                for i, lo, hi, first in pieces:
+                    compiled(flat[i][lo:hi], gflat[i][lo:hi], [b[first : first + hi - lo] for b in buffers])
+
+        start = time.perf_counter()
+        if threaded:
+            taken = iter(shares)
+            pool = _get_pool(helpers)
+            futures = [pool.submit(work, taken) for _ in shares[1:]]
+            try:
+                work(taken)
+            finally:
+                for future in futures:
+                    if not future.cancel():
+                        future.result()
+        else:
+            work(shares)
+        if helpers > 0:
+            bucket.timer.record(threaded, (time.perf_counter() - start) / _plan_size(plan))
+        return True
 
     def _run_chunks(self, group, scal, bucket, chunks, gflat, names, worker):
         kernel = self._kernel
@@ -553,6 +608,10 @@ class _FlatOptimizer(Optimizer):
 
     def _kernel(self, group, scal, p, g, bufs, scratch):
         raise NotImplementedError
+
+    def _compiled_update(self, group, scal, dtype):
+        """``update(p, g, bufs)``: the kernel compiled into one pass (see _compiled.py), or None to run ``_kernel``."""
+        return None
 
 
 def _effective_grad(g, p, maximize, weight_decay, out):

@@ -3,6 +3,7 @@
 import math
 
 from .._backend import xp
+from . import _compiled
 from ._flat import _effective_grad, _FlatOptimizer
 from .optimizer import _check_non_negative, _check_number, _reject_differentiable
 
@@ -115,6 +116,22 @@ class Adam(_FlatOptimizer):
         xp.divide(m, tmp, out=tmp)
         xp.multiply(tmp, k, out=tmp)
         xp.add(p, tmp, out=p)
+
+
+    def _compiled_update(self, group, scal, dtype):
+        kernel = _compiled.adam_kernel(dtype)
+        if kernel is None:
+            return None
+        decay_m, decay_v, rescale_max, eps_q, k, amsgrad, maximize, weight_decay, shrink = scal
+        real = dtype.type  # the scalars in the arrays' precision, as NumPy's kernel uses them
+        scalars = (real(decay_m), real(decay_v), real(rescale_max), real(eps_q), real(k), maximize, real(weight_decay),
+                   real(shrink), amsgrad)  # fmt: skip
+        top = 2 if amsgrad else 1
+
+        def update(p, g, bufs):
+            kernel(p, g, bufs[0], bufs[1], bufs[top], *scalars)
+
+        return update
 
 
 class AdamW(Adam):

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 import shendu
+from shendu.autograd import Function
 from shendu.autograd import grad as shendu_grad
 from tests.helpers import assert_close
 
@@ -513,3 +514,73 @@ def test_gradcheck_perturbs_non_contiguous_inputs():
 
     with pytest.raises(AssertionError, match="gradcheck failed for input 0"):
         shendu.autograd.gradcheck(lambda t: WrongSquare()(t), [x])
+
+
+# ----- a fresh gradient becomes .grad without a copy; a shared one never does -----------------------------
+
+
+class _ReturnsFresh(Function):
+    """y = x·w; the gradient of w is a new array, remembered through a weak reference only."""
+
+    made = []
+
+    def forward(self, x, w):
+        return x * w
+
+    def backward(self, gy):
+        x, w = self.input_values()
+        gw = np.multiply(gy, x)
+        _ReturnsFresh.made.append(weakref.ref(gw))
+        return gy * w, gw
+
+
+class _KeepsItsGradient(Function):
+    """y = x·w, keeping the gradient it returns for w (so that gradient is not the leaf's to keep)."""
+
+    def forward(self, x, w):
+        return x * w
+
+    def backward(self, gy):
+        x, w = self.input_values()
+        self.kept = np.multiply(gy, x)
+        return gy * w, self.kept
+
+
+def test_a_fresh_gradient_becomes_the_leaf_grad_without_a_copy():
+    w = shendu.tensor(np.ones(3, np.float32), requires_grad=True)
+    x = shendu.tensor(np.arange(3, dtype=np.float32))
+    _ReturnsFresh.made.clear()
+    _ReturnsFresh()(x, w).sum().backward()
+    assert w.grad._array is _ReturnsFresh.made[0]()
+    np.testing.assert_array_equal(w.grad.numpy(), [0, 1, 2])
+
+
+def test_a_gradient_the_function_keeps_is_copied_into_grad():
+    w = shendu.tensor(np.ones(3), requires_grad=True)
+    x = shendu.tensor(np.arange(3.0))
+    fn = _KeepsItsGradient()
+    fn(x, w).sum().backward(retain_graph=True)
+    fn.kept[...] = 99.0
+    np.testing.assert_array_equal(w.grad.numpy(), [0, 1, 2])
+
+
+def test_one_gradient_sent_to_two_leaves_gives_each_its_own_array():
+    a = shendu.tensor(np.ones(3), requires_grad=True)
+    b = shendu.tensor(np.ones(3), requires_grad=True)
+    (a + b).sum().backward()
+    assert not np.shares_memory(a.grad.numpy(), b.grad.numpy())
+    a.grad.numpy()[...] = 5.0
+    np.testing.assert_array_equal(b.grad.numpy(), [1, 1, 1])
+
+
+def test_gradients_passed_through_and_accumulated_stay_right():
+    w = shendu.tensor(np.full(4, 2.0), requires_grad=True)
+    loss = (w + w * 3).sum()  # a pass-through gradient (add) and a computed one (mul) meet in w
+    loss.backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [4, 4, 4, 4])
+    lin = shendu.nn.Linear(5, 2)
+    x = shendu.randn(3, 5)
+    lin(x).sum().backward()
+    first = lin.weight.grad.numpy().copy()
+    lin(x).sum().backward()  # the second gradient is added in place to the kept array
+    np.testing.assert_allclose(lin.weight.grad.numpy(), 2 * first)
