@@ -119,12 +119,15 @@ def machine_info():
 # ---------------------------------------------------------------------------------------------- timing
 
 
-def interleave(runners, rounds):
+def interleave(runners, rounds, settle=0.0):
     """Run every runner ``steps`` times per round, alternating, the order reversed on odd rounds.
 
     Args:
         runners: {name: iterator}; each ``next()`` is one step of work.
         rounds: the number of steps in each round (a list).
+        settle: seconds to wait, untimed, before each round, so that the worker threads of the
+            framework that ran before stop spinning (OpenBLAS's and OpenMP's idle threads poll
+            for a while after each call: meanwhile they take a core from the next round).
 
     Returns:
         {name: [(wall seconds, CPU seconds) per round]}.
@@ -135,6 +138,8 @@ def interleave(runners, rounds):
     for k, steps in enumerate(rounds):
         for name in names if k % 2 == 0 else reversed(names):
             run = runners[name]
+            if settle:
+                time.sleep(settle)
             wall0, cpu0 = clock(), cpu()
             for _ in range(steps):
                 next(run)

@@ -139,6 +139,7 @@ def main(argv=None):
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
     parser.add_argument("--dataset", default="fashion", choices=["fashion", "digits"], help="data of W1 and W2")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--settle", type=float, default=0.0, help="untimed seconds of pause before each round")
     parser.add_argument("--update-doc", action="store_true", help="rewrite the results section of BENCHMARKS.md")
     args = parser.parse_args(argv)
     only = None
@@ -148,7 +149,7 @@ def main(argv=None):
         if unknown:
             parser.error(f"unknown workloads {unknown}; choose from {', '.join(workloads.WORKLOADS)}")
     cfg = workloads.Config(quick=args.quick, threads=args.threads, seed=args.seed, memory=not args.no_memory,
-                           dataset=args.dataset)  # fmt: skip
+                           dataset=args.dataset, settle=args.settle)  # fmt: skip
     results = run(cfg, only)
     print()
     print(describe_machine(results["machine"], results["load_average_during"]))

@@ -51,6 +51,7 @@ class Config:
     seed: int = 0
     memory: bool = True
     dataset: str = "fashion"  # W1 and W2: "fashion" (Debian's dataset-fashion-mnist) or "digits" (embedded)
+    settle: float = 0.0  # seconds of untimed pause before each round (see common.interleave)
 
 
 def row(workload, measure, unit, shendu, pytorch, kind="ratio", goal=None, note=""):
@@ -280,7 +281,7 @@ def run_training(spec, cfg):
         name = "pytorch" + (f" {variant}" if variant else "")
         models[name], runners[name] = _contender(torch, spec, variant, x_train, y_train, cfg.seed, reference)
     rounds, rounds_per_epoch = _schedule(spec, cfg, len(x_train))
-    samples = common.interleave(runners, rounds)
+    samples = common.interleave(runners, rounds, cfg.settle)
 
     timing = {}
     for name, values in samples.items():

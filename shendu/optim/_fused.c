@@ -1,0 +1,154 @@
+/* shendu.optim._fused: the Adam update in one pass over memory (optional; see _compiled.py).
+ *
+ * adam_update(p, g, m, v, vmax, decay_m, decay_v, rescale_max, eps_q, k,
+ *             maximize, weight_decay, shrink, amsgrad)
+ *
+ * p, m, v, vmax: writable 1-d contiguous buffers; g: a readable one; all float32 ("f") or all
+ * float64 ("d"), of one length. The scalars are rounded to that precision first, as NumPy does with
+ * a Python float against a float32 array. Per element, in the order of the NumPy kernel (adam.py):
+ *
+ *     w ← w·shrink                     (when shrink ≠ 1: decoupled weight decay)
+ *     g ← ±g + λ·w                     (maximize, weight_decay λ)
+ *     m ← m·decay_m + g;  v ← v·decay_v + g·g
+ *     vmax ← max(vmax·rescale_max, v), v ← vmax   (amsgrad)
+ *     w ← w + m / (√v + eps_q) · k
+ *
+ * Built with -ffp-contract=off: no fused multiply-add, so every result equals the NumPy kernel's bit
+ * for bit. The GIL is released during the loop, so threads can share a step.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define SHENDU_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define SHENDU_CLONES
+#endif
+
+/* max as numpy.maximum: NaN if either is NaN */
+#define SHENDU_MAXIMUM(a, b) (((a) != (a)) ? (a) : (((b) != (b)) ? (b) : ((a) >= (b) ? (a) : (b))))
+
+/* One loop body, specialised by the compile-time flags DECAY (weight_decay ≠ 0) and AMSGRAD. Multiplying
+ * by shrink = 1 or sign = ±1 is exact, so those need no branch: x·1 = x and x·(−1) = −x. */
+#define SHENDU_ADAM_LOOP(T, SQRT, DECAY, AMSGRAD)                                                         \
+    for (Py_ssize_t i = 0; i < n; i++) {                                                                  \
+        T w = p[i] * shrink;                                                                              \
+        T gi = g[i] * sign;                                                                               \
+        if (DECAY) gi = w * weight_decay + gi;                                                            \
+        T mi = m[i] * decay_m + gi;                                                                       \
+        T vi = v[i] * decay_v + gi * gi;                                                                  \
+        m[i] = mi;                                                                                        \
+        v[i] = vi;                                                                                        \
+        if (AMSGRAD) {                                                                                    \
+            T top = vmax[i] * rescale_max;                                                                \
+            top = SHENDU_MAXIMUM(top, vi);                                                                \
+            vmax[i] = top;                                                                                \
+            vi = top;                                                                                     \
+        }                                                                                                 \
+        p[i] = w + mi / (SQRT(vi) + eps_q) * k;                                                           \
+    }
+
+#define SHENDU_ADAM_VARIANT(NAME, T, SQRT, DECAY, AMSGRAD)                                                \
+    SHENDU_CLONES static void NAME(Py_ssize_t n, T *restrict p, const T *restrict g, T *restrict m,        \
+                                   T *restrict v, T *restrict vmax, T decay_m, T decay_v, T rescale_max,    \
+                                   T eps_q, T k, T sign, T weight_decay, T shrink)                         \
+    {                                                                                                     \
+        SHENDU_ADAM_LOOP(T, SQRT, DECAY, AMSGRAD)                                                         \
+    }
+
+#define SHENDU_ADAM(NAME, T, SQRT)                                                                        \
+    SHENDU_ADAM_VARIANT(NAME##_plain, T, SQRT, 0, 0)                                                      \
+    SHENDU_ADAM_VARIANT(NAME##_decay, T, SQRT, 1, 0)                                                      \
+    SHENDU_ADAM_VARIANT(NAME##_ams, T, SQRT, 0, 1)                                                        \
+    SHENDU_ADAM_VARIANT(NAME##_decay_ams, T, SQRT, 1, 1)                                                  \
+    static void NAME(Py_ssize_t n, void *p, const void *g, void *m, void *v, void *vmax, double decay_m,   \
+                     double decay_v, double rescale_max, double eps_q, double k, int maximize,             \
+                     double weight_decay, double shrink, int amsgrad)                                     \
+    {                                                                                                     \
+        /* the scalars rounded to T first, as NumPy rounds a Python float against a T array */           \
+        T args_sign = maximize ? (T)-1 : (T)1;                                                            \
+        void (*loop)(Py_ssize_t, T *restrict, const T *restrict, T *restrict, T *restrict, T *restrict, T, T, \
+                     T, T, T, T, T, T) =                                                                  \
+            weight_decay != 0.0 ? (amsgrad ? NAME##_decay_ams : NAME##_decay)                             \
+                                : (amsgrad ? NAME##_ams : NAME##_plain);                                  \
+        loop(n, p, g, m, v, amsgrad ? vmax : NULL, (T)decay_m, (T)decay_v, (T)rescale_max, (T)eps_q, (T)k,  \
+             args_sign, (T)weight_decay, (T)shrink);                                                      \
+    }
+
+SHENDU_ADAM(adam_f32, float, sqrtf)
+SHENDU_ADAM(adam_f64, double, sqrt)
+
+static const char *names[5] = {"p", "g", "m", "v", "vmax"};
+
+/* Take the five buffers (g read-only, the others writable), each 1-d, C-contiguous, of p's length and
+ * format, which must be float32 or float64. Returns how many were taken; on an error sets it. */
+static int
+take_buffers(PyObject **objects, Py_buffer *buffers, int *ok)
+{
+    int taken = 0;
+    *ok = 0;
+    for (; taken < 5; taken++) {
+        int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (taken == 1 ? 0 : PyBUF_WRITABLE);
+        if (PyObject_GetBuffer(objects[taken], &buffers[taken], flags) != 0)
+            return taken;
+        Py_buffer *b = &buffers[taken];
+        const char *format = b->format ? b->format : "B";
+        const char *expected = buffers[0].format ? buffers[0].format : "B";
+        if (taken == 0 && strcmp(format, "f") != 0 && strcmp(format, "d") != 0) {
+            PyErr_Format(PyExc_TypeError, "adam_update: p has format '%s'; expected float32 ('f') or float64 ('d')",
+                         format);
+            return taken + 1;
+        }
+        if (b->ndim != 1 || b->shape[0] != buffers[0].shape[0] || strcmp(format, expected) != 0) {
+            PyErr_Format(PyExc_ValueError,
+                         "adam_update: %s must be a 1-d array of p's length %zd and format '%s'; got %d-d, format '%s'",
+                         names[taken], buffers[0].shape[0], expected, b->ndim, format);
+            return taken + 1;
+        }
+    }
+    *ok = 1;
+    return taken;
+}
+
+static PyObject *
+adam_update(PyObject *self, PyObject *args)
+{
+    PyObject *objects[5];
+    Py_buffer buffers[5];
+    double decay_m, decay_v, rescale_max, eps_q, k, weight_decay, shrink;
+    int maximize, amsgrad, ok;
+    if (!PyArg_ParseTuple(args, "OOOOOdddddpddp:adam_update", &objects[0], &objects[1], &objects[2], &objects[3],
+                          &objects[4], &decay_m, &decay_v, &rescale_max, &eps_q, &k, &maximize, &weight_decay,
+                          &shrink, &amsgrad))
+        return NULL;
+    int taken = take_buffers(objects, buffers, &ok);
+    if (ok) {
+        Py_ssize_t n = buffers[0].shape[0];
+        void *p = buffers[0].buf, *g = buffers[1].buf, *m = buffers[2].buf, *v = buffers[3].buf;
+        void *vmax = buffers[4].buf;
+        int single = buffers[0].format[0] == 'f';
+        Py_BEGIN_ALLOW_THREADS
+        (single ? adam_f32 : adam_f64)(n, p, g, m, v, vmax, decay_m, decay_v, rescale_max, eps_q, k, maximize,
+                                       weight_decay, shrink, amsgrad);
+        Py_END_ALLOW_THREADS
+    }
+    for (int i = 0; i < taken; i++)
+        PyBuffer_Release(&buffers[i]);
+    if (!ok)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef methods[] = {
+    {"adam_update", adam_update, METH_VARARGS, "The Adam update of one contiguous piece, in place (see the C source)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_fused", "Compiled optimiser kernels.", -1, methods};
+
+PyMODINIT_FUNC
+PyInit__fused(void)
+{
+    return PyModule_Create(&module);
+}
