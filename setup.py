@@ -1,19 +1,22 @@
-"""Build hook: the optional C kernel shendu.optim._fused (everything else is in pyproject.toml).
+"""Build hook: the optional C kernels (everything else is in pyproject.toml).
 
-``optional=True``: without a C compiler the extension is skipped, the install still succeeds and
-the NumPy kernels run (see shendu/optim/_compiled.py).
+shendu.optim._fused (the one-pass Adam update) and shendu.ops._lstm_cell (an LSTM step's gates).
+``optional=True``: without a C compiler they are skipped, the install still succeeds and the NumPy
+code runs (see shendu/_compiled.py).
 """
 
 from setuptools import Extension, setup
 
+# no fused multiply-add (the same roundings as the NumPy code); without errno and trapping (neither
+# changes a result) sqrt and the branch-free selects of exp and tanh vectorise
+FLAGS = ["-O3", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math", "-std=c99"]
+
 setup(
     ext_modules=[
-        Extension(
-            "shendu.optim._fused",
-            sources=["shendu/optim/_fused.c"],
-            # no fused multiply-add (results equal the NumPy kernel's bit for bit); sqrt without errno vectorises
-            extra_compile_args=["-O3", "-ffp-contract=off", "-fno-math-errno", "-std=c99"],
-            optional=True,
-        )
+        Extension(name, sources=[source], extra_compile_args=FLAGS, optional=True)
+        for name, source in [
+            ("shendu.optim._fused", "shendu/optim/_fused.c"),
+            ("shendu.ops._lstm_cell", "shendu/ops/_lstm_cell.c"),
+        ]
     ]
 )

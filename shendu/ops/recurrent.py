@@ -23,10 +23,21 @@ batch-major (N, T, ·), are transposed once on the way in and out.
 import threading
 from collections import OrderedDict
 
+from .. import _compiled
 from .._backend import xp
 from ..autograd import Function
 from ..tensor import Tensor
 from .embedding import embedding
+
+try:
+    from . import _lstm_cell  # the optional C kernel of an LSTM step (see _lstm_cell.c)
+except ImportError:  # not built: no C compiler at install time
+    _lstm_cell = None
+
+
+def _lstm_kernel(dtype):
+    """The compiled LSTM step module for float32 arrays, when built and switched on; else None."""
+    return _lstm_cell if _lstm_cell is not None and dtype == xp.float32 and _compiled.enabled() else None
 
 __all__ = ["rnn_sequence", "lstm_sequence", "gru_sequence", "embedding"]
 
@@ -284,11 +295,15 @@ class LSTMSequence(_Recurrence):
         tanh_c = _scratch.take((T, H, N), dtype)
         hidden = xp.empty((4 * H, N), dtype)
         ig = xp.empty((H, N), dtype)
+        compiled = _lstm_kernel(dtype)
         with xp.errstate(over="ignore", invalid="ignore"):
             for t, prev, new in self._steps(T):
                 a = A[t]
                 xp.matmul(w_hh_s, hs[prev], out=hidden)
                 a += hidden
+                if compiled is not None:  # the rest of the step in one call (eleven NumPy calls below)
+                    compiled.forward_step(a, cs[prev], cs[new], tanh_c[t], hs[new])
+                    continue
                 s = sig[t]
                 xp.exp(s, out=s)
                 s += 1
@@ -342,7 +357,12 @@ class LSTMSequence(_Recurrence):
             dh_rec = gh_n.T.copy()  # ∂L/∂h reaching a step from the step after it
             dc = gc_n.T.copy()
             dh = dh_rec if G is None else xp.empty_like(dh_rec)
+            compiled = _lstm_kernel(x.dtype)
             for t, _, _ in reversed(self._steps(T)):
+                if compiled is not None:  # the same operations as the five calls below, in one
+                    compiled.backward_step(FD[t], f[t], dc, dh_rec, None if G is None else G[t])
+                    xp.matmul(w_hh_t, D[t], out=dh_rec)
+                    continue
                 if G is not None:
                     xp.add(G[t], dh_rec, out=dh)
                 xp.multiply(dh, by_h[t], out=by_h[t])

@@ -13,7 +13,7 @@ changes a result. Measured on this project's 2-core machine (``python -m benchma
 recorded in BENCHMARKS.md.
 """
 
-import os
+from .._compiled import enabled, set_enabled
 
 __all__ = ["adam_kernel", "available", "enabled", "set_enabled"]
 
@@ -22,29 +22,16 @@ try:
 except ImportError:  # not built: no C compiler at install time
     _fused = None
 
-_state = {"enabled": os.environ.get("SHENDU_COMPILED", "1").strip().lower() not in ("0", "false", "no", "off")}
 _FLOAT_CHARS = "fd"  # float32, float64
 
 
 def available():
-    """Whether the compiled kernel was built (it is switched on unless :func:`set_enabled` said otherwise)."""
+    """Whether the compiled kernel was built (it runs unless switched off: see shendu/_compiled.py)."""
     return _fused is not None
-
-
-def enabled():
-    """Whether the compiled kernel is switched on (it still needs to have been built)."""
-    return _state["enabled"]
-
-
-def set_enabled(flag):
-    """Switch the compiled kernel on or off (``SHENDU_COMPILED=0`` starts with it off); returns the old setting."""
-    previous = _state["enabled"]
-    _state["enabled"] = bool(flag)
-    return previous
 
 
 def adam_kernel(dtype):
     """``adam_update(p, g, m, v, vmax, *scalars)`` for arrays of ``dtype`` (see _fused.c), or None."""
-    if _fused is None or not _state["enabled"] or dtype.char not in _FLOAT_CHARS:
+    if _fused is None or not enabled() or dtype.char not in _FLOAT_CHARS:
         return None
     return _fused.adam_update

@@ -114,6 +114,7 @@ take_buffers(PyObject **objects, Py_buffer *buffers, int *ok)
 static PyObject *
 adam_update(PyObject *self, PyObject *args)
 {
+    (void)self;
     PyObject *objects[5];
     Py_buffer buffers[5];
     double decay_m, decay_v, rescale_max, eps_q, k, weight_decay, shrink;
@@ -145,7 +146,8 @@ static PyMethodDef methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_fused", "Compiled optimiser kernels.", -1, methods};
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_fused", "Compiled optimiser kernels.", -1, methods,
+                                    NULL, NULL, NULL, NULL};
 
 PyMODINIT_FUNC
 PyInit__fused(void)
