@@ -65,3 +65,23 @@ def test_activations_of_integer_input_are_float_like_torch():
     for name in ("sigmoid", "tanh"):
         check_op(None, getattr(torch, name), getattr(shendu, name), inputs=[ints], forward_only=True)
     check_op(None, torch.relu, shendu.relu, inputs=[ints], forward_only=True)
+
+
+@pytest.mark.parametrize(
+    "shape, dtype, contiguous",
+    [((100, 500), np.float32, True), ((3, 70001), np.float32, True), ((2, 8192), np.float64, True),
+     ((100, 50), np.float32, True), ((7,), np.float32, True), ((300, 500), np.float32, False), ((), np.float32, True)],
+)  # fmt: skip
+def test_relu_forward_paths_equal_numpy_maximum(shape, dtype, contiguous):
+    """The zeros-row path of ReLU (rows of 8192 plus a tail, or one row) equals np.maximum(x, 0) exactly."""
+    from shendu.ops.activation import _relu
+
+    x = np.random.default_rng(0).standard_normal(shape).astype(dtype)
+    if x.size >= 4:
+        x.reshape(-1)[:4] = [np.nan, -0.0, np.inf, -np.inf]
+    if not contiguous:
+        x = x[:, ::2]
+    got, expected = _relu(x), np.maximum(x, 0)
+    assert got.shape == expected.shape and got.dtype == expected.dtype
+    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(expected))
