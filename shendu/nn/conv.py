@@ -4,8 +4,9 @@ import math
 
 from .. import _dtype
 from .._backend import xp
-from ..ops.conv import conv1d, conv2d, conv_padding
+from ..ops.conv import checked_conv2d, conv1d, conv2d, conv_padding, int_tuple
 from ..ops.shape import pad
+from ..tensor import Tensor
 from . import init
 from .module import Module
 from .parameter import Parameter
@@ -164,6 +165,59 @@ class Conv2d(_ConvNd):
 
     _dims = 2
     _functional = staticmethod(conv2d)
+    _direct = (None, None)  # (the settings they were made from, the op's arguments): see _direct_args
+
+    def forward(self, input):
+        # NOTE: a batched input of the weight's dtype goes straight to the op, with the layer's
+        # arguments normalised once (``_direct_args``): conv2d's checks of stride, padding,
+        # dilation and groups cost about as much as the arithmetic of a one-image forward.
+        # Every other case takes the public path, with its checks and errors.
+        if isinstance(input, Tensor) and input._array.ndim == 4:
+            settings = (self.in_channels, self.out_channels, self.kernel_size, self.stride, self.padding,
+                        self.dilation, self.groups, self.padding_mode)  # fmt: skip
+            made_from, direct = self._direct
+            if made_from != settings:
+                direct = self._direct_args(settings)
+            params = self._parameters
+            weight, bias = params["weight"], params["bias"]
+            if direct is not None and isinstance(weight, Tensor):
+                stride, padding, dilation, groups, weight_shape, bias_shape, min_h, min_w = direct
+                x, w = input._array, weight._array
+                if (
+                    w.shape == weight_shape
+                    and x.shape[1] == self.in_channels
+                    and x.dtype == w.dtype
+                    and x.shape[2] >= min_h
+                    and x.shape[3] >= min_w
+                    and (bias is None or (bias._array.shape == bias_shape and bias._array.dtype == w.dtype))
+                ):
+                    return checked_conv2d(input, weight, bias, stride, padding, dilation, groups)
+        return super().forward(input)
+
+    def _direct_args(self, settings):
+        """The op's arguments for the layer's ``settings``, or None when conv2d must check or pad; cached.
+
+        (stride, (top, bottom, left, right), dilation, groups, weight shape, bias shape, smallest H, smallest W).
+        """
+        in_channels, out_channels, kernel_size, stride, padding, dilation, groups, padding_mode = settings
+        direct = None
+        try:
+            kernel = int_tuple(kernel_size, 2, "kernel_size", "conv2d", 1)
+            stride = int_tuple(stride, 2, "stride", "conv2d", 1)
+            dilation = int_tuple(dilation, 2, "dilation", "conv2d", 1)
+            (top, bottom), (left, right) = conv_padding(padding, kernel, dilation, stride, "conv2d")
+        except ValueError:  # conv2d raises it, with its message
+            pass
+        else:
+            usable = padding_mode == "zeros" and type(groups) is int and groups > 0
+            if usable and type(in_channels) is int and in_channels % groups == 0 and out_channels % groups == 0:
+                weight_shape = (out_channels, in_channels // groups) + kernel
+                min_h = dilation[0] * (kernel[0] - 1) + 1 - top - bottom
+                min_w = dilation[1] * (kernel[1] - 1) + 1 - left - right
+                padding = (top, bottom, left, right)
+                direct = (stride, padding, dilation, groups, weight_shape, (out_channels,), min_h, min_w)
+        self._direct = (settings, direct)
+        return direct
 
 
 class Conv1d(_ConvNd):

@@ -1,6 +1,16 @@
 """Pooling layers: MaxPool1d/2d, AvgPool1d/2d, AdaptiveAvgPool1d/2d, as PyTorch's."""
 
-from ..ops.pooling import adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
+from ..ops.pooling import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    checked_max_pool2d,
+    max_pool1d,
+    max_pool2d,
+    max_pool2d_geometry,
+)
+from ..tensor import Tensor
 from .conv import layer_ints
 from .module import Module
 
@@ -52,6 +62,7 @@ class MaxPool2d(_Pool):
     """
 
     _function = staticmethod(max_pool2d)
+    _direct = (None, None)  # (the settings, {input (H, W): checked_max_pool2d's arguments}): see forward
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
         super().__init__()
@@ -62,6 +73,26 @@ class MaxPool2d(_Pool):
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
     def forward(self, input):
+        # NOTE: a batched float input goes straight to the op, with the geometry worked out once per
+        # input size: max_pool2d's checks cost more than pooling a one-image feature map. Every other
+        # case takes the public path, with its checks and errors.
+        if self._dims == 2 and isinstance(input, Tensor) and not self.return_indices:
+            x = input._array
+            if x.ndim == 4 and x.dtype.kind == "f":
+                settings = (self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode)
+                made_from, geometries = self._direct
+                if made_from != settings:
+                    geometries = {}
+                    self._direct = (settings, geometries)
+                spatial = x.shape[2:]
+                args = geometries.get(spatial)
+                if args is None and len(geometries) < 8:  # a few input sizes; more take the public path
+                    try:
+                        args = geometries[spatial] = max_pool2d_geometry(*settings, spatial)
+                    except ValueError:  # max_pool2d raises it, with its message
+                        pass
+                if args is not None:
+                    return checked_max_pool2d(input, *args)
         self._check_input(input)
         return self._function(
             input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode, self.return_indices

@@ -71,12 +71,16 @@ def _windows(x, out_hw, kernel, stride, dilation):
     """View (N, OH, OW, kh, kw, C) of the windows of ``x`` (N, C, H, W): no copy, any memory layout."""
     n, c = x.shape[:2]
     sn, sc, sh, sw = x.strides
-    return _as_strided(
-        x,
-        (n, out_hw[0], out_hw[1], kernel[0], kernel[1], c),
-        (sn, sh * stride[0], sw * stride[1], sh * dilation[0], sw * dilation[1], sc),
-        writeable=False,
-    )
+    shape = (n, out_hw[0], out_hw[1], kernel[0], kernel[1], c)
+    strides = (sn, sh * stride[0], sw * stride[1], sh * dilation[0], sw * dilation[1], sc)
+    # NOTE: over NCHW or NHWC memory (every input here but odd views), ndarray(buffer=...) builds the
+    # view in a quarter of as_strided's time (~1 µs against ~4 µs), which counts on a one-image forward
+    for storage in (x, x.transpose(0, 2, 3, 1)):
+        if storage.flags.c_contiguous:
+            windows = xp.ndarray(shape, x.dtype, buffer=storage, strides=strides)
+            windows.flags.writeable = False
+            return windows
+    return _as_strided(x, shape, strides, writeable=False)
 
 
 def _as_pixel_rows(gy):
@@ -116,9 +120,10 @@ class Conv2d(Function):
         self.x_shape, self.out_hw, self.kernel = x.shape, (oh, ow), (kh, kw)
         # Few channels (an image): gather image rows from NCHW. Otherwise work from NHWC, copying
         # an NCHW input over once: gathering runs of C channels beats gathering short image rows.
-        channels_last = is_channels_last(x) or c > _FEW_CHANNELS
+        input_channels_last = is_channels_last(x)
+        channels_last = input_channels_last or c > _FEW_CHANNELS
         padded = pad_spatial(x, self.padding, channels_last=channels_last)
-        if channels_last and not is_channels_last(padded):
+        if channels_last and not (input_channels_last if padded is x else is_channels_last(padded)):
             padded = xp.ascontiguousarray(padded.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
         windows = _windows(padded, (oh, ow), (kh, kw), self.stride, self.dilation)
         if self.groups > 1:
@@ -225,6 +230,8 @@ class Conv2d(Function):
 
 def int_tuple(value, n, name, fname, minimum):
     """An int or an n-tuple of ints, each ≥ ``minimum``, as an n-tuple (ValueError naming ``name`` otherwise)."""
+    if type(value) is int and value >= minimum:  # NOTE: the usual case, without the generic checks' generator
+        return (value,) * n
     values = (value,) * n if isinstance(value, int) and not isinstance(value, bool) else value
     ok = isinstance(values, (tuple, list)) and len(values) == n
     ok = ok and all(isinstance(v, int) and not isinstance(v, bool) and v >= minimum for v in values)
@@ -308,11 +315,21 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, dims):
         x = x.unsqueeze(2)
         weight = weight.unsqueeze(2)
         stride, dilation, pads = (1,) + stride, (1,) + dilation, ((0, 0),) + pads
-    op = Conv2d(stride, pads[0] + pads[1], dilation, groups)
-    y = op(x, weight) if bias is None else op(x, weight, bias)
+    y = checked_conv2d(x, weight, bias, stride, pads[0] + pads[1], dilation, groups)
     if dims == 1:
         y = y.squeeze(2)
     return y.squeeze(0) if unbatched else y
+
+
+def checked_conv2d(x, weight, bias, stride, padding, dilation, groups):
+    """The Conv2d op on arguments already checked and normalised: x (N, C, H, W) and weight tensors of
+    one float dtype, bias None or (O,), stride/dilation 2-tuples, padding (top, bottom, left, right).
+
+    ``conv2d`` ends here; so does ``nn.Conv2d`` directly when its input needs no check the layer has not
+    made already (see ``nn.Conv2d.forward``).
+    """
+    op = Conv2d(stride, padding, dilation, groups)
+    return op(x, weight) if bias is None else op(x, weight, bias)
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):

@@ -43,7 +43,8 @@ class _Pool2d(Function):
     def __init__(self, kernel, stride, padding, dilation, out_hw):
         self.kernel, self.stride, self.padding, self.dilation, self.out_hw = kernel, stride, padding, dilation, out_hw
         # windows are disjoint when the stride steps past the (dilated) window: gradients can be assigned, not added
-        self.disjoint = all(s >= d * (k - 1) + 1 for k, s, d in zip(kernel, stride, dilation))
+        (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
+        self.disjoint = sh >= dh * (kh - 1) + 1 and sw >= dw * (kw - 1) + 1
 
     def _views(self, x):
         return _offset_views(x, self.kernel, self.stride, self.dilation, self.out_hw)
@@ -58,11 +59,15 @@ class _Pool2d(Function):
         self.x_shape, self.dtype, self.channels_last = x.shape, x.dtype, is_channels_last(x)
         padded = pad_spatial(x, self.padding, fill, self.channels_last)
         self.padded_shape = padded.shape
-        self.tiles = self.disjoint and all(
-            s == k and d == 1 and n * s == size
-            for k, s, d, n, size in zip(self.kernel, self.stride, self.dilation, self.out_hw, padded.shape[2:])
-        )
         return padded
+
+    @property
+    def tiles(self):
+        """True when the windows cover the padded input exactly, once each (asked in backward only)."""
+        return self.disjoint and all(
+            s == k and d == 1 and n * s == size
+            for k, s, d, n, size in zip(self.kernel, self.stride, self.dilation, self.out_hw, self.padded_shape[2:])
+        )
 
     def _crop(self, gx):
         n, c, h, w = self.x_shape
@@ -164,6 +169,16 @@ def _float_input(fname, input, dims):
     return input
 
 
+def _check_pool_padding(fname, kernel, padding, dilation):
+    """ValueError unless each padding is at most half its (dilated) kernel, as PyTorch requires."""
+    for k, p, d in zip(kernel, padding, dilation):
+        if p > (d * (k - 1) + 1) // 2:
+            raise ValueError(
+                f"{fname}: padding should be at most half of the (dilated) kernel size. "
+                f"Received: padding={padding}, kernel_size={kernel}, dilation={dilation}"
+            )
+
+
 def _pool_args(fname, input, kernel_size, stride, padding, dilation, dims):
     """Validate the arguments; returns (x as 4-D tensor, kernel, stride, padding, dilation, unbatched)."""
     input = _float_input(fname, input, dims)
@@ -171,12 +186,7 @@ def _pool_args(fname, input, kernel_size, stride, padding, dilation, dims):
     stride = kernel if stride is None or stride == () or stride == [] else int_tuple(stride, dims, "stride", fname, 1)
     padding = int_tuple(padding, dims, "padding", fname, 0)
     dilation = int_tuple(dilation, dims, "dilation", fname, 1)
-    for k, p, d in zip(kernel, padding, dilation):
-        if p > (d * (k - 1) + 1) // 2:
-            raise ValueError(
-                f"{fname}: padding should be at most half of the (dilated) kernel size. "
-                f"Received: padding={padding}, kernel_size={kernel}, dilation={dilation}"
-            )
+    _check_pool_padding(fname, kernel, padding, dilation)
     unbatched = input.ndim == dims + 1
     x = input.unsqueeze(0) if unbatched else input
     if dims == 1:
@@ -235,12 +245,34 @@ def _first_max_indices(x, y, kernel, stride, padding, dilation, out_hw, pads):
 # ----- public functions --------------------------------------------------------------------------
 
 
+def checked_max_pool2d(x, kernel, stride, pads, dilation, out_hw):
+    """The MaxPool2d op on arguments already checked: x a float (N, C, H, W) tensor, kernel, stride and
+    dilation 2-tuples, ``pads`` and ``out_hw`` as ``_geometry`` returns them for x's (H, W).
+
+    ``max_pool2d`` ends here; so does ``nn.MaxPool2d`` directly (see ``nn.MaxPool2d.forward``).
+    """
+    return MaxPool2d(kernel, stride, pads, dilation, out_hw)(x)
+
+
+def max_pool2d_geometry(kernel_size, stride, padding, dilation, ceil_mode, spatial):
+    """(kernel, stride, pads, dilation, out_hw) of ``max_pool2d`` for an input of (H, W) ``spatial``:
+    the arguments of ``checked_max_pool2d``. Raises ``max_pool2d``'s ValueError for bad arguments."""
+    fname = "max_pool2d"
+    kernel = int_tuple(kernel_size, 2, "kernel_size", fname, 1)
+    stride = kernel if stride is None or stride == () or stride == [] else int_tuple(stride, 2, "stride", fname, 1)
+    padding = int_tuple(padding, 2, "padding", fname, 0)
+    dilation = int_tuple(dilation, 2, "dilation", fname, 1)
+    _check_pool_padding(fname, kernel, padding, dilation)
+    out_hw, pads = _geometry(fname, spatial, kernel, stride, padding, dilation, ceil_mode)
+    return kernel, stride, pads, dilation, out_hw
+
+
 def _max_pool(fname, dims, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
     x, kernel, stride, padding, dilation, unbatched = _pool_args(
         fname, input, kernel_size, stride, padding, dilation, dims
     )
     out_hw, pads = _geometry(fname, x.shape[2:], kernel, stride, padding, dilation, ceil_mode)
-    y = MaxPool2d(kernel, stride, pads, dilation, out_hw)(x)
+    y = checked_max_pool2d(x, kernel, stride, pads, dilation, out_hw)
     if not return_indices:
         return _finish(y, dims, unbatched)
     indices = _first_max_indices(x._array, y._array, kernel, stride, padding, dilation, out_hw, pads)

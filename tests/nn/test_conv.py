@@ -164,6 +164,84 @@ def test_conv2d_layer_matches_torch(padding_mode):
     assert_close(mine.bias.grad, theirs.bias.grad, ATOL, RTOL, "bias gradient")
 
 
+def count_direct_calls(monkeypatch):
+    """Count the calls of nn.Conv2d's direct path (the op without conv2d's checks)."""
+    calls = []
+    direct = shendu.nn.conv.checked_conv2d
+    monkeypatch.setattr(shendu.nn.conv, "checked_conv2d", lambda *args: calls.append(args) or direct(*args))
+    return calls
+
+
+@pytest.mark.parametrize("bias", [True, False], ids=["bias", "nobias"])
+@pytest.mark.parametrize("x_shape, w_shape, kwargs", CONV2D_CASES, ids=CASE_IDS)
+def test_conv2d_layer_direct_path_equals_functional_and_torch(monkeypatch, x_shape, w_shape, kwargs, bias):
+    """nn.Conv2d skips conv2d's checks on a batched input: same values and gradients as conv2d and torch."""
+    calls = count_direct_calls(monkeypatch)
+    out_channels, cg, *kernel = w_shape
+    groups = kwargs.get("groups", 1)
+    theirs = torch.nn.Conv2d(cg * groups, out_channels, tuple(kernel), bias=bias, **kwargs)
+    mine = copy_torch_weights(theirs, nn.Conv2d(cg * groups, out_channels, tuple(kernel), bias=bias, **kwargs))
+    for batch in (x_shape[0], 1):  # the one-sample forward is the case the direct path is for
+        x = np.random.default_rng(batch).normal(size=(batch,) + x_shape[1:]).astype(np.float32)
+        xs, xt = shendu.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        ys, yt = mine(xs), theirs(xt)
+        assert_close(ys, yt, ATOL, RTOL, "forward")
+        np.testing.assert_array_equal(
+            ys.detach().numpy(), F.conv2d(xs, mine.weight, mine.bias, **kwargs).detach().numpy()
+        )
+        probe = np.random.default_rng(1).normal(size=tuple(yt.shape)).astype(np.float32)
+        (ys * shendu.tensor(probe)).sum().backward()
+        (yt * torch.tensor(probe)).sum().backward()
+        assert_close(xs.grad, xt.grad, ATOL, RTOL, "input gradient")
+        for (name, p), q in zip(mine.named_parameters(), theirs.parameters()):
+            assert_close(p.grad, q.grad, ATOL, RTOL, f"gradient of {name}")
+            p.grad, q.grad = None, None
+    assert len(calls) == 2
+
+
+def test_conv2d_layer_follows_arguments_changed_after_construction(monkeypatch):
+    calls = count_direct_calls(monkeypatch)
+    theirs = torch.nn.Conv2d(3, 4, 3)
+    mine = copy_torch_weights(theirs, nn.Conv2d(3, 4, 3))
+    x = np.random.default_rng(0).normal(size=(2, 3, 9, 8)).astype(np.float32)
+    for name, value in [("stride", (2, 1)), ("padding", (1, 2)), ("dilation", 2), ("stride", 1), ("padding", "same")]:
+        setattr(mine, name, value)
+        setattr(theirs, name, value)
+        assert_close(mine(shendu.tensor(x)), theirs(torch.tensor(x)), ATOL, RTOL, f"{name}={value!r}")
+    assert len(calls) == 5
+
+
+def test_conv2d_layer_takes_the_checked_path_for_anything_else(monkeypatch):
+    """Unbatched, integer or float64 input, a replaced weight, bad settings: conv2d's results and errors."""
+    calls = count_direct_calls(monkeypatch)
+    layer = nn.Conv2d(2, 3, 3, padding=1)
+    x = np.random.default_rng(0).normal(size=(2, 2, 5, 5))
+    expected = F.conv2d(shendu.tensor(x, dtype=shendu.float32), layer.weight, layer.bias, padding=1).detach().numpy()
+    np.testing.assert_array_equal(layer(shendu.tensor(x)).detach().numpy(), expected)  # float64 input
+    np.testing.assert_array_equal(layer(shendu.tensor(x[0], dtype=shendu.float32)).detach().numpy(), expected[0])
+    integers = np.arange(50).reshape(1, 2, 5, 5)
+    expected = F.conv2d(shendu.tensor(integers), layer.weight, layer.bias, padding=1).detach().numpy()
+    np.testing.assert_array_equal(layer(shendu.tensor(integers)).detach().numpy(), expected)
+    layer.bias = nn.Parameter(shendu.zeros(2))
+    with pytest.raises(ValueError, match=r"^conv2d: bias must have shape \(3,\); got \(2,\)$"):
+        layer(shendu.zeros(1, 2, 5, 5))
+    layer.weight = nn.Parameter(shendu.zeros(3, 2, 7, 7))
+    with pytest.raises(ValueError, match=r"^conv2d: the kernel \(7, 7\) \(spanning"):
+        layer(shendu.zeros(1, 2, 3, 3))
+    layer = nn.Conv2d(2, 3, 3)
+    layer.stride = 0
+    with pytest.raises(ValueError) as info:
+        layer(shendu.zeros(1, 2, 5, 5))
+    assert str(info.value) == "conv2d: stride must be a positive int or a tuple of 2 positive ints. Received: stride=0"
+    layer.stride, layer.padding = 2, "same"
+    with pytest.raises(ValueError) as info:
+        layer(shendu.zeros(1, 2, 5, 5))
+    assert (
+        str(info.value) == "conv2d: padding='same' is not supported for strided convolutions. Received: stride=(2, 2)"
+    )
+    assert calls == []
+
+
 def test_conv1d_layer_same_padding_reflect_matches_torch():
     theirs = torch.nn.Conv1d(2, 3, 4, padding="same", padding_mode="reflect", bias=False)
     mine = copy_torch_weights(theirs, nn.Conv1d(2, 3, 4, padding="same", padding_mode="reflect", bias=False))

@@ -186,6 +186,82 @@ def test_layers_match_torch(make):
     assert_close(mine(shendu.tensor(x)), theirs(torch.tensor(x)), ATOL, RTOL, "forward")
 
 
+def count_direct_calls(monkeypatch):
+    """Count the calls of nn.MaxPool2d's direct path (the op without max_pool2d's checks)."""
+    calls = []
+    direct = shendu.nn.pooling.checked_max_pool2d
+    monkeypatch.setattr(shendu.nn.pooling, "checked_max_pool2d", lambda *args: calls.append(args) or direct(*args))
+    return calls
+
+
+@pytest.mark.parametrize(
+    "kernel, kwargs",
+    [
+        (2, {}),
+        (3, {"stride": 1}),
+        ((3, 2), {"stride": (2, 1), "padding": (1, 0), "dilation": (1, 2)}),
+        (3, {"stride": 2, "padding": 1, "ceil_mode": True}),
+    ],
+    ids=["seed", "overlapping", "mixed", "ceil"],
+)
+def test_max_pool2d_layer_direct_path_equals_functional_and_torch(monkeypatch, kernel, kwargs):
+    """nn.MaxPool2d skips max_pool2d's checks on a batched float input, its geometry kept per input size."""
+    calls = count_direct_calls(monkeypatch)
+    mine, theirs = nn.MaxPool2d(kernel, **kwargs), torch.nn.MaxPool2d(kernel, **kwargs)
+    for shape, layout in [((2, 3, 9, 8), np.asarray), ((1, 4, 11, 11), channels_last), ((2, 3, 9, 8), channels_last)]:
+        x = layout(tied(shape, seed=shape[1]))
+        xs, xt = shendu.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        ys, yt = mine(xs), theirs(xt)
+        assert_close(ys, yt, 0, 0, "forward")
+        np.testing.assert_array_equal(ys.detach().numpy(), F.max_pool2d(xs, kernel, **kwargs).detach().numpy())
+        probe = np.random.default_rng(1).normal(size=tuple(yt.shape)).astype(np.float32)
+        (ys * shendu.tensor(probe)).sum().backward()
+        (yt * torch.tensor(probe)).sum().backward()
+        assert_close(xs.grad, xt.grad, ATOL, RTOL, "gradient")
+    assert len(calls) == 3
+
+
+def test_max_pool2d_layer_follows_arguments_changed_after_construction():
+    mine, theirs = nn.MaxPool2d(2), torch.nn.MaxPool2d(2)
+    x = tied((2, 3, 9, 8))
+    for name, value in [("kernel_size", 3), ("stride", 1), ("padding", 1), ("dilation", (1, 2)), ("ceil_mode", True)]:
+        setattr(mine, name, value)
+        setattr(theirs, name, value)
+        assert_close(mine(shendu.tensor(x)), theirs(torch.tensor(x)), 0, 0, f"{name}={value!r}")
+
+
+def test_max_pool2d_layer_takes_the_checked_path_for_anything_else(monkeypatch):
+    """Unbatched or integer input, indices, bad settings or a too-small input: max_pool2d's results and errors."""
+    calls = count_direct_calls(monkeypatch)
+    layer = nn.MaxPool2d(2)
+    x = np.arange(2 * 6 * 6).reshape(1, 2, 6, 6)
+    expected = F.max_pool2d(shendu.tensor(x), 2).numpy()
+    assert expected.dtype == np.float32
+    np.testing.assert_array_equal(layer(shendu.tensor(x)).numpy(), expected)
+    np.testing.assert_array_equal(layer(shendu.tensor(x[0], dtype=shendu.float32)).numpy(), expected[0])
+    layer.return_indices = True
+    assert len(layer(shendu.tensor(x, dtype=shendu.float32))) == 2
+    assert calls == []
+    layer = nn.MaxPool2d(3)
+    with pytest.raises(ValueError) as info:
+        layer(shendu.zeros(1, 1, 2, 8))
+    assert str(info.value) == (
+        "max_pool2d: the kernel (3, 3) is larger than the padded input (2, 8); use a smaller kernel or a larger input"
+    )
+    layer(shendu.zeros(1, 1, 3, 8))  # the failed size left the layer's cache as it was
+    layer.stride = (1, 0)
+    with pytest.raises(ValueError) as info:
+        layer(shendu.zeros(1, 1, 6, 6))
+    assert (
+        str(info.value)
+        == "max_pool2d: stride must be a positive int or a tuple of 2 positive ints. Received: stride=(1, 0)"
+    )
+    layer.stride, layer.padding = 3, 2
+    with pytest.raises(ValueError, match=r"^max_pool2d: padding should be at most half of the \(dilated\) kernel"):
+        layer(shendu.zeros(1, 1, 6, 6))
+    assert len(calls) == 1
+
+
 def test_max_pool_layer_returns_indices():
     x = tied((1, 2, 6, 6))
     ys, index_s = nn.MaxPool2d(2, return_indices=True)(shendu.tensor(x))
