@@ -13,6 +13,13 @@
  *     vmax ← max(vmax·rescale_max, v), v ← vmax   (amsgrad)
  *     w ← w + m / (√v + eps_q) · k
  *
+ * sgd_update(p, g, buf, lr, momentum, dampening, nesterov, maximize, weight_decay, first)
+ *
+ * buf: the momentum buffer, or None without momentum. Per element, in the order of sgd.py's kernel:
+ *
+ *     g ← ±g + λ·w;  buf ← g (first step) or buf·μ + g·(1 − dampening);
+ *     d ← buf·μ + g (nesterov) or buf (or g without momentum);  w ← w + d·(−lr)
+ *
  * Built with -ffp-contract=off: no fused multiply-add, so every result equals the NumPy kernel's bit
  * for bit. The GIL is released during the loop, so threads can share a step.
  */
@@ -79,6 +86,56 @@
 SHENDU_ADAM(adam_f32, float, sqrtf)
 SHENDU_ADAM(adam_f64, double, sqrt)
 
+/* The SGD loop; the flags are constants where it is inlined, so each variant compiles to its own loop. */
+static inline __attribute__((always_inline)) void
+sgd_loop(Py_ssize_t n, float *restrict p, const float *restrict g, float *restrict buf, float neg_lr, float momentum,
+         float keep, float sign, float weight_decay, const int decay, const int use_momentum, const int first,
+         const int damp, const int nesterov)
+{
+    for (Py_ssize_t i = 0; i < n; i++) {
+        float w = p[i];
+        float gi = g[i] * sign;
+        if (decay) gi = w * weight_decay + gi;
+        float d = gi;
+        if (use_momentum) {
+            float b;
+            if (first) b = gi;
+            else {
+                b = buf[i] * momentum;
+                b = damp ? b + gi * keep : b + gi;
+            }
+            buf[i] = b;
+            d = nesterov ? b * momentum + gi : b;
+        }
+        p[i] = w + d * neg_lr;
+    }
+}
+
+#define SHENDU_SGD_VARIANT(NAME, DECAY, MOMENTUM, FIRST, DAMP, NESTEROV)                                  \
+    SHENDU_CLONES static void NAME(Py_ssize_t n, float *restrict p, const float *restrict g, float *restrict buf, \
+                                   float neg_lr, float momentum, float keep, float sign, float weight_decay)     \
+    {                                                                                                     \
+        sgd_loop(n, p, g, buf, neg_lr, momentum, keep, sign, weight_decay, DECAY, MOMENTUM, FIRST, DAMP, NESTEROV); \
+    }
+
+SHENDU_SGD_VARIANT(sgd_plain, 0, 0, 0, 0, 0)
+SHENDU_SGD_VARIANT(sgd_decay, 1, 0, 0, 0, 0)
+SHENDU_SGD_VARIANT(sgd_momentum, 0, 1, 0, 0, 0)
+
+static void
+sgd_any(Py_ssize_t n, float *p, const float *g, float *buf, float neg_lr, float momentum, float keep, float sign,
+        float weight_decay, int decay, int use_momentum, int first, int damp, int nesterov)
+{
+    if (!decay && !use_momentum)
+        sgd_plain(n, p, g, buf, neg_lr, momentum, keep, sign, weight_decay);
+    else if (decay && !use_momentum)
+        sgd_decay(n, p, g, buf, neg_lr, momentum, keep, sign, weight_decay);
+    else if (!decay && use_momentum && !first && !damp && !nesterov)
+        sgd_momentum(n, p, g, buf, neg_lr, momentum, keep, sign, weight_decay);
+    else /* rarer combinations: one loop, flags tested per element */
+        sgd_loop(n, p, g, buf, neg_lr, momentum, keep, sign, weight_decay, decay, use_momentum, first, damp, nesterov);
+}
+
 static const char *names[5] = {"p", "g", "m", "v", "vmax"};
 
 /* Take the five buffers (g read-only, the others writable), each 1-d, C-contiguous, of p's length and
@@ -141,7 +198,49 @@ adam_update(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* The float64 SGD: NumPy's kernel is two or three passes there; only float32 is compiled. */
+static PyObject *
+sgd_update(PyObject *self, PyObject *args)
+{
+    (void)self;
+    PyObject *objects[3];
+    Py_buffer buffers[3];
+    double lr, momentum, dampening, weight_decay;
+    int nesterov, maximize, first, taken = 0, ok = 0;
+    if (!PyArg_ParseTuple(args, "OOOdddppdp:sgd_update", &objects[0], &objects[1], &objects[2], &lr, &momentum,
+                          &dampening, &nesterov, &maximize, &weight_decay, &first))
+        return NULL;
+    int use_momentum = objects[2] != Py_None;
+    int count = use_momentum ? 3 : 2;
+    for (; taken < count; taken++) {
+        int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (taken == 1 ? 0 : PyBUF_WRITABLE);
+        if (PyObject_GetBuffer(objects[taken], &buffers[taken], flags) != 0)
+            break;
+        Py_buffer *b = &buffers[taken];
+        if (b->format == NULL || strcmp(b->format, "f") != 0 || b->ndim != 1 || b->shape[0] != buffers[0].shape[0]) {
+            PyErr_Format(PyExc_ValueError, "sgd_update: %s must be a 1-d float32 array of p's length %zd; got format '%s'",
+                         taken == 0 ? "p" : (taken == 1 ? "g" : "buf"), buffers[0].shape[0], b->format ? b->format : "B");
+            taken++;
+            break;
+        }
+    }
+    if (taken == count && !PyErr_Occurred()) {
+        ok = 1;
+        Py_BEGIN_ALLOW_THREADS
+        sgd_any(buffers[0].shape[0], buffers[0].buf, buffers[1].buf, use_momentum ? buffers[2].buf : NULL, (float)-lr,
+                (float)momentum, (float)(1.0 - dampening), maximize ? -1.0f : 1.0f, (float)weight_decay,
+                weight_decay != 0.0, use_momentum, first, dampening != 0.0, nesterov);
+        Py_END_ALLOW_THREADS
+    }
+    for (int k = 0; k < taken; k++)
+        PyBuffer_Release(&buffers[k]);
+    if (!ok)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
+    {"sgd_update", sgd_update, METH_VARARGS, "The SGD update of one contiguous float32 piece, in place (see the C source)."},
     {"adam_update", adam_update, METH_VARARGS, "The Adam update of one contiguous piece, in place (see the C source)."},
     {NULL, NULL, 0, NULL},
 };

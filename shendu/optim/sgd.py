@@ -1,6 +1,7 @@
 """Stochastic gradient descent, with momentum, Nesterov momentum and weight decay."""
 
 from .._backend import xp
+from . import _compiled
 from ._flat import _effective_grad, _FlatOptimizer
 from .optimizer import _check_non_negative, _check_number, _reject_differentiable
 
@@ -67,6 +68,17 @@ class SGD(_FlatOptimizer):
             float(group["weight_decay"]),
             not ready.get("momentum_buffer", True),
         )
+
+    def _compiled_update(self, group, scal, dtype):
+        kernel = _compiled.sgd_kernel(dtype)
+        if kernel is None:
+            return None
+        lr, momentum, dampening, nesterov, maximize, weight_decay, first = scal
+
+        def update(p, g, bufs):
+            kernel(p, g, bufs[0] if bufs else None, lr, momentum, dampening, nesterov, maximize, weight_decay, first)
+
+        return update
 
     def _kernel(self, group, scal, p, g, bufs, scratch):
         lr, momentum, dampening, nesterov, maximize, weight_decay, first = scal

@@ -196,3 +196,32 @@ def test_the_kernel_refuses_arrays_it_cannot_update():
     read_only.flags.writeable = False
     with pytest.raises(ValueError, match="read-only"):
         call(p=read_only)
+
+
+SGD_OPTIONS = [
+    dict(momentum=m, dampening=d, nesterov=n, weight_decay=w, maximize=x)
+    for m, d, n, w, x in itertools.product([0, 0.9], [0, 0.3], [False, True], [0, 0.1], [False, True])
+    if not (n and (m == 0 or d != 0))
+]
+
+
+@needs_kernel
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("options", SGD_OPTIONS, ids=lambda o: "-".join(f"{k}={v}" for k, v in o.items()))
+def test_compiled_sgd_equals_numpy_kernel_bit_for_bit(dtype, options):
+    compiled = _train(True, dtype, optimizer=shendu.optim.SGD, **options)
+    _assert_identical(compiled, _train(False, dtype, optimizer=shendu.optim.SGD, **options))
+
+
+@needs_kernel
+def test_sgd_kernel_is_float32_only_and_refuses_mismatched_arrays():
+    assert _compiled.sgd_kernel(np.dtype(np.float64)) is None
+    kernel = _compiled.sgd_kernel(np.dtype(np.float32))
+    ones = np.ones(5, np.float32)
+    with pytest.raises(ValueError, match=r"sgd_update: g must be a 1-d float32 array of p's length 5"):
+        kernel(ones.copy(), np.ones(4, np.float32), None, 0.1, 0.0, 0.0, False, False, 0.0, False)
+    with pytest.raises(ValueError, match=r"sgd_update: buf must be a 1-d float32 array of p's length 5"):
+        kernel(ones.copy(), ones, np.ones(5, np.float64), 0.1, 0.9, 0.0, False, False, 0.0, False)
+    p = ones.copy()
+    kernel(p, ones, None, 0.5, 0.0, 0.0, False, False, 0.0, False)
+    np.testing.assert_array_equal(p, np.full(5, 0.5, np.float32))
