@@ -13,7 +13,10 @@ FLAGS = ["-O3", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math", "-
 
 setup(
     ext_modules=[
-        Extension(name, sources=[source], extra_compile_args=FLAGS, optional=True)
+        Extension(
+            name, sources=[source], include_dirs=["shendu"], depends=["shendu/_buffers.h"], extra_compile_args=FLAGS,
+            optional=True,
+        )
         for name, source in [
             ("shendu.optim._fused", "shendu/optim/_fused.c"),
             ("shendu.ops._lstm_cell", "shendu/ops/_lstm_cell.c"),

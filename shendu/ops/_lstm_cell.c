@@ -23,10 +23,8 @@
  * gate, dc ∂L/∂c from the step after, dh_rec ∂L/∂h from the step after, g this step's ∂L/∂output (or
  * None). In place: dh = g + dh_rec; rows 0-1 ← dh·row; dc ← dc + row 0; rows 2-4 ← dc·row; dc ← dc·f.
  */
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
+#include "_buffers.h"
 #include <stdint.h>
-#include <string.h>
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
 #define SHENDU_CLONES __attribute__((target_clones("avx2", "default")))
@@ -119,45 +117,38 @@ back(Py_ssize_t hn, float *restrict fd, const float *restrict f, float *restrict
     }
 }
 
-/* Take float32, C-contiguous buffers, checking that each holds sizes[i] (in units of H·N: the first
- * buffer sets the unit); None is allowed where optional[i]. Returns how many were taken; *ok says
- * whether all were (else an error is set). */
-static int
-take(const char *fname, PyObject **objects, Py_buffer *buffers, int count, const char **names, const int *sizes,
-     const int *writable, const int *optional, Py_ssize_t *hn, int *ok)
+/* Run one of the two steps on the arrays in args, as spec describes them. */
+static PyObject *
+run(PyObject *args, const shendu_arrays *spec, int forward)
 {
-    int taken = 0;
-    *ok = 0;
-    for (; taken < count; taken++) {
-        if (optional[taken] && objects[taken] == Py_None) {
-            buffers[taken].buf = NULL;
-            buffers[taken].obj = NULL;
-            continue;
-        }
-        int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable[taken] ? PyBUF_WRITABLE : 0);
-        if (PyObject_GetBuffer(objects[taken], &buffers[taken], flags) != 0)
-            return taken;
-        Py_buffer *b = &buffers[taken];
-        Py_ssize_t unit = (Py_ssize_t)(sizes[taken] * sizeof(float));
-        if (taken == 0)
-            *hn = b->len / unit;
-        if (b->format == NULL || strcmp(b->format, "f") != 0 || b->len != *hn * unit || *hn == 0) {
-            PyErr_Format(PyExc_ValueError,
-                         "%s: %s must be a C-contiguous float32 array of %d*H*N values; got %zd bytes, format '%s'",
-                         fname, names[taken], sizes[taken], b->len, b->format ? b->format : "B");
-            return taken + 1;
-        }
+    PyObject *objects[5];
+    Py_buffer buffers[5];
+    Py_ssize_t hn;
+    if (!PyArg_UnpackTuple(args, spec->kernel, 5, 5, &objects[0], &objects[1], &objects[2], &objects[3], &objects[4]))
+        return NULL;
+    int taken = shendu_take(spec, objects, buffers, &hn);
+    if (hn >= 0) {
+        Py_BEGIN_ALLOW_THREADS
+        if (forward)
+            step(hn, buffers[0].buf, buffers[1].buf, buffers[2].buf, buffers[3].buf, buffers[4].buf);
+        else
+            back(hn, buffers[0].buf, buffers[1].buf, buffers[2].buf, buffers[3].buf, buffers[4].buf);
+        Py_END_ALLOW_THREADS
     }
-    *ok = 1;
-    return taken;
+    shendu_release(buffers, taken);
+    if (hn < 0)
+        return NULL;
+    Py_RETURN_NONE;
 }
 
-static void
-release(Py_buffer *buffers, int taken)
+static PyObject *
+forward_step(PyObject *self, PyObject *args)
 {
-    for (int k = 0; k < taken; k++)
-        if (buffers[k].obj != NULL)
-            PyBuffer_Release(&buffers[k]);
+    (void)self;
+    static const char *names[5] = {"a", "c_prev", "c", "tanh_c", "h"};
+    static const int units[5] = {4, 1, 1, 1, 1}, writable[5] = {1, 0, 1, 1, 1}, optional[5] = {0, 0, 0, 0, 0};
+    static const shendu_arrays spec = {"forward_step", 5, names, units, writable, optional, "f"};
+    return run(args, &spec, 1);
 }
 
 static PyObject *
@@ -165,48 +156,9 @@ backward_step(PyObject *self, PyObject *args)
 {
     (void)self;
     static const char *names[5] = {"fd", "f", "dc", "dh_rec", "g"};
-    static const int sizes[5] = {5, 1, 1, 1, 1}, writable[5] = {1, 0, 1, 0, 0}, optional[5] = {0, 0, 0, 0, 1};
-    PyObject *objects[5];
-    Py_buffer buffers[5];
-    Py_ssize_t hn = 0;
-    int ok;
-    if (!PyArg_ParseTuple(args, "OOOOO:backward_step", &objects[0], &objects[1], &objects[2], &objects[3], &objects[4]))
-        return NULL;
-    int taken = take("backward_step", objects, buffers, 5, names, sizes, writable, optional, &hn, &ok);
-    if (ok) {
-        Py_BEGIN_ALLOW_THREADS
-        back(hn, buffers[0].buf, buffers[1].buf, buffers[2].buf, buffers[3].buf, buffers[4].buf);
-        Py_END_ALLOW_THREADS
-    }
-    release(buffers, taken);
-    if (!ok)
-        return NULL;
-    Py_RETURN_NONE;
-}
-
-
-static PyObject *
-forward_step(PyObject *self, PyObject *args)
-{
-    (void)self;
-    static const char *names[5] = {"a", "c_prev", "c", "tanh_c", "h"};
-    static const int sizes[5] = {4, 1, 1, 1, 1}, writable[5] = {1, 0, 1, 1, 1}, optional[5] = {0, 0, 0, 0, 0};
-    PyObject *objects[5];
-    Py_buffer buffers[5];
-    Py_ssize_t hn = 0;
-    int ok;
-    if (!PyArg_ParseTuple(args, "OOOOO:forward_step", &objects[0], &objects[1], &objects[2], &objects[3], &objects[4]))
-        return NULL;
-    int taken = take("forward_step", objects, buffers, 5, names, sizes, writable, optional, &hn, &ok);
-    if (ok) {
-        Py_BEGIN_ALLOW_THREADS
-        step(hn, buffers[0].buf, buffers[1].buf, buffers[2].buf, buffers[3].buf, buffers[4].buf);
-        Py_END_ALLOW_THREADS
-    }
-    release(buffers, taken);
-    if (!ok)
-        return NULL;
-    Py_RETURN_NONE;
+    static const int units[5] = {5, 1, 1, 1, 1}, writable[5] = {1, 0, 1, 0, 0}, optional[5] = {0, 0, 0, 0, 1};
+    static const shendu_arrays spec = {"backward_step", 5, names, units, writable, optional, "f"};
+    return run(args, &spec, 0);
 }
 
 static PyMethodDef methods[] = {

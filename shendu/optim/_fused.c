@@ -23,8 +23,7 @@
  * Built with -ffp-contract=off: no fused multiply-add, so every result equals the NumPy kernel's bit
  * for bit. The GIL is released during the loop, so threads can share a step.
  */
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
+#include "_buffers.h"
 #include <math.h>
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
@@ -136,64 +135,33 @@ sgd_any(Py_ssize_t n, float *p, const float *g, float *buf, float neg_lr, float 
         sgd_loop(n, p, g, buf, neg_lr, momentum, keep, sign, weight_decay, decay, use_momentum, first, damp, nesterov);
 }
 
-static const char *names[5] = {"p", "g", "m", "v", "vmax"};
-
-/* Take the five buffers (g read-only, the others writable), each 1-d, C-contiguous, of p's length and
- * format, which must be float32 or float64. Returns how many were taken; on an error sets it. */
-static int
-take_buffers(PyObject **objects, Py_buffer *buffers, int *ok)
-{
-    int taken = 0;
-    *ok = 0;
-    for (; taken < 5; taken++) {
-        int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (taken == 1 ? 0 : PyBUF_WRITABLE);
-        if (PyObject_GetBuffer(objects[taken], &buffers[taken], flags) != 0)
-            return taken;
-        Py_buffer *b = &buffers[taken];
-        const char *format = b->format ? b->format : "B";
-        const char *expected = buffers[0].format ? buffers[0].format : "B";
-        if (taken == 0 && strcmp(format, "f") != 0 && strcmp(format, "d") != 0) {
-            PyErr_Format(PyExc_TypeError, "adam_update: p has format '%s'; expected float32 ('f') or float64 ('d')",
-                         format);
-            return taken + 1;
-        }
-        if (b->ndim != 1 || b->shape[0] != buffers[0].shape[0] || strcmp(format, expected) != 0) {
-            PyErr_Format(PyExc_ValueError,
-                         "adam_update: %s must be a 1-d array of p's length %zd and format '%s'; got %d-d, format '%s'",
-                         names[taken], buffers[0].shape[0], expected, b->ndim, format);
-            return taken + 1;
-        }
-    }
-    *ok = 1;
-    return taken;
-}
-
 static PyObject *
 adam_update(PyObject *self, PyObject *args)
 {
     (void)self;
+    static const char *names[5] = {"p", "g", "m", "v", "vmax"};
+    static const int units[5] = {1, 1, 1, 1, 1}, writable[5] = {1, 0, 1, 1, 1}, optional[5] = {0, 0, 0, 0, 0};
+    static const shendu_arrays spec = {"adam_update", 5, names, units, writable, optional, "fd"};
     PyObject *objects[5];
     Py_buffer buffers[5];
     double decay_m, decay_v, rescale_max, eps_q, k, weight_decay, shrink;
-    int maximize, amsgrad, ok;
+    int maximize, amsgrad;
+    Py_ssize_t n;
     if (!PyArg_ParseTuple(args, "OOOOOdddddpddp:adam_update", &objects[0], &objects[1], &objects[2], &objects[3],
                           &objects[4], &decay_m, &decay_v, &rescale_max, &eps_q, &k, &maximize, &weight_decay,
                           &shrink, &amsgrad))
         return NULL;
-    int taken = take_buffers(objects, buffers, &ok);
-    if (ok) {
-        Py_ssize_t n = buffers[0].shape[0];
-        void *p = buffers[0].buf, *g = buffers[1].buf, *m = buffers[2].buf, *v = buffers[3].buf;
-        void *vmax = buffers[4].buf;
+    int taken = shendu_take(&spec, objects, buffers, &n);
+    if (n >= 0) {
         int single = buffers[0].format[0] == 'f';
         Py_BEGIN_ALLOW_THREADS
-        (single ? adam_f32 : adam_f64)(n, p, g, m, v, vmax, decay_m, decay_v, rescale_max, eps_q, k, maximize,
+        (single ? adam_f32 : adam_f64)(n, buffers[0].buf, buffers[1].buf, buffers[2].buf, buffers[3].buf,
+                                       buffers[4].buf, decay_m, decay_v, rescale_max, eps_q, k, maximize,
                                        weight_decay, shrink, amsgrad);
         Py_END_ALLOW_THREADS
     }
-    for (int i = 0; i < taken; i++)
-        PyBuffer_Release(&buffers[i]);
-    if (!ok)
+    shendu_release(buffers, taken);
+    if (n < 0)
         return NULL;
     Py_RETURN_NONE;
 }
@@ -203,38 +171,28 @@ static PyObject *
 sgd_update(PyObject *self, PyObject *args)
 {
     (void)self;
+    static const char *names[3] = {"p", "g", "buf"};
+    static const int units[3] = {1, 1, 1}, writable[3] = {1, 0, 1}, optional[3] = {0, 0, 1};
+    static const shendu_arrays spec = {"sgd_update", 3, names, units, writable, optional, "f"};
     PyObject *objects[3];
     Py_buffer buffers[3];
     double lr, momentum, dampening, weight_decay;
-    int nesterov, maximize, first, taken = 0, ok = 0;
+    int nesterov, maximize, first;
+    Py_ssize_t n;
     if (!PyArg_ParseTuple(args, "OOOdddppdp:sgd_update", &objects[0], &objects[1], &objects[2], &lr, &momentum,
                           &dampening, &nesterov, &maximize, &weight_decay, &first))
         return NULL;
-    int use_momentum = objects[2] != Py_None;
-    int count = use_momentum ? 3 : 2;
-    for (; taken < count; taken++) {
-        int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (taken == 1 ? 0 : PyBUF_WRITABLE);
-        if (PyObject_GetBuffer(objects[taken], &buffers[taken], flags) != 0)
-            break;
-        Py_buffer *b = &buffers[taken];
-        if (b->format == NULL || strcmp(b->format, "f") != 0 || b->ndim != 1 || b->shape[0] != buffers[0].shape[0]) {
-            PyErr_Format(PyExc_ValueError, "sgd_update: %s must be a 1-d float32 array of p's length %zd; got format '%s'",
-                         taken == 0 ? "p" : (taken == 1 ? "g" : "buf"), buffers[0].shape[0], b->format ? b->format : "B");
-            taken++;
-            break;
-        }
-    }
-    if (taken == count && !PyErr_Occurred()) {
-        ok = 1;
+    int taken = shendu_take(&spec, objects, buffers, &n);
+    if (n >= 0) {
+        int use_momentum = buffers[2].buf != NULL;
         Py_BEGIN_ALLOW_THREADS
-        sgd_any(buffers[0].shape[0], buffers[0].buf, buffers[1].buf, use_momentum ? buffers[2].buf : NULL, (float)-lr,
-                (float)momentum, (float)(1.0 - dampening), maximize ? -1.0f : 1.0f, (float)weight_decay,
-                weight_decay != 0.0, use_momentum, first, dampening != 0.0, nesterov);
+        sgd_any(n, buffers[0].buf, buffers[1].buf, buffers[2].buf, (float)-lr, (float)momentum,
+                (float)(1.0 - dampening), maximize ? -1.0f : 1.0f, (float)weight_decay, weight_decay != 0.0,
+                use_momentum, first, dampening != 0.0, nesterov);
         Py_END_ALLOW_THREADS
     }
-    for (int k = 0; k < taken; k++)
-        PyBuffer_Release(&buffers[k]);
-    if (!ok)
+    shendu_release(buffers, taken);
+    if (n < 0)
         return NULL;
     Py_RETURN_NONE;
 }

@@ -123,15 +123,23 @@ def test_backward_step_equals_the_numpy_operations_bit_for_bit():
 def test_the_kernel_refuses_arrays_it_cannot_use():
     ones = np.ones(8, np.float32)
     with pytest.raises(
-        ValueError, match=r"forward_step: c_prev must be a C-contiguous float32 array of 1\*H\*N values"
+        ValueError, match=r"forward_step: c_prev must be a C-contiguous array of 8 values of format 'f' like a"
     ):
         kernel.forward_step(np.ones(32, np.float32), np.ones(7, np.float32), ones.copy(), ones.copy(), ones.copy())
-    with pytest.raises(ValueError, match=r"forward_step: a must be a C-contiguous float32 array of 4\*H\*N values"):
+    with pytest.raises(TypeError, match=r"forward_step: a has format 'd'; expected one of 'f' \(f: float32"):
         kernel.forward_step(np.ones(32, np.float64), ones, ones.copy(), ones.copy(), ones.copy())
-    with pytest.raises(ValueError, match=r"backward_step: g must be a C-contiguous float32 array of 1\*H\*N values"):
+    with pytest.raises(ValueError, match=r"forward_step: a has 30 values; expected a multiple of 4"):
+        kernel.forward_step(np.ones(30, np.float32), ones, ones.copy(), ones.copy(), ones.copy())
+    with pytest.raises(
+        ValueError, match=r"backward_step: g must be a C-contiguous array of 8 values of format 'f' like fd"
+    ):
         kernel.backward_step(np.ones(40, np.float32), ones, ones.copy(), ones, np.ones(8, np.float64))
     with pytest.raises(ValueError, match="not C-contiguous"):
         kernel.forward_step(np.ones(64, np.float32)[::2], ones, ones.copy(), ones.copy(), ones.copy())
+    with pytest.raises(TypeError):  # not a buffer, after others were taken: they are released, nothing runs
+        kernel.backward_step(np.ones(40, np.float32), ones, ones.copy(), ones, [1.0] * 8)
+    with pytest.raises(TypeError, match="forward_step expected 5 arguments, got 4"):
+        kernel.forward_step(ones, ones, ones, ones)
 
 
 def test_float64_and_switched_off_use_the_numpy_loop():
