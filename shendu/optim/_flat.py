@@ -16,7 +16,9 @@ space. :class:`_FlatOptimizer` feeds it:
   several times slower, so each bucket times both ways and keeps the faster (:class:`_ThreadTimer`).
 
 No array is allocated per step: scratch space lives with the bucket. An Adam step is ten
-passes over memory (see adam.py); PyTorch's fused kernel makes one, in registers.
+passes over memory in NumPy (see adam.py); PyTorch's fused kernel makes one, in registers. So
+does an optimiser's ``_compiled_update`` where the C kernels were built (``_compiled.py``): it
+is called on each piece where it lies, nothing gathered (:meth:`_FlatOptimizer._run_compiled`).
 """
 
 import os

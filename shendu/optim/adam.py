@@ -29,8 +29,8 @@ class Adam(_FlatOptimizer):
         amsgrad: use the maximum of the past second moments (AMSGrad). Defaults to False.
         maximize: maximise the objective. Defaults to False.
         decoupled_weight_decay: apply λ to the weights directly (AdamW). Defaults to False.
-        foreach, fused: accepted for PyTorch compatibility; shendu always runs one fused, chunked
-            and threaded update over each group (see ``shendu/optim/_flat.py``).
+        foreach, fused: accepted for PyTorch compatibility; shendu always runs one fused update over each
+            group: a one-pass C kernel where it was built, else NumPy's (see ``_compiled.py``, ``_flat.py``).
 
     Example:
         >>> opt = Adam(model.parameters(), lr=1e-3)
@@ -117,15 +117,13 @@ class Adam(_FlatOptimizer):
         xp.multiply(tmp, k, out=tmp)
         xp.add(p, tmp, out=p)
 
-
     def _compiled_update(self, group, scal, dtype):
         kernel = _compiled.adam_kernel(dtype)
         if kernel is None:
             return None
         decay_m, decay_v, rescale_max, eps_q, k, amsgrad, maximize, weight_decay, shrink = scal
-        real = dtype.type  # the scalars in the arrays' precision, as NumPy's kernel uses them
-        scalars = (real(decay_m), real(decay_v), real(rescale_max), real(eps_q), real(k), maximize, real(weight_decay),
-                   real(shrink), amsgrad)  # fmt: skip
+        # (the C kernel rounds the scalars to the arrays' precision, as NumPy does with Python floats)
+        scalars = (decay_m, decay_v, rescale_max, eps_q, k, maximize, weight_decay, shrink, amsgrad)
         top = 2 if amsgrad else 1
 
         def update(p, g, bufs):
