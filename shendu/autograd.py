@@ -401,7 +401,6 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
                     # can become a leaf's .grad as it is, without the copy that a shared one needs.
                     owned = type(gx) is _ndarray and gx.base is None and _getrefcount(gx) <= _SOLE_REFERENCES
                     send(inputs[index], gx, owned)
-
             if not retain_graph:
                 fn.release()
         for leaf, g in hooked_leaves.values():

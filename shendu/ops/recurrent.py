@@ -34,12 +34,13 @@ try:
 except ImportError:  # not built: no C compiler at install time
     _lstm_cell = None
 
+__all__ = ["rnn_sequence", "lstm_sequence", "gru_sequence", "embedding"]
+
 
 def _lstm_kernel(dtype):
     """The compiled LSTM step module for float32 arrays, when built and switched on; else None."""
     return _lstm_cell if _lstm_cell is not None and dtype == xp.float32 and _compiled.enabled() else None
 
-__all__ = ["rnn_sequence", "lstm_sequence", "gru_sequence", "embedding"]
 
 # The LSTM runs its gates internally in the order (o, i, f, g) rather than PyTorch's
 # (i, f, g, o): the three sigmoid gates are then contiguous in forward, and the three gates
@@ -356,8 +357,8 @@ class LSTMSequence(_Recurrence):
             w_hh_t = _reorder(w_hh, _LSTM_TO_INTERNAL).T
             dh_rec = gh_n.T.copy()  # ∂L/∂h reaching a step from the step after it
             dc = gc_n.T.copy()
-            dh = dh_rec if G is None else xp.empty_like(dh_rec)
             compiled = _lstm_kernel(x.dtype)
+            dh = dh_rec if G is None or compiled is not None else xp.empty_like(dh_rec)  # (NumPy loop only)
             for t, _, _ in reversed(self._steps(T)):
                 if compiled is not None:  # the same operations as the five calls below, in one
                     compiled.backward_step(FD[t], f[t], dc, dh_rec, None if G is None else G[t])
