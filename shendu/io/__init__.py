@@ -22,11 +22,13 @@ from .model_files import (
     registered_layers,
     save_model,
 )
+from .files import NotARegularFileError
+from .metadata import MetadataError
 from .serialization import MAX_HEADER_BYTES, SerializationError, load, load_bytes, read_metadata, save, save_bytes
 
 __all__ = [
     "save", "load", "save_bytes", "load_bytes", "read_metadata", "save_model", "load_model", "load_metadata",
     "register_layer", "register_model", "registered_layers", "model_to_config", "model_from_config",
     "ModelFormatError", "SerializationError", "atomic_write", "atomic_write_many", "atomic_open",
-    "FORMAT_VERSION", "MAX_HEADER_BYTES",
+    "FORMAT_VERSION", "MAX_HEADER_BYTES", "NotARegularFileError", "MetadataError",
 ]  # fmt: skip

@@ -24,16 +24,20 @@ Example:
 
 import inspect
 import json
+import math
 import os
 import re
 import uuid
+import warnings
 from datetime import datetime, timezone
 
 import numpy as np
 
 from .. import _dtype
-from .atomic import atomic_write_many
-from .serialization import MAX_HEADER_BYTES, load_bytes, read_metadata, save_bytes
+from .atomic import CommitError, commit_files, committed_paths
+from .files import bounded_message, brief, read_regular_file
+from .metadata import MetadataError, check_metadata
+from .serialization import MAX_HEADER_BYTES, _read_file, load_bytes, save_bytes
 
 __all__ = [
     "save_model",
@@ -52,7 +56,10 @@ FORMAT_VERSION = 1
 CONFIG_FILE, WEIGHTS_FILE, METADATA_FILE = "config.json", "model.safetensors", "metadata.json"
 #: Largest config.json / metadata.json accepted, in bytes.
 MAX_JSON_BYTES = 8 * 1024 * 1024
+#: Most layers (config nodes) a model file may declare.
+MAX_LAYERS = 100_000
 _MAX_DEPTH = 64
+_CHILD_NAME = re.compile(r"^[A-Za-z0-9_]+$")
 _FORMAT = "shendu.model"
 _NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _NODE_KEYS = {"class_name", "config", "args", "children", "build_config"}
@@ -71,6 +78,9 @@ _PROVIDERS = ("shendu.keras",)
 
 class ModelFormatError(ValueError):
     """A model directory cannot be loaded: unknown class, bad config, mismatched weights, ..."""
+
+    def __init__(self, message):
+        super().__init__(bounded_message(message))
 
 
 # ----- registry --------------------------------------------------------------------------
@@ -168,7 +178,7 @@ def _lookup(name, where):
                 importlib.import_module(package)
     if name not in _REGISTRY:
         raise ModelFormatError(
-            f"{where}: unknown class_name {name!r}. Only registered layer classes can be loaded "
+            f"{where}: unknown class_name {brief(name)}. Only registered layer classes can be loaded "
             f"(decorate your own Module subclasses with @shendu.io.register_model and define them before loading); "
             f"registered: {', '.join(sorted(_REGISTRY))}"
         )
@@ -368,7 +378,8 @@ def _build(node, where, depth=0):
         raise ModelFormatError(f"{where}: unexpected key(s) {sorted(unknown)}; a layer has {sorted(_NODE_KEYS)}")
     name = node.get("class_name")
     if not isinstance(name, str) or not _NAME_PATTERN.match(name):
-        raise ModelFormatError(f"{where}: class_name must be a registered class name; got {name!r}")
+        raise ModelFormatError(f"{where}: class_name must be a registered class name; got {brief(name)}")
+    _count_layer(where)
     where = f"{where} ({name})"
     klass = _lookup(name, where)
     config = node.get("config", {})
@@ -388,23 +399,43 @@ def _build(node, where, depth=0):
             module = from_config(kwargs)
         else:
             module = klass(*positional, **kwargs)
-    except ModelFormatError:
+    except (ModelFormatError, MemoryError):
         raise
-    except (TypeError, ValueError, KeyError) as error:
-        raise ModelFormatError(f"{where}: cannot build {name} from config {kwargs}: {error}") from None
+    except Exception as error:  # a constructor refusing its arguments, whatever it raises
+        raise ModelFormatError(f"{where}: cannot build {name} from config {brief(kwargs, 400)}: {brief(str(error), 400)}") from None
     children = node.get("children", [])
     if not isinstance(children, list):
         raise ModelFormatError(f"{where}: children must be a list of [name, layer] pairs")
     for index, pair in enumerate(children):
         if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str)):
             raise ModelFormatError(f"{where}: children[{index}] must be a [name, layer] pair")
-        module.add_module(pair[0], _build(pair[1], f"{where}.{pair[0]}", depth + 1))
+        child = pair[0]
+        if not _CHILD_NAME.match(child) or child in module._modules or (hasattr(module, child) and child not in module._modules):
+            raise ModelFormatError(
+                f"{where}: children[{index}] has the name {brief(child)}; a child's name is letters, digits and "
+                "underscores, unique, and not an attribute of the layer (such as 'forward')"
+            )
+        module.add_module(child, _build(pair[1], f"{where}.{child}", depth + 1))
     if "build_config" in node:
         build = getattr(module, "build_from_config", None)
         if not callable(build):
             raise ModelFormatError(f"{where}: has a build_config but {name} has no build_from_config()")
-        build(_decode_value(node["build_config"], f"{where}.build_config", depth + 1))
+        try:
+            build(_decode_value(node["build_config"], f"{where}.build_config", depth + 1))
+        except (ModelFormatError, MemoryError):
+            raise
+        except Exception as error:
+            raise ModelFormatError(f"{where}: cannot build {name} for build_config {brief(node['build_config'])}: {brief(str(error), 400)}") from None
     return module
+
+
+_LAYER_COUNT = [0]
+
+
+def _count_layer(where):
+    _LAYER_COUNT[0] += 1
+    if _LAYER_COUNT[0] > MAX_LAYERS:
+        raise ModelFormatError(f"{where}: the config declares more than {MAX_LAYERS:,} layers")
 
 
 def model_from_config(config):
@@ -431,6 +462,7 @@ def model_from_config(config):
         raise ModelFormatError("config: no 'model' entry")
     previous = _dtype.default_float
     set_default_dtype(dtype_name)
+    _LAYER_COUNT[0] = 0
     try:
         model = _build(config["model"], "model")
     finally:
@@ -465,11 +497,25 @@ def _plain_json(value, where):
         raise TypeError(f"save_model: {where} must be plain JSON data (finite numbers, strings, lists, dicts): {error}") from None
 
 
+def _metric_values(metrics):
+    """Metrics as JSON numbers; a non-finite value (a NaN loss) is stored as null, with a warning."""
+    values = {}
+    for key, value in (metrics or {}).items():
+        number = float(value)
+        if not math.isfinite(number):
+            warnings.warn(f"save_model: metric {key!r} is {number}; it is stored as null", RuntimeWarning, stacklevel=3)
+            number = None
+        values[str(key)] = number
+    return values
+
+
 def save_model(model, directory, *, metrics=None, class_names=None, input_shape=None, metadata=None):
     """Save a whole model (architecture, weights, metadata) into ``directory``.
 
-    Each file is written atomically; all three are renamed into place only once every one of
-    them is complete, so an interrupted save leaves the previous model loadable.
+    The three files are committed as one (:func:`shendu.io.atomic.commit_files`): a save
+    interrupted at any moment, even by SIGKILL, leaves either the previous model or the new one,
+    never a mixture; other files in the folder are left as they are. A non-finite metric (a NaN
+    loss) is stored as null, with a RuntimeWarning.
 
     Args:
         model: a Module built from registered layer classes.
@@ -503,49 +549,66 @@ def save_model(model, directory, *, metrics=None, class_names=None, input_shape=
             list(input_shape) if input_shape is not None else _infer_input_shape(model), "input_shape"
         ),
         "class_names": _plain_json(list(class_names) if class_names is not None else None, "class_names"),
-        "metrics": _plain_json({k: float(v) for k, v in (metrics or {}).items()}, "metrics"),
+        "metrics": _metric_values(metrics),
         "extra": _plain_json(metadata or {}, "metadata"),
     }
     weights = save_bytes(model.state_dict(), metadata={"shendu.save_id": save_id})
-    atomic_write_many({
-        os.path.join(directory, WEIGHTS_FILE): weights,
-        os.path.join(directory, CONFIG_FILE): json.dumps(config, indent=2, allow_nan=False) + "\n",
-        os.path.join(directory, METADATA_FILE): json.dumps(info, indent=2, allow_nan=False) + "\n",
+    commit_files(directory, {
+        WEIGHTS_FILE: weights,
+        CONFIG_FILE: json.dumps(config, indent=2, allow_nan=False) + "\n",
+        METADATA_FILE: json.dumps(info, indent=2, allow_nan=False) + "\n",
     })  # fmt: skip
     return directory
 
 
-def _read_json(path):
+def _read_json(path, shown=None):
+    """A JSON file of a model folder: a regular file of at most :data:`MAX_JSON_BYTES` bytes."""
+    shown = shown or path
     try:
-        size = os.path.getsize(path)
+        raw = read_regular_file(path, MAX_JSON_BYTES, os.path.basename(shown), error=ModelFormatError)
     except FileNotFoundError:
-        raise FileNotFoundError(f"{path} is missing: not a shendu model directory (see shendu.save_model)") from None
-    if size > MAX_JSON_BYTES:
-        raise ModelFormatError(f"{path} is {size} bytes, over the limit of {MAX_JSON_BYTES}")
-    with open(path, "rb") as handle:
-        raw = handle.read()
+        raise FileNotFoundError(f"{shown} is missing: not a shendu model directory (see shendu.save_model)") from None
     try:
         return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
     except RecursionError:
-        raise ModelFormatError(f"{path}: nested too deeply") from None
+        raise ModelFormatError(f"{shown}: nested too deeply") from None
     except (UnicodeDecodeError, ValueError) as error:
-        raise ModelFormatError(f"{path} is not valid JSON ({error}); the file may be truncated") from None
+        raise ModelFormatError(f"{shown} is not valid JSON ({brief(str(error), 300)}); the file may be truncated") from None
 
 
 def _reject_constant(name):
     raise ValueError(f"non-standard JSON constant {name}")
 
 
+def _model_paths(directory):
+    try:
+        return committed_paths(directory, (CONFIG_FILE, WEIGHTS_FILE, METADATA_FILE))
+    except CommitError as error:
+        raise ModelFormatError(str(error)) from None
+
+
+def _checked_metadata(path, shown):
+    info = _read_json(path, shown)
+    try:
+        return check_metadata(info, shown)
+    except MetadataError as error:
+        raise ModelFormatError(str(error)) from None
+
+
 def load_metadata(directory):
-    """The ``metadata.json`` of a model directory, as a dict."""
-    info = _read_json(os.path.join(os.fspath(directory), METADATA_FILE))
-    if not isinstance(info, dict):
-        raise ModelFormatError(f"{directory}/{METADATA_FILE}: must be a JSON object")
-    return info
+    """The ``metadata.json`` of a model directory, as a dict (its fields checked)."""
+    directory = os.fspath(directory)
+    return _checked_metadata(_model_paths(directory)[METADATA_FILE], os.path.join(directory, METADATA_FILE))
 
 
 def load_model(directory, *, with_metadata=False, max_header_bytes=MAX_HEADER_BYTES):
     """Rebuild a model saved by :func:`save_model`; it is returned in eval mode.
+
+    Nothing is allocated on the config's word alone: the weights file's header is read and
+    validated first; the layers are then built without initialising their weights, under a
+    budget of the bytes that file really holds, and every declared name, shape and dtype is
+    checked against the header before the tensor data is read. Only regular files are read,
+    each within a size limit.
 
     Args:
         directory: the model directory.
@@ -557,61 +620,86 @@ def load_model(directory, *, with_metadata=False, max_header_bytes=MAX_HEADER_BY
 
     Raises:
         ModelFormatError: unknown class name, a key naming code, weights that do not fit the
-            architecture (names, shapes or dtypes), files from different saves.
+            architecture (names, shapes or dtypes), files from different saves, a bad metadata field.
         SerializationError: a truncated or malformed weights file.
         FileNotFoundError: a file is missing.
+        NotARegularFileError: a FIFO, device or directory where a file should be.
     """
+    from ..nn import init
+    from ..nn.module import AllocationBudgetError, allocation_budget
+
     directory = os.fspath(directory)
     if not os.path.isdir(directory):
         raise FileNotFoundError(f"load_model: no model directory at {directory}")
-    config_path, weights_path = os.path.join(directory, CONFIG_FILE), os.path.join(directory, WEIGHTS_FILE)
-    config, save_id = _read_json(config_path), None
-    if isinstance(config, dict):
-        config = dict(config)
-        save_id = config.pop("save_id", None)
-    try:
-        model = model_from_config(config)
-    except ModelFormatError as error:
-        raise ModelFormatError(f"{config_path}: {error}") from None
-    if not os.path.exists(weights_path):
-        raise FileNotFoundError(f"{weights_path} is missing")
-    with open(weights_path, "rb") as handle:
-        raw = handle.read()
-    state = load_bytes(raw, max_header_bytes=max_header_bytes, as_numpy=True, where=weights_path)
-    file_id = read_metadata(weights_path, max_header_bytes).get("shendu.save_id")
-    if save_id is not None and file_id is not None and file_id != save_id:
-        raise ModelFormatError(
-            f"{directory}: {CONFIG_FILE} and {WEIGHTS_FILE} come from different saves (an interrupted copy?)"
-        )
-    _check_state(model, state, weights_path)
+    for attempt in range(3):  # a save committing concurrently may move a staged file away: look again
+        paths = _model_paths(directory)
+        shown = {name: os.path.join(directory, name) for name in paths}
+        try:
+            config = _read_json(paths[CONFIG_FILE], shown[CONFIG_FILE])
+            info = _checked_metadata(paths[METADATA_FILE], shown[METADATA_FILE]) if (
+                with_metadata or os.path.lexists(paths[METADATA_FILE])) else {}  # fmt: skip
+            save_id = config.get("save_id") if isinstance(config, dict) else None
+            if isinstance(config, dict):
+                config = {k: v for k, v in config.items() if k != "save_id"}
+            built = {}
+
+            def check(header, config=config, built=built):
+                file_id = header.metadata.get("shendu.save_id")
+                if save_id is not None and file_id is not None and file_id != save_id:
+                    raise ModelFormatError(
+                        f"{directory}: {CONFIG_FILE} and {WEIGHTS_FILE} come from different saves (an interrupted copy?)"
+                    )
+                budget = 2 * header.data_len + (64 << 20)
+                try:
+                    with init.skip_init(), allocation_budget(budget, f"{shown[CONFIG_FILE]}"):
+                        built["model"] = model_from_config(config)
+                except ModelFormatError as error:
+                    raise ModelFormatError(f"{shown[CONFIG_FILE]}: {error}") from None
+                except AllocationBudgetError as error:
+                    raise ModelFormatError(str(error)) from None
+                except MemoryError:
+                    raise ModelFormatError(f"{shown[CONFIG_FILE]}: declares layers larger than this machine's memory") from None
+                _check_shapes(built["model"], header.shapes(), shown[WEIGHTS_FILE])
+
+            if not os.path.lexists(paths[WEIGHTS_FILE]):
+                raise FileNotFoundError(f"{shown[WEIGHTS_FILE]} is missing")
+            header, state = _read_file(paths[WEIGHTS_FILE], max_header_bytes, check=check)
+        except FileNotFoundError:
+            if attempt < 2 and paths != _model_paths(directory):
+                continue
+            raise
+        break
+    if info and save_id is not None and info.get("save_id") not in (None, save_id):
+        raise ModelFormatError(f"{directory}: {METADATA_FILE} and {CONFIG_FILE} come from different saves (an interrupted copy?)")
+    model = built["model"]
     model.load_state_dict(state)
     model.eval()
     if with_metadata:
-        info = load_metadata(directory) if os.path.exists(os.path.join(directory, METADATA_FILE)) else {}
         return model, info
     return model
+
+
+def _check_shapes(model, declared, where):
+    """Compare the model's state entries with ``{name: (shape, dtype)}`` from a weights header."""
+    own = model.state_dict()
+    missing = [k for k in own if k not in declared]
+    unexpected = [k for k in declared if k not in own]
+    if missing or unexpected:
+        raise ModelFormatError(
+            f"{where} does not fit the architecture in {CONFIG_FILE}: missing {brief(missing, 600)}, unexpected {brief(unexpected, 600)}"
+        )
+    for key, tensor in own.items():
+        shape, dtype = declared[key]
+        if shape != tuple(tensor.shape):
+            raise ModelFormatError(f"{where}: {key} has shape {shape} but the architecture needs {tuple(tensor.shape)}")
+        if np.dtype(dtype).newbyteorder("=") != tensor._array.dtype:
+            raise ModelFormatError(f"{where}: {key} has dtype {np.dtype(dtype).name} but the architecture needs {tensor._array.dtype}")
 
 
 def _check_state(model, state, where):
     if not isinstance(state, dict) or not all(isinstance(v, np.ndarray) for v in state.values()):
         raise ModelFormatError(f"{where}: expected a flat state_dict of tensors")
-    own = model.state_dict()
-    missing = [k for k in own if k not in state]
-    unexpected = [k for k in state if k not in own]
-    if missing or unexpected:
-        raise ModelFormatError(
-            f"{where} does not fit the architecture in {CONFIG_FILE}: missing {missing}, unexpected {unexpected}"
-        )
-    for key, tensor in own.items():
-        array = state[key]
-        if tuple(array.shape) != tuple(tensor.shape):
-            raise ModelFormatError(
-                f"{where}: {key} has shape {tuple(array.shape)} but the architecture needs {tuple(tensor.shape)}"
-            )
-        if array.dtype != tensor._array.dtype:
-            raise ModelFormatError(
-                f"{where}: {key} has dtype {array.dtype} but the architecture needs {tensor._array.dtype}"
-            )
+    _check_shapes(model, {k: (tuple(v.shape), v.dtype) for k, v in state.items()}, where)
 
 
 def model_state_to_bytes(model):

@@ -24,8 +24,9 @@ import numpy as np
 
 from ..tensor import Tensor
 from .atomic import atomic_write
+from .files import bounded_message, brief, open_regular_file
 
-__all__ = ["save", "load", "save_bytes", "load_bytes", "SerializationError", "MAX_HEADER_BYTES"]
+__all__ = ["save", "load", "save_bytes", "load_bytes", "read_header", "read_metadata", "SerializationError", "MAX_HEADER_BYTES"]
 
 #: Largest header (JSON) :func:`load` accepts, in bytes; pass ``max_header_bytes`` to change it.
 MAX_HEADER_BYTES = 16 * 1024 * 1024
@@ -43,6 +44,9 @@ _DTYPE_NAMES = {np.dtype(v): k for k, v in _DTYPES.items()}
 
 class SerializationError(ValueError):
     """A file is not a valid shendu/safetensors file (truncated, malformed, too large, ...)."""
+
+    def __init__(self, message):
+        super().__init__(bounded_message(message))
 
 
 # ----- structure <-> JSON ---------------------------------------------------------------
@@ -205,62 +209,128 @@ def save(obj, path, metadata=None):
 
 
 # ----- reading --------------------------------------------------------------------------
-def _parse(buffer, where, max_header_bytes):
-    """Validate the safetensors layout of ``buffer``; returns (arrays, metadata)."""
-    size = len(buffer)
-    if size < 8:
-        raise SerializationError(f"{where} is truncated: {size} bytes, but a safetensors file starts with an 8-byte header length")
-    header_len = int.from_bytes(bytes(buffer[:8]), "little")
+class _Header:
+    """A validated safetensors header: its entries in file order, metadata, and the data size."""
+
+    def __init__(self, header_len, entries, metadata, data_len):
+        self.header_len, self.entries, self.metadata, self.data_len = header_len, entries, metadata, data_len
+
+    @property
+    def file_size(self):
+        return 8 + self.header_len + self.data_len
+
+    def shapes(self):
+        """``{name: (shape tuple, numpy dtype)}`` for every tensor entry."""
+        return {name: (tuple(shape), dtype) for name, dtype, shape, _, _ in self.entries}
+
+
+def _header_length(head, where, size, max_header_bytes):
+    if len(head) < 8:
+        raise SerializationError(f"{where} is truncated: {len(head)} bytes, but a safetensors file starts with an 8-byte header length")
+    if head[:4] == b"PK\x03\x04":
+        raise SerializationError(
+            f"{where} is a zip archive (a PyTorch torch.save checkpoint or a Keras .keras file), not safetensors; "
+            "shendu.load reads safetensors files: in PyTorch, save with safetensors.torch.save_file(model.state_dict(), path)"
+        )
+    if head[:8] == b"\x89HDF\r\n\x1a\n":
+        raise SerializationError(f"{where} is an HDF5 file (Keras .h5 weights), not safetensors")
+    header_len = int.from_bytes(bytes(head[:8]), "little")
     if header_len > max_header_bytes:
         raise SerializationError(
             f"{where}: header of {header_len} bytes is over the limit of {max_header_bytes} bytes "
             "(not a safetensors file, or a hostile one; pass max_header_bytes to raise the limit)"
         )
-    if 8 + header_len > size:
+    if size is not None and 8 + header_len > size:
         raise SerializationError(f"{where} is truncated: the header needs {header_len} bytes but only {size - 8} follow")
+    return header_len
+
+
+def _parse_header(blob, header_len, where):
+    """Validate a header as the safetensors library does; returns a :class:`_Header`.
+
+    The rules: UTF-8 JSON object starting with ``{``; optional ``__metadata__`` mapping strings to
+    strings; every entry has exactly dtype, shape and data_offsets; each entry's byte span equals
+    its shape times its dtype size; sorted by offset, the spans are contiguous from 0 (no gap, no
+    overlap), so the data section is covered exactly and its length is the last span's end.
+    """
+    if len(blob) < header_len:
+        raise SerializationError(f"{where} is truncated: the header needs {header_len} bytes but only {len(blob)} follow")
     try:
-        header = json.loads(bytes(buffer[8 : 8 + header_len]).decode("utf-8"))
+        text = bytes(blob).decode("utf-8")
+    except UnicodeDecodeError:
+        raise SerializationError(f"{where}: the header is not UTF-8 text (not a safetensors file?)") from None
+    if not text.startswith("{"):
+        raise SerializationError(f"{where}: the header does not start with '{{' (not a safetensors file?)")
+    try:
+        header = json.loads(text)
     except RecursionError:
         raise SerializationError(f"{where}: the header is nested too deeply") from None
-    except (UnicodeDecodeError, ValueError) as error:
+    except ValueError as error:
         raise SerializationError(f"{where}: the header is not valid JSON ({error})") from None
     if not isinstance(header, dict):
         raise SerializationError(f"{where}: the header must be a JSON object; got {type(header).__name__}")
     metadata = header.pop("__metadata__", None) or {}
     if not (isinstance(metadata, dict) and all(isinstance(v, str) for v in metadata.values())):
         raise SerializationError(f"{where}: __metadata__ must map strings to strings")
-    data = memoryview(buffer)[8 + header_len :]
-    spans, arrays = [], OrderedDict()
+    entries = []
     for name, entry in header.items():
         if not (isinstance(entry, dict) and set(entry) == {"dtype", "shape", "data_offsets"}):
-            raise SerializationError(f"{where}: entry {name!r} must have exactly dtype, shape and data_offsets")
+            raise SerializationError(f"{where}: entry {brief(name)} must have exactly dtype, shape and data_offsets")
         dtype_name, shape, offsets = entry["dtype"], entry["shape"], entry["data_offsets"]
-        if dtype_name not in _DTYPES:
-            raise SerializationError(f"{where}: entry {name!r} has dtype {dtype_name!r}; supported: {sorted(_DTYPES)}")
+        if not isinstance(dtype_name, str) or dtype_name not in _DTYPES:
+            raise SerializationError(f"{where}: entry {brief(name)} has dtype {brief(dtype_name)}; supported: {sorted(_DTYPES)}")
         if not (isinstance(shape, list) and len(shape) <= 64 and all(_is_count(d) for d in shape)):
-            raise SerializationError(f"{where}: entry {name!r} has a bad shape {shape!r}")
+            raise SerializationError(f"{where}: entry {brief(name)} has a bad shape {brief(shape)}")
         if not (isinstance(offsets, list) and len(offsets) == 2 and all(_is_count(o) for o in offsets)):
-            raise SerializationError(f"{where}: entry {name!r} has bad data_offsets {offsets!r}")
+            raise SerializationError(f"{where}: entry {brief(name)} has bad data_offsets {brief(offsets)}")
         begin, end = offsets
         dtype = np.dtype(_DTYPES[dtype_name]).newbyteorder("<")
         expected = math.prod(shape) * dtype.itemsize
         if end < begin or end - begin != expected:
             raise SerializationError(
-                f"{where}: entry {name!r} has shape {tuple(shape)} and dtype {dtype_name} ({expected} bytes) "
+                f"{where}: entry {brief(name)} has shape {brief(tuple(shape))} and dtype {dtype_name} ({expected} bytes) "
                 f"but data_offsets {offsets} span {end - begin} bytes"
             )
-        if end > len(data):
-            raise SerializationError(
-                f"{where} is truncated: entry {name!r} needs bytes up to {end} of the data section, which has {len(data)}"
-            )
-        spans.append((begin, end, name))
+        entries.append((name, dtype, shape, begin, end))
+    position = 0
+    for name, _, _, begin, end in sorted(entries, key=lambda e: (e[3], e[4])):
+        if begin != position:
+            problem = "overlaps the entry before it" if begin < position else f"leaves bytes {position}..{begin} covered by no tensor"
+            raise SerializationError(f"{where}: entry {brief(name)} at data_offsets [{begin}, {end}] {problem}")
+        position = end
+    return _Header(header_len, entries, metadata, position)
+
+
+def _check_size(header, size, where):
+    if size < header.file_size:
+        raise SerializationError(
+            f"{where} is truncated: its tensors need {header.data_len} bytes of data but only {size - 8 - header.header_len} follow the header"
+        )
+    if size > header.file_size:
+        raise SerializationError(
+            f"{where} has {size - header.file_size} bytes after its last tensor (trailing data, or not a safetensors file)"
+        )
+
+
+def _arrays(header, data):
+    """The entries as arrays: views of ``data`` where it is writable and already in native byte
+    order (a ``bytearray`` read from a file), copies otherwise."""
+    arrays = OrderedDict()
+    share = isinstance(data, bytearray)
+    for name, dtype, shape, begin, _ in header.entries:
         array = np.frombuffer(data, dtype=dtype, count=math.prod(shape), offset=begin).reshape(shape)
-        arrays[name] = array.astype(dtype.newbyteorder("="), copy=True)
-    spans.sort()
-    for (_, e0, n0), (b1, _, n1) in zip(spans, spans[1:]):
-        if b1 < e0:
-            raise SerializationError(f"{where}: entries {n0!r} and {n1!r} overlap")
-    return arrays, metadata
+        native = dtype.newbyteorder("=")
+        arrays[name] = array.view(native) if share and native == dtype else array.astype(native, copy=True)
+    return arrays
+
+
+def _parse(buffer, where, max_header_bytes):
+    """Validate the safetensors layout of ``buffer``; returns (arrays, metadata)."""
+    size = len(buffer)
+    header_len = _header_length(bytes(buffer[:8]), where, size, max_header_bytes)
+    header = _parse_header(memoryview(buffer)[8 : 8 + header_len], header_len, where)
+    _check_size(header, size, where)
+    return _arrays(header, memoryview(buffer)[8 + header_len :]), header.metadata
 
 
 def _is_count(value):
@@ -288,34 +358,52 @@ def load_bytes(data, max_header_bytes=MAX_HEADER_BYTES, as_numpy=False, where="d
     return _rebuild(arrays, metadata, where, as_numpy)
 
 
+def _read_file(path, max_header_bytes, check=None):
+    """(header, arrays) of the safetensors file ``path``, reading only what its validated header declares.
+
+    Only a regular file is read; the header is read and validated first (its length against
+    ``max_header_bytes``, the data size it declares against the file's real size), then
+    ``check(header)`` may refuse it before a byte of tensor data is read.
+    """
+    with open_regular_file(path, "weights file") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        header_len = _header_length(handle.read(8), path, size, max_header_bytes)
+        header = _parse_header(handle.read(header_len), header_len, path)
+        _check_size(header, size, path)
+        if check is not None:
+            check(header)
+        data = bytearray(header.data_len)
+        if handle.readinto(data) != header.data_len:
+            raise SerializationError(f"{path} is truncated: it shrank while being read")
+    return header, _arrays(header, data)
+
+
+def read_header(path, max_header_bytes=MAX_HEADER_BYTES):
+    """The validated header of a safetensors file (entries, metadata), without reading the tensors."""
+    path = os.fspath(path)
+    with open_regular_file(path, "weights file") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        header_len = _header_length(handle.read(8), path, size, max_header_bytes)
+        header = _parse_header(handle.read(header_len), header_len, path)
+    _check_size(header, size, path)
+    return header
+
+
 def read_metadata(path, max_header_bytes=MAX_HEADER_BYTES):
     """The header's ``__metadata__`` (``str -> str``) of a safetensors file, without loading the tensors."""
-    path = os.fspath(path)
-    with open(path, "rb") as handle:
-        head = handle.read(8)
-        if len(head) < 8:
-            raise SerializationError(f"{path} is truncated: {len(head)} bytes")
-        header_len = int.from_bytes(head, "little")
-        if header_len > max_header_bytes:
-            raise SerializationError(f"{path}: header of {header_len} bytes is over the limit of {max_header_bytes} bytes")
-        blob = handle.read(header_len)
-    if len(blob) < header_len:
-        raise SerializationError(f"{path} is truncated: the header needs {header_len} bytes")
-    try:
-        header = json.loads(blob.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as error:
-        raise SerializationError(f"{path}: the header is not valid JSON ({error})") from None
-    metadata = header.get("__metadata__", {}) if isinstance(header, dict) else None
-    if not isinstance(metadata, dict):
-        raise SerializationError(f"{path}: __metadata__ must be a JSON object")
-    return dict(metadata)
+    return dict(read_header(path, max_header_bytes).metadata)
 
 
-def load(path, max_header_bytes=MAX_HEADER_BYTES, as_numpy=False):
+def load(f, map_location=None, weights_only=None, mmap=None, *, max_header_bytes=MAX_HEADER_BYTES, as_numpy=False):
     """Load what :func:`save` wrote (or any safetensors file).
 
     Args:
-        path: the file.
+        f: the file's path.
+        map_location: PyTorch's keyword: ``None``, ``"cpu"`` or a ``shendu.device("cpu")``
+            (everything lives on the CPU).
+        weights_only: PyTorch's keyword. shendu only ever loads tensors and plain data, so
+            ``None`` and ``True`` behave alike; ``False`` (unpickling arbitrary objects) is refused.
+        mmap: PyTorch's keyword; accepted and ignored (the tensors are read into memory).
         max_header_bytes: refuse headers larger than this. Defaults to 16 MiB.
         as_numpy: return NumPy arrays instead of Tensors. Defaults to False.
 
@@ -326,9 +414,13 @@ def load(path, max_header_bytes=MAX_HEADER_BYTES, as_numpy=False):
     Raises:
         SerializationError: the file is truncated, malformed or its header is too large.
         FileNotFoundError: there is no such file.
+        NotARegularFileError: a FIFO, a device, a directory.
     """
-    path = os.fspath(path)
-    with open(path, "rb") as handle:
-        data = handle.read()
-    arrays, metadata = _parse(data, path, max_header_bytes)
-    return _rebuild(arrays, metadata, path, as_numpy)
+    if weights_only is False:
+        raise ValueError("shendu.load never unpickles arbitrary objects: weights_only=False is not supported")
+    if map_location is not None and str(map_location) != "cpu":
+        raise ValueError(f"shendu.load: map_location must be None or 'cpu' (shendu runs on the CPU). Received: {map_location!r}")
+    del mmap
+    path = os.fspath(f)
+    header, arrays = _read_file(path, max_header_bytes)
+    return _rebuild(arrays, header.metadata, path, as_numpy)

@@ -14,8 +14,11 @@ Example:
     >>> init.zeros_(fc.bias)
 """
 
+import contextlib
+import functools
 import math
 import numbers
+import threading
 
 from .._backend import xp
 from ..autograd import no_grad
@@ -50,6 +53,39 @@ _LINEAR_LIKE = (
     "conv_transpose3d",
     "sigmoid",
 )
+
+
+_STATE = threading.local()
+
+
+@contextlib.contextmanager
+def skip_init():
+    """Within this block every fill function of this module leaves its tensor as it is.
+
+    Used where the weights are about to be overwritten anyway (a model rebuilt from a file):
+    no random numbers are drawn and no page of a lazily allocated array is touched.
+    """
+    previous = getattr(_STATE, "skip", False)
+    _STATE.skip = True
+    try:
+        yield
+    finally:
+        _STATE.skip = previous
+
+
+def skipping():
+    """True inside :func:`skip_init`."""
+    return getattr(_STATE, "skip", False)
+
+
+def _skippable(fill):
+    @functools.wraps(fill)
+    def wrapper(tensor, *args, **kwargs):
+        if getattr(_STATE, "skip", False):
+            return tensor
+        return fill(tensor, *args, **kwargs)
+
+    return wrapper
 
 
 def calculate_gain(nonlinearity, param=None):
@@ -276,3 +312,9 @@ def orthogonal_(tensor, gain=1.0, generator=None):
     if rows < cols:
         q = q.T
     return _fill(tensor, (gain * q).reshape(array.shape))
+
+
+for _name in __all__:
+    if _name.endswith("_"):
+        globals()[_name] = _skippable(globals()[_name])
+del _name

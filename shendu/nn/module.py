@@ -5,8 +5,10 @@ a buffer as an attribute registers it, so ``parameters()``, ``state_dict()``, ``
 ``to()`` reach everything, as in PyTorch.
 """
 
+import contextlib
 import itertools
 import operator
+import threading
 from collections import OrderedDict
 
 from .._backend import xp
@@ -66,6 +68,41 @@ def _as_state_array(key, value):
     return array
 
 
+_LIMITS = threading.local()
+
+
+class AllocationBudgetError(MemoryError):
+    """Building a module registered more parameter and buffer bytes than a budget allowed."""
+
+
+@contextlib.contextmanager
+def allocation_budget(max_bytes, what="the model"):
+    """Within this block, registering parameters and buffers totalling over ``max_bytes`` raises.
+
+    Used when a model is rebuilt from a file: its weights file says how many bytes the model
+    holds, so a config declaring a far larger layer is refused as soon as that layer registers
+    its first (not yet touched, lazily allocated) array, before anything fills it.
+    """
+    previous = getattr(_LIMITS, "budget", None)
+    _LIMITS.budget = [int(max_bytes), 0, what]
+    try:
+        yield
+    finally:
+        _LIMITS.budget = previous
+
+
+def _account(value):
+    budget = getattr(_LIMITS, "budget", None)
+    if budget is None or value is None:
+        return
+    budget[1] += value._array.nbytes
+    if budget[1] > budget[0]:
+        raise AllocationBudgetError(
+            f"{budget[2]} declares parameters and buffers of more than {budget[0]:,} bytes "
+            f"(at least {budget[1]:,}), more than its weights file holds"
+        )
+
+
 def _indent(text, spaces=2):
     """Indent every line but the first (PyTorch's ``_addindent``)."""
     lines = text.split("\n")
@@ -119,6 +156,7 @@ class Module:
             object.__setattr__(self, name, value)
             return
         if isinstance(value, Parameter):
+            _account(value)
             self._forget(name, self._parameters)
             self._parameters[name] = value
         elif isinstance(value, Module):
@@ -138,6 +176,7 @@ class Module:
             self._modules[name] = None
         elif name in self._buffers:
             self._buffers[name] = self._buffer_value(name, value)
+            _account(self._buffers[name])
         else:
             object.__setattr__(self, name, value)
 
@@ -194,6 +233,7 @@ class Module:
         self._check_name("parameter", name, self._parameters)
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"cannot assign {type(param).__name__} as parameter '{name}' (Parameter or None expected)")
+        _account(param)
         self._forget(name, self._parameters)
         self._parameters[name] = param
 
@@ -207,6 +247,7 @@ class Module:
         """
         self._check_name("buffer", name, self._buffers)
         tensor = self._buffer_value(name, tensor)
+        _account(tensor)
         self._forget(name, self._buffers)
         self._buffers[name] = tensor
         if not persistent:

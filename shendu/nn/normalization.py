@@ -76,8 +76,10 @@ class _BatchNorm(Module):
         numpy_dtype = _factory_dtype(device, dtype)
         _add_affine(self, self.affine, bias, self.num_features, numpy_dtype)
         if self.track_running_stats:
-            self.register_buffer("running_mean", Tensor(xp.zeros(self.num_features, numpy_dtype)))
-            self.register_buffer("running_var", Tensor(xp.ones(self.num_features, numpy_dtype)))
+            # Allocated empty and filled by reset_running_stats (nothing is touched when a model is
+            # rebuilt from a file, whose weights then fill them).
+            self.register_buffer("running_mean", Tensor(xp.empty(self.num_features, numpy_dtype)))
+            self.register_buffer("running_var", Tensor(xp.empty(self.num_features, numpy_dtype)))
             self.register_buffer("num_batches_tracked", Tensor(xp.zeros((), xp.int64)))
         else:
             self.register_buffer("running_mean", None)
@@ -87,7 +89,7 @@ class _BatchNorm(Module):
 
     def reset_running_stats(self):
         """Running mean 0, running variance 1, no batches seen."""
-        if self.track_running_stats:
+        if self.track_running_stats and not init.skipping():
             self.running_mean._array[...] = 0
             self.running_var._array[...] = 1
             self.num_batches_tracked._array[...] = 0
