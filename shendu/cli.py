@@ -16,9 +16,11 @@ import json
 import os
 import sys
 import time
+import warnings
 
 from . import __version__
 from .config import ConfigError
+from .io.files import bounded_message, brief
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 TRAIN_CONFIG = "train-config.json"
@@ -83,7 +85,15 @@ def _tokenizer(model_dir, metadata):
 
 
 # ----- train ----------------------------------------------------------------------------------------
-def _callbacks(config, out):
+def _logged_names(config, metrics):
+    """The names training logs each epoch: the loss, each metric, and their ``val_`` twins with validation."""
+    from .train.metrics import get_metric
+
+    names = ["loss"] + [get_metric(m).name for m in metrics]
+    return names + ["val_" + n for n in names] if config["data"]["validation"] != "none" else names
+
+
+def _callbacks(config, out, metrics):
     from .train import CSVLogger, EarlyStopping, GradientMonitor, TensorBoard, TerminateOnNaN
 
     section = config["callbacks"]
@@ -95,6 +105,9 @@ def _callbacks(config, out):
         monitor = stopping["monitor"]
         if config["data"]["validation"] == "none" and monitor.startswith("val_"):
             monitor = monitor[4:]
+        logged = _logged_names(config, metrics)
+        if monitor not in logged:
+            raise ConfigError("callbacks.early_stopping.monitor", f"{brief(monitor)} is not logged by this run; choose one of {', '.join(logged)}")
         callbacks.append(EarlyStopping(monitor=monitor, patience=stopping["patience"], min_delta=stopping["min_delta"],
                                        mode=stopping["mode"], restore_best_weights=stopping["restore_best_weights"]))  # fmt: skip
     if section["gradient_monitor"]:
@@ -109,14 +122,15 @@ def _fit(config, data, out, verbose):
     from .random import manual_seed
     from .train import Trainer
 
+    training = config["training"]
+    metrics = list(config["metrics"]) if data.task == "classification" else [m for m in config["metrics"] if m in ("mae", "mse", "rmse", "r2")]
+    callbacks = _callbacks(config, out, metrics)  # its settings are checked before any work
     manual_seed(config["seed"])
     model = cfg.build_model(config)
     _dry_run(model, data.x_train[:2], data.y_train[:2], cfg.build_loss(config))
     optimizer = cfg.build_optimizer(config, model.parameters())
     scheduler = cfg.build_scheduler(config, optimizer)
-    training = config["training"]
-    metrics = list(config["metrics"]) if data.task == "classification" else [m for m in config["metrics"] if m in ("mae", "mse", "rmse", "r2")]
-    trainer = Trainer(model, cfg.build_loss(config), optimizer, metrics=metrics, callbacks=_callbacks(config, out),
+    trainer = Trainer(model, cfg.build_loss(config), optimizer, metrics=metrics, callbacks=callbacks,
                       scheduler=scheduler, grad_clip=training["grad_clip"])  # fmt: skip
     validation = config["data"]["validation"]
     checkpoint = os.path.join(out, "train.ckpt") if training["checkpoint"] else None
@@ -180,7 +194,11 @@ def cmd_train(args):
     results = trainer.evaluate((data.x_test, data.y_test), metrics=metrics)
     results = {k: float(v) for k, v in results.items() if isinstance(v, (int, float))}
     extra = {"preprocess": data.preprocess, "train_config": TRAIN_CONFIG, "epochs_trained": len(history.epoch)}
-    save_model(model, out, metrics=results, class_names=data.class_names, input_shape=data.input_shape, metadata=extra)
+    with warnings.catch_warnings(record=True) as caught:  # a NaN metric is stored as null: say so, in one line
+        warnings.simplefilter("always")
+        save_model(model, out, metrics=results, class_names=data.class_names, input_shape=data.input_shape, metadata=extra)
+    for warning in caught:
+        print(f"shendu train: warning: {warning.message}", file=sys.stderr, flush=True)
     _write_json(os.path.join(out, TRAIN_CONFIG), config)
     if data.tokenizer is not None:
         _write_text(os.path.join(out, TOKENIZER), data.tokenizer.to_json())
@@ -325,7 +343,7 @@ def _read_csv_rows(path):
     try:
         with open(path, newline="", encoding="utf-8") as handle:
             rows = [r for r in csv.reader(handle, delimiter=delimiter) if r]
-    except (OSError, UnicodeDecodeError) as error:
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
         raise CommandError(f"cannot read {path}: {error}") from None
 
     def numeric(row):
@@ -339,7 +357,7 @@ def _read_csv_rows(path):
         rows = rows[1:]  # a header
     for i, row in enumerate(rows):
         if not numeric(row):
-            raise CommandError(f"{path}: row {i + 1} holds a value that is not a number: {row}")
+            raise CommandError(f"{path}: row {i + 1} holds a value that is not a number: {brief(row)}")
     try:
         return np.asarray([[float(v) for v in row] for row in rows])
     except ValueError:
@@ -435,16 +453,24 @@ def cmd_serve(args):
         import uvicorn
 
         from .serve import create_app
+        from .serve.protocol import header_timeout_protocol
     except ImportError as error:
         raise CommandError(f"shendu serve needs FastAPI and uvicorn: pip install 'shendu[serve]' ({error})") from None
     model, metadata, _ = _load_model_dir(args.model_dir)
     try:
         app = create_app(model, metadata, max_body_bytes=args.max_body_bytes, max_batch=args.max_batch,
-                         max_abs_input=args.max_abs_input or None)  # fmt: skip
+                         max_abs_input=args.max_abs_input or None, body_timeout=args.body_timeout)  # fmt: skip
     except ValueError as error:
         raise CommandError(f"cannot serve {args.model_dir}: {error}") from None
+    problem = app.state.predictor.problem
+    if problem is not None:
+        print(f"shendu serve: warning: {problem}; /health answers 503 and predictions 500", file=sys.stderr, flush=True)
+    protocol = header_timeout_protocol(args.header_timeout)
+    config = uvicorn.Config(app, host=args.host, port=args.port, log_level=args.log_level, access_log=not args.no_access_log,
+                            limit_concurrency=args.limit_concurrency, timeout_keep_alive=args.keep_alive_timeout,
+                            **({"http": protocol} if protocol is not None else {}))  # fmt: skip
     _print(f"serving {args.model_dir} on http://{args.host}:{args.port}/  (API docs at /docs; Ctrl-C stops)")
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=not args.no_access_log)
+    uvicorn.Server(config).run()
     return EXIT_OK
 
 
@@ -596,6 +622,49 @@ def _plain(value):
 
 
 # ----- the parser -------------------------------------------------------------------------------------
+def _bounded_int(low, high=None):
+    """An argparse type: an integer in [low, high], else a one-line usage error naming the range."""
+
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer; got {brief(text)}") from None
+        if value < low or (high is not None and value > high):
+            span = f"from {low} to {high}" if high is not None else f"at least {low}"
+            raise argparse.ArgumentTypeError(f"must be {span}; got {value}")
+        return value
+
+    parse.__name__ = "integer"
+    return parse
+
+
+def _non_negative_number(text):
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number; got {brief(text)}") from None
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number ≥ 0; got {text}")
+    return value
+
+
+_non_negative_number.__name__ = "number"
+
+
+def _positive_seconds(text):
+    value = _non_negative_number(text)
+    if not 0 < value <= 86400:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0 and at most 86400; got {text}")
+    return value
+
+
+_positive_seconds.__name__ = "seconds"
+_positive = _bounded_int(1)
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message):
         self.print_usage(sys.stderr)
@@ -624,8 +693,8 @@ def build_parser():
     p.add_argument("model_dir")
     p.add_argument("--data", help="a source (digits, mnist, fashion-mnist) or, for a csv/text model, a file")
     p.add_argument("--data-path", help="the folder of an mnist/fashion-mnist source")
-    p.add_argument("--limit", type=int, help="only the first N test samples")
-    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--limit", type=_positive, help="only the first N test samples")
+    p.add_argument("--batch-size", type=_positive, default=256)
     p.add_argument("--json", action="store_true", help="also print the results as JSON")
     p.set_defaults(run=cmd_evaluate)
 
@@ -644,11 +713,18 @@ def build_parser():
     p = commands.add_parser("serve", help="serve a saved model over HTTP (POST /predict, the demo page at /)")
     p.add_argument("model_dir")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
-    p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--max-body-bytes", type=int, default=DEFAULT_MAX_BODY_BYTES, help="larger request bodies get 413")
-    p.add_argument("--max-batch", type=int, default=DEFAULT_MAX_BATCH, help="larger batches get 422")
-    p.add_argument("--max-abs-input", type=float, default=DEFAULT_MAX_ABS_INPUT,
+    p.add_argument("--port", type=_bounded_int(0, 65535), default=8000, help="TCP port (0: any free port)")
+    p.add_argument("--max-body-bytes", type=_positive, default=DEFAULT_MAX_BODY_BYTES, help="larger request bodies get 413")
+    p.add_argument("--max-batch", type=_positive, default=DEFAULT_MAX_BATCH, help="larger batches get 422")
+    p.add_argument("--max-abs-input", type=_non_negative_number, default=DEFAULT_MAX_ABS_INPUT,
                    help="input values beyond ±this get 422 (default 1e6; 0 for no bound)")  # fmt: skip
+    p.add_argument("--header-timeout", type=_positive_seconds, default=10.0,
+                   help="seconds a client has to send its request headers (slower ones get 408; default 10)")
+    p.add_argument("--body-timeout", type=_positive_seconds, default=30.0,
+                   help="seconds a client has to send the request body (slower ones get 408; default 30)")
+    p.add_argument("--keep-alive-timeout", type=_positive_seconds, default=5.0, help="idle keep-alive connections close after this (default 5)")
+    p.add_argument("--limit-concurrency", type=_positive, default=100,
+                   help="connections and requests served at once; more get 503 (default 100)")  # fmt: skip
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     p.add_argument("--no-access-log", action="store_true", help="do not log every request")
     p.set_defaults(run=cmd_serve)
@@ -657,7 +733,7 @@ def build_parser():
     p.add_argument("model_dir")
     p.add_argument("--format", default="onnx", choices=["onnx"])
     p.add_argument("--output", "-o", help="the file to write (default MODEL_DIR/model.onnx)")
-    p.add_argument("--opset", type=int, default=17)
+    p.add_argument("--opset", type=_bounded_int(7, 30), default=17)
     p.add_argument("--no-verify", action="store_true", help="skip the onnxruntime comparison")
     p.set_defaults(run=cmd_export)
 
@@ -668,7 +744,7 @@ def build_parser():
     p = commands.add_parser("cv", help="k-fold cross-validation of a config")
     p.add_argument("config", nargs="?")
     config_options(p)
-    p.add_argument("--folds", type=int, help="number of folds (default cv.folds, 3)")
+    p.add_argument("--folds", type=_bounded_int(2), help="number of folds (default cv.folds, 3)")
     p.add_argument("--out", metavar="DIR", help="write cv-results.json here")
     p.set_defaults(run=cmd_cv)
 
@@ -691,23 +767,31 @@ def main(argv=None):
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
-    if getattr(args, "folds", None) is not None and args.folds < 2:
-        parser.error("--folds must be at least 2")
+    def report(message):
+        print(f"shendu {args.command}: " + bounded_message(message).replace("\n", " "), file=sys.stderr, flush=True)
+
     try:
         return args.run(args)
     except ConfigError as error:
-        print(f"shendu {args.command}: config error: {error}", file=sys.stderr, flush=True)
+        report(f"config error: {error}")
         return EXIT_USAGE
     except CommandError as error:
-        print(f"shendu {args.command}: {error}", file=sys.stderr, flush=True)
+        report(str(error))
         return error.code
     except KeyboardInterrupt:
-        print(f"shendu {args.command}: interrupted", file=sys.stderr, flush=True)
+        report("interrupted")
         return 130
-    except (ValueError, TypeError, RuntimeError, OSError, ImportError) as error:
+    except MemoryError:
+        report("out of memory (the data, the model or a file is larger than this machine can hold)")
+        return EXIT_FAILURE
+    except RecursionError:
+        report("error: a structure nested too deeply")
+        return EXIT_FAILURE
+    except Exception as error:  # noqa: BLE001 - whatever fails while working is one line, never a traceback
         if os.environ.get("SHENDU_DEBUG"):
             raise
-        print(f"shendu {args.command}: error: {error} (set SHENDU_DEBUG=1 to see where)", file=sys.stderr, flush=True)
+        kind = "" if isinstance(error, (ValueError, TypeError, RuntimeError, OSError, ImportError)) else f"{type(error).__name__}: "
+        report(f"error: {kind}{error} (set SHENDU_DEBUG=1 to see where)")
         return EXIT_FAILURE
 
 

@@ -36,6 +36,8 @@ import numbers
 import os
 import re
 
+from .io.files import brief
+
 __all__ = [
     "ConfigError", "load_file", "apply_overrides", "parse_override", "validate", "resolve", "merge", "defaults", "build_model",
     "build_optimizer", "build_scheduler", "build_loss", "packaged_configs", "resolve_config_path", "dump",
@@ -48,8 +50,17 @@ class ConfigError(ValueError):
     """A config that cannot be used; ``path`` is the dotted field path (``training.epochs``)."""
 
     def __init__(self, path, message):
-        self.path, self.message = path, message
-        super().__init__(f"{path}: {message}" if path else message)
+        from .io.files import bounded_message
+
+        self.path, self.message = path, bounded_message(message)
+        super().__init__(f"{path}: {self.message}" if path else self.message)
+
+
+#: Largest config file read, in bytes.
+MAX_CONFIG_BYTES = 4 * 1024 * 1024
+#: Most YAML nodes a config may stand for once its aliases are expanded (a "billion laughs" file is
+#: a few hundred bytes that expand to billions).
+MAX_YAML_NODES = 100_000
 
 
 # ----- reading --------------------------------------------------------------------------------
@@ -80,16 +91,15 @@ def resolve_config_path(spec):
 
 def load_file(path):
     """Read a YAML or JSON config file into a dict (:class:`ConfigError` with a clear message if it cannot)."""
+    from .io.files import read_regular_file
+
     path = os.fspath(path)
     try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
+        text = read_regular_file(path, MAX_CONFIG_BYTES, "config file").decode("utf-8")
     except FileNotFoundError:
         shipped = ", ".join(packaged_configs())
         raise ConfigError("", f"config file {path!r} does not exist (packaged configs: {shipped})") from None
-    except IsADirectoryError:
-        raise ConfigError("", f"config file {path!r} is a directory") from None
-    except (OSError, UnicodeDecodeError) as error:
+    except (OSError, ValueError) as error:  # not a regular file, over the limit, not UTF-8
         raise ConfigError("", f"cannot read config file {path!r}: {error}") from None
     extension = os.path.splitext(path)[1].lower()
     if extension == ".json":
@@ -124,12 +134,45 @@ def _safe_load(yaml, text):
     if _LOADER is None:
 
         class Loader(yaml.SafeLoader):
-            pass
+            def compose_document(self):
+                node = super().compose_document()
+                _check_expansion(yaml, node)
+                return node
 
         Loader.add_implicit_resolver("tag:yaml.org,2002:float", re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
                                      list("-+0123456789"))  # fmt: skip
         _LOADER = Loader
     return yaml.load(text, Loader=_LOADER)
+
+
+def _check_expansion(yaml, root):
+    """Refuse a YAML document whose aliases expand to more than :data:`MAX_YAML_NODES` nodes, or refer to themselves.
+
+    The size of each node, counted with every alias expanded, is worked out once per node
+    (shared nodes are memoised), so the check costs the size of the file, not of its expansion.
+    """
+
+    def children(node):
+        if isinstance(node, yaml.MappingNode):
+            return [n for pair in node.value for n in pair]
+        return list(node.value) if isinstance(node, yaml.SequenceNode) else []
+
+    sizes = {id(root): None}  # None: being counted (on the current path)
+    stack = [(root, iter(children(root)))]
+    while stack:
+        node, pending = stack[-1]
+        child = next(pending, None)
+        if child is None:
+            stack.pop()
+            sizes[id(node)] = min(1 + sum(sizes[id(c)] for c in children(node)), MAX_YAML_NODES + 1)
+        elif id(child) in sizes:
+            if sizes[id(child)] is None:
+                raise yaml.YAMLError("an alias refers to the node that contains it (a recursive structure)")
+        else:
+            sizes[id(child)] = None
+            stack.append((child, iter(children(child))))
+    if sizes[id(root)] > MAX_YAML_NODES:
+        raise yaml.YAMLError(f"its aliases expand to more than {MAX_YAML_NODES:,} values (refused: a config is small)")
 
 
 def _parse_yaml(text, path):
@@ -235,7 +278,7 @@ def _kind(value):
     if isinstance(value, numbers.Real):
         return f"the number {value}"
     if isinstance(value, str):
-        return f"the text {value!r}"
+        return f"the text {brief(value)}"
     if isinstance(value, list):
         return "a list"
     if isinstance(value, dict):
@@ -323,9 +366,9 @@ class Bool(_Field):
 
 
 class Str(_Field):
-    def __init__(self, default=None, choices=None, pattern=None, **kwargs):
+    def __init__(self, default=None, choices=None, pattern=None, max_length=4096, **kwargs):
         super().__init__(default, **kwargs)
-        self.choices, self.pattern = choices, pattern
+        self.choices, self.pattern, self.max_length = choices, pattern, max_length
 
     def describe(self):
         if self.choices:
@@ -336,9 +379,11 @@ class Str(_Field):
         if not isinstance(value, str):
             raise ConfigError(path, f"expected {self.describe()}; got {_kind(value)}")
         if self.choices and value not in self.choices:
-            raise ConfigError(path, f"expected {self.describe()}; got {value!r}")
+            raise ConfigError(path, f"expected {self.describe()}; got {brief(value)}")
+        if len(value) > self.max_length:
+            raise ConfigError(path, f"a text of {len(value):,} characters; at most {self.max_length:,} are allowed here")
         if self.pattern and not re.match(self.pattern, value):
-            raise ConfigError(path, f"{value!r} is not allowed here (letters, digits, '.', '_' and '-' only)")
+            raise ConfigError(path, f"{brief(value)} is not allowed here (letters, digits, '.', '_' and '-' only)")
         return value
 
 
@@ -451,7 +496,7 @@ SEED_LAYERS = [
 ]
 
 SCHEMA = Section({
-    "name": Str("mnist-mlp", pattern=r"^[A-Za-z0-9._-]+$"),
+    "name": Str("mnist-mlp", pattern=r"^[A-Za-z0-9._-]+$", max_length=100),
     "seed": Int(0, low=0, high=2**32 - 1),
     "dialect": Str("torch", choices=("torch", "keras")),
     "data": Section({
@@ -882,16 +927,19 @@ def _split(n, fraction, seed):
     return order[:cut], order[cut:]
 
 
-def _read_table(path, data):
+def _read_table(path, data, field="data.path"):
     from .preprocessing import load_csv
 
     target = data["target"] if data["target"] is not None else -1
     try:
         return load_csv(path, target=target)
     except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError("data.path", f"cannot read {path!r}: {error}") from None
+        raise ConfigError(field, f"cannot read {path!r}: {error}") from None
     except (ValueError, TypeError) as error:
-        raise ConfigError("data.target" if "target" in str(error) or "column" in str(error) else "data.path", str(error)) from None
+        # load_csv's own words name the target ("load_csv: target=..."/"... has no column ..."); every
+        # other message is about the file's content: a cell, a row, its length.
+        about_target = str(error).startswith("load_csv:")
+        raise ConfigError("data.target" if about_target else field, str(error)) from None
 
 
 def _read_texts(path, data):
@@ -943,7 +991,7 @@ def load_data(config, preprocess=None, tokenizer=None, class_names=None, train=T
         x, y = _read_table(data["path"], data)
         if data["test_path"]:
             x_train, y_train = x, y
-            x_test, y_test = _read_table(data["test_path"], data)
+            x_test, y_test = _read_table(data["test_path"], data, "data.test_path")
         else:
             train_idx, test_idx = _split(len(x), data["test_split"], seed)
             x_train, y_train, x_test, y_test = x[train_idx], y[train_idx], x[test_idx], y[test_idx]

@@ -17,6 +17,7 @@ import os
 
 import numpy as np
 
+from .io.files import brief
 from .tensor import Tensor
 
 __all__ = [
@@ -578,7 +579,10 @@ def load_csv(path, target=None, header=True, delimiter=",", dtype=np.float32):
     path = os.fspath(path)
     with open(path, newline="", encoding="utf-8") as f:
         reader = csv.reader(f, delimiter=delimiter)
-        rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]  # skip blank lines
+        try:
+            rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]  # skip blank lines
+        except csv.Error as error:  # a field over csv.field_size_limit() (128 KiB), a NUL byte, ...
+            raise ValueError(f"{path}, line {reader.line_num}: {error}") from None
     if not rows:
         raise ValueError(f"{path} is empty")
     if header:
@@ -599,7 +603,7 @@ def load_csv(path, target=None, header=True, delimiter=",", dtype=np.float32):
                 values[r, c] = float(cell)
             except ValueError:
                 raise ValueError(
-                    f"{path}, line {line}, column {c + 1} ({names[c]!r}): cannot read {cell!r} as a number"
+                    f"{path}, line {line}, column {c + 1} ({brief(names[c])}): cannot read {brief(cell)} as a number"
                 ) from None
     if target_column is None:
         return values.astype(dtype), None

@@ -625,58 +625,60 @@ def load_model(directory, *, with_metadata=False, max_header_bytes=MAX_HEADER_BY
         FileNotFoundError: a file is missing.
         NotARegularFileError: a FIFO, device or directory where a file should be.
     """
-    from ..nn import init
-    from ..nn.module import AllocationBudgetError, allocation_budget
-
     directory = os.fspath(directory)
     if not os.path.isdir(directory):
         raise FileNotFoundError(f"load_model: no model directory at {directory}")
-    for attempt in range(3):  # a save committing concurrently may move a staged file away: look again
+    for attempt in range(3):  # a save committing meanwhile may move a staged file away: look again
         paths = _model_paths(directory)
-        shown = {name: os.path.join(directory, name) for name in paths}
         try:
-            config = _read_json(paths[CONFIG_FILE], shown[CONFIG_FILE])
-            info = _checked_metadata(paths[METADATA_FILE], shown[METADATA_FILE]) if (
-                with_metadata or os.path.lexists(paths[METADATA_FILE])) else {}  # fmt: skip
-            save_id = config.get("save_id") if isinstance(config, dict) else None
-            if isinstance(config, dict):
-                config = {k: v for k, v in config.items() if k != "save_id"}
-            built = {}
-
-            def check(header, config=config, built=built):
-                file_id = header.metadata.get("shendu.save_id")
-                if save_id is not None and file_id is not None and file_id != save_id:
-                    raise ModelFormatError(
-                        f"{directory}: {CONFIG_FILE} and {WEIGHTS_FILE} come from different saves (an interrupted copy?)"
-                    )
-                budget = 2 * header.data_len + (64 << 20)
-                try:
-                    with init.skip_init(), allocation_budget(budget, f"{shown[CONFIG_FILE]}"):
-                        built["model"] = model_from_config(config)
-                except ModelFormatError as error:
-                    raise ModelFormatError(f"{shown[CONFIG_FILE]}: {error}") from None
-                except AllocationBudgetError as error:
-                    raise ModelFormatError(str(error)) from None
-                except MemoryError:
-                    raise ModelFormatError(f"{shown[CONFIG_FILE]}: declares layers larger than this machine's memory") from None
-                _check_shapes(built["model"], header.shapes(), shown[WEIGHTS_FILE])
-
-            if not os.path.lexists(paths[WEIGHTS_FILE]):
-                raise FileNotFoundError(f"{shown[WEIGHTS_FILE]} is missing")
-            header, state = _read_file(paths[WEIGHTS_FILE], max_header_bytes, check=check)
+            model, info = _load_files(directory, paths, with_metadata, max_header_bytes)
         except FileNotFoundError:
             if attempt < 2 and paths != _model_paths(directory):
                 continue
             raise
         break
-    if info and save_id is not None and info.get("save_id") not in (None, save_id):
+    model.eval()
+    return (model, info) if with_metadata else model
+
+
+def _load_files(directory, paths, with_metadata, max_header_bytes):
+    """(model, metadata) from the files ``paths`` of a model folder; see :func:`load_model`."""
+    from ..nn import init
+    from ..nn.module import AllocationBudgetError, allocation_budget
+
+    shown = {name: os.path.join(directory, name) for name in paths}
+    config = _read_json(paths[CONFIG_FILE], shown[CONFIG_FILE])
+    has_metadata = with_metadata or os.path.lexists(paths[METADATA_FILE])
+    info = _checked_metadata(paths[METADATA_FILE], shown[METADATA_FILE]) if has_metadata else {}
+    save_id = config.get("save_id") if isinstance(config, dict) else None
+    if isinstance(config, dict):
+        config = {k: v for k, v in config.items() if k != "save_id"}
+    if save_id is not None and info.get("save_id") not in (None, save_id):
         raise ModelFormatError(f"{directory}: {METADATA_FILE} and {CONFIG_FILE} come from different saves (an interrupted copy?)")
+    built = {}
+
+    def build_and_check(header):
+        """Runs once the weights header is validated, before any tensor data is read."""
+        file_id = header.metadata.get("shendu.save_id")
+        if save_id is not None and file_id is not None and file_id != save_id:
+            raise ModelFormatError(f"{directory}: {CONFIG_FILE} and {WEIGHTS_FILE} come from different saves (an interrupted copy?)")
+        try:
+            with init.skip_init(), allocation_budget(2 * header.data_len + (64 << 20), shown[CONFIG_FILE]):
+                built["model"] = model_from_config(config)
+        except ModelFormatError as error:
+            raise ModelFormatError(f"{shown[CONFIG_FILE]}: {error}") from None
+        except AllocationBudgetError as error:
+            raise ModelFormatError(str(error)) from None
+        except MemoryError:
+            raise ModelFormatError(f"{shown[CONFIG_FILE]}: declares layers larger than this machine's memory") from None
+        _check_shapes(built["model"], header.shapes(), shown[WEIGHTS_FILE])
+
+    if not os.path.lexists(paths[WEIGHTS_FILE]):
+        raise FileNotFoundError(f"{shown[WEIGHTS_FILE]} is missing")
+    _, state = _read_file(paths[WEIGHTS_FILE], max_header_bytes, check=build_and_check)
     model = built["model"]
     model.load_state_dict(state)
-    model.eval()
-    if with_metadata:
-        return model, info
-    return model
+    return model, info
 
 
 def _check_shapes(model, declared, where):

@@ -5,6 +5,7 @@ import numbers
 
 from .. import _dtype
 from .._backend import xp
+from ..ops.dtype_check import check_same_dtype
 from ..ops.linalg import Linear as LinearFunction
 from ..tensor import Tensor
 from . import init
@@ -91,7 +92,7 @@ class Linear(Module):
         parameters = self._parameters
         weight, bias = parameters["weight"], parameters["bias"]
         if input._array.dtype != weight._array.dtype:
-            input = input.to(weight._array.dtype)
+            check_same_dtype("Linear", input, weight)
         return LinearFunction()(input, weight) if bias is None else LinearFunction()(input, weight, bias)
 
     def extra_repr(self):

@@ -46,7 +46,13 @@ def _float_input(layer, input, dtype):
     if not isinstance(input, Tensor):
         raise TypeError(f"{layer} expects a Tensor input; got {type(input).__name__}")
     if input.dtype.is_floating_point:
-        return input if input._array.dtype == dtype else input.to(dtype)
+        if input._array.dtype != dtype:  # PyTorch's words (a ValueError there too)
+            wanted = _dtype.from_numpy_dtype(dtype)
+            raise ValueError(
+                f"{layer.split('(')[0]} input dtype ({input.dtype}) does not match weight dtype ({wanted}). "
+                f"Convert input: input.to({wanted}), or convert model: model.to({input.dtype})"
+            )
+        return input
     raise TypeError(
         f"{layer} expects a floating-point input; got dtype {input.dtype} (integer token ids go through an Embedding first)"
     )

@@ -296,7 +296,7 @@ class ELU(_Pointwise):
 
     def slope(self, x):
         negative = xp.exp(xp.minimum(x, 0) * self.input_scale) * (self.alpha * self.scale * self.input_scale)
-        return xp.where(x > 0, self.scale, negative)
+        return xp.where(x <= 0, negative, self.scale)  # a NaN input takes the positive side, as PyTorch
 
 
 class Softplus(_Pointwise):
@@ -395,7 +395,7 @@ class Hardshrink(_Pointwise):
         self.lambd = lambd
 
     def value(self, x):
-        return xp.where(xp.abs(x) > self.lambd, x, 0)
+        return xp.where(xp.abs(x) <= self.lambd, 0, x)  # NaN stays NaN, as PyTorch
 
     def slope(self, x):
         return xp.abs(x) > self.lambd
@@ -405,7 +405,7 @@ class Softshrink(Hardshrink):
     """x − λ·sign(x) where |x| > λ, else 0; derivative [|x| > λ]."""
 
     def value(self, x):
-        return xp.where(xp.abs(x) > self.lambd, x - xp.sign(x) * self.lambd, 0)
+        return xp.where(xp.abs(x) <= self.lambd, 0, x - xp.sign(x) * self.lambd)  # NaN stays NaN, as PyTorch
 
 
 class Threshold(_Pointwise):
@@ -450,13 +450,13 @@ def _normal_cdf(x):
     """Φ(x) = ½·erfc(−x/√2) in float64: the erf series near 0, erfc in the tails (no cancellation)."""
     z = xp.asarray(x, dtype=xp.float64) * math.sqrt(0.5)
     a = xp.abs(z)
-    out = xp.empty_like(z)
+    out = xp.full_like(z, xp.nan)  # NaN where x is NaN (no mask below takes it)
     centre = a < 1
     zc = z[centre]
     zz = zc * zc
     out[centre] = 0.5 + 0.5 * zc * _polynomial(zz, _ERF_T) / _polynomial(zz, _ERF_U, monic=True)
     for mask, p, q in ((~centre & (a < 8), _ERFC_P, _ERFC_Q), (a >= 8, _ERFC_R, _ERFC_S)):
-        v = a[mask]
+        v = xp.minimum(a[mask], 40.0)  # erfc(40) underflows to 0: the same value, and no inf/inf at infinity
         half_erfc = 0.5 * xp.exp(-v * v) * _polynomial(v, p) / _polynomial(v, q, monic=True)
         out[mask] = xp.where(z[mask] > 0, 1 - half_erfc, half_erfc)
     return out
@@ -470,10 +470,12 @@ class GELU(_Pointwise):
     """x·Φ(x) with Φ the standard normal CDF; derivative Φ(x) + x·φ(x)."""
 
     def value(self, x):
-        return x * _normal_cdf(x)
+        cdf = _normal_cdf(x)
+        return xp.where(cdf == 0, -0.0, x * cdf)  # GELU(+inf) = inf, GELU(-inf) = -0 (no inf·0)
 
     def slope(self, x):
-        return _normal_cdf(x) + x * xp.exp(-0.5 * x * x) * _INV_SQRT_2PI
+        density = xp.exp(-0.5 * x * x) * _INV_SQRT_2PI
+        return _normal_cdf(x) + xp.where(density == 0, 0.0, x * density)
 
 
 class GELUTanh(_Pointwise):

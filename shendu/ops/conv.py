@@ -20,6 +20,7 @@ How it is fast on NumPy:
 from .._backend import xp
 from ..autograd import Function
 from ..tensor import Tensor
+from .dtype_check import check_same_dtype
 
 __all__ = ["conv1d", "conv2d"]
 
@@ -265,17 +266,17 @@ def conv_padding(padding, kernel, dilation, stride, fname):
     return tuple((p, p) for p in int_tuple(padding, n, "padding", fname, 0))
 
 
-def _as_float_tensor(value, like):
+def _same_dtype_tensor(value, like, name):
     value = value if isinstance(value, Tensor) else Tensor(value)
-    dtype = like._array.dtype
-    return value if value._array.dtype == dtype else value.to(dtype)
+    check_same_dtype(name, value, like)
+    return value
 
 
 def _conv(input, weight, bias, stride, padding, dilation, groups, dims):
     """Shared checks of conv1d/conv2d; returns the output of Conv2d (1-D runs as H = 1)."""
     fname = f"conv{dims}d"
     weight = weight if isinstance(weight, Tensor) else Tensor(weight)
-    input = _as_float_tensor(input, weight)
+    input = _same_dtype_tensor(input, weight, fname)
     if weight.ndim != dims + 2:
         raise ValueError(
             f"{fname}: weight must have {dims + 2} dimensions (out_channels, in_channels/groups, *kernel); got shape {tuple(weight.shape)}"
@@ -307,7 +308,7 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, dims):
             f"input {padded}; use a smaller kernel, more padding or a larger input"
         )
     if bias is not None:
-        bias = _as_float_tensor(bias, weight)
+        bias = _same_dtype_tensor(bias, weight, fname)
         if tuple(bias.shape) != (out_channels,):
             raise ValueError(f"{fname}: bias must have shape ({out_channels},); got {tuple(bias.shape)}")
     x = input.unsqueeze(0) if unbatched else input

@@ -150,9 +150,9 @@ def linear(input, weight, bias=None):
             f"linear: input of shape {tuple(input.shape)} does not match weight of shape {tuple(weight.shape)}; "
             f"expected input of shape (*, {weight.shape[-1]})"
         )
-    dtype = weight._array.dtype
-    if input._array.dtype != dtype:
-        input = input.to(dtype)
+    from .dtype_check import check_same_dtype
+
+    check_same_dtype("linear", input, weight)
     if bias is None:
         return Linear()(input, weight)
     return Linear()(input, weight, bias)

@@ -145,9 +145,13 @@ class _DifferenceLoss(_Reduced):
         return self.reduce(self.value(self.d).astype(input.dtype, copy=False), denominator)
 
     def backward(self, gy):
-        g = self.spread(gy) * self.slope(self.d)
+        g = self.gradient(self.spread(gy), self.d)
         need_input, need_target = self.needs_input_grad
         return (g if need_input else None, -g if need_target else None)
+
+    def gradient(self, spread, d):
+        """∂loss/∂input from the reduction's share of ``gy`` per element and d."""
+        return spread * self.slope(d)
 
 
 class L1(_DifferenceLoss):
@@ -168,6 +172,9 @@ class MSE(_DifferenceLoss):
 
     def slope(self, d):
         return 2 * d
+
+    def gradient(self, spread, d):
+        return (2 * spread) * d  # the small factor first: 2·d overflows for |d| > 1.7e38, 2·(1/n)·d does not
 
 
 class Huber(_DifferenceLoss):

@@ -17,6 +17,7 @@ import numbers
 from .._backend import xp
 from ..autograd import Function
 from ..tensor import Tensor
+from .dtype_check import check_same_dtype
 
 __all__ = ["batch_norm", "layer_norm", "group_norm", "normalize"]
 
@@ -39,11 +40,11 @@ def _affine_arguments(weight, bias):
     return params, weight is not None, bias is not None
 
 
-def _match_dtype(input, weight, bias):
-    """Cast the input to the parameters' dtype (as ``linear`` does), so float64 inputs meet float32 layers."""
+def _match_dtype(input, weight, bias, name="normalization"):
+    """The input, checked to have the parameters' dtype (a mismatch is a RuntimeError, as in PyTorch)."""
     reference = weight if weight is not None else bias
     if reference is not None and input._array.dtype != reference._array.dtype:
-        input = input.to(reference._array.dtype)
+        check_same_dtype(name, input, reference)
     return input
 
 
@@ -155,7 +156,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         raise ValueError(
             f"batch_norm: expected more than 1 value per channel when training; got input of shape {tuple(input.shape)}"
         )
-    input = _match_dtype(input, weight, bias)
+    input = _match_dtype(input, weight, bias, "batch_norm")
     params, has_weight, has_bias = _affine_arguments(weight, bias)
     op = BatchNorm(running_mean, running_var, bool(training), float(momentum), float(eps), has_weight, has_bias)
     return op(input, *params)
@@ -221,7 +222,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     for name, tensor in (("weight", weight), ("bias", bias)):
         if tensor is not None and tuple(tensor.shape) != shape:
             raise ValueError(f"layer_norm: {name} has shape {tuple(tensor.shape)}; expected normalized_shape {shape}")
-    input = _match_dtype(input, weight, bias)
+    input = _match_dtype(input, weight, bias, "layer_norm")
     params, has_weight, has_bias = _affine_arguments(weight, bias)
     return LayerNorm(k, float(eps), has_weight, has_bias)(input, *params)
 
@@ -288,7 +289,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
         )
     for name, tensor in (("weight", weight), ("bias", bias)):
         _check_channel_vector("group_norm", name, tensor, channels, input)
-    input = _match_dtype(input, weight, bias)
+    input = _match_dtype(input, weight, bias, "group_norm")
     params, has_weight, has_bias = _affine_arguments(weight, bias)
     if math.prod(input.shape) == 0:
         raise ValueError(f"group_norm: got an empty input of shape {tuple(input.shape)}")

@@ -119,15 +119,21 @@ class Var(Function):
         self.axes, self.keepdim, self.correction = axes, keepdim, correction
 
     def forward(self, x):
+        return self.wide_variance(x).astype(x.dtype, copy=False)
+
+    def wide_variance(self, x):
+        """The variance, accumulated in float64 for float16/32 inputs (as PyTorch on the CPU): squares of
+        values past 1.8e19 overflow float32 although the variance (or its root) may be representable."""
         self.shape = x.shape
         n = 1
         for a in self.axes:
             n *= x.shape[a]
         self.divisor = _py_max(n - self.correction, 0)
-        self.centered = x - x.mean(axis=self.axes, keepdims=True)
+        wide = x.astype(xp.float64) if x.dtype.kind == "f" and x.dtype.itemsize < 8 else x
+        centered = wide - wide.mean(axis=self.axes, keepdims=True)
+        self.centered = centered.astype(x.dtype, copy=False)
         with xp.errstate(divide="ignore", invalid="ignore"):
-            out = (self.centered * self.centered).sum(axis=self.axes, keepdims=self.keepdim) / self.divisor
-        return out.astype(x.dtype, copy=False)
+            return (centered * centered).sum(axis=self.axes, keepdims=self.keepdim) / self.divisor
 
     def backward(self, gy):
         gy = _expand_back(gy, self.shape, self.axes, self.keepdim)
@@ -137,6 +143,25 @@ class Var(Function):
             return gy * (x - mean(x, self.axes, keepdim=True)) * scale
         with xp.errstate(divide="ignore", invalid="ignore"):
             return (gy * self.centered * scale).astype(gy.dtype, copy=False)
+
+
+class Std(Var):
+    """Standard deviation √var, its root taken in float64 too; ∂/∂x = (x-μ)/((N-correction)·σ)."""
+
+    def forward(self, x):
+        self.root = xp.sqrt(self.wide_variance(x))
+        return self.root.astype(x.dtype, copy=False)
+
+    def backward(self, gy):
+        if isinstance(gy, Tensor):
+            (x,) = self.input_values()
+            sigma = std(x, self.axes, keepdim=True, correction=self.correction)
+            gy = _expand_back(gy, self.shape, self.axes, self.keepdim)
+            return gy * (x - mean(x, self.axes, keepdim=True)) / (sigma * self.divisor)
+        gy = _expand_back(gy, self.shape, self.axes, self.keepdim)
+        root = self.root if self.keepdim else xp.expand_dims(self.root, self.axes)
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            return (gy * (self.centered / (root * self.divisor))).astype(gy.dtype, copy=False)
 
 
 class MaxReduce(Function):
@@ -294,10 +319,11 @@ def var(input, dim=None, unbiased=None, keepdim=False, correction=None):
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, correction=None):
-    """Standard deviation: √var."""
-    from .arithmetic import sqrt
-
-    return sqrt(var(input, dim, unbiased, keepdim, correction))
+    """Standard deviation: √var (the root taken in float64 for float32 inputs, as PyTorch)."""
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    input = _float(_tensor(input))
+    return Std(_axes(dim, input.ndim), keepdim, correction)(input)
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, correction=None):

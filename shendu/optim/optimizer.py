@@ -35,12 +35,14 @@ _SCHEDULER_KEYS = frozenset({"initial_lr", "max_lr", "min_lr", "base_momentum", 
 
 
 def _mark_step_called(step):
-    """Wrap an optimiser's ``step`` so schedulers can tell whether it ran before them."""
+    """Wrap an optimiser's ``step`` so schedulers can tell whether it ran before them (and so that an
+    inf or NaN gradient updates silently, as in PyTorch, with NumPy's floating-point warnings off)."""
 
     @functools.wraps(step)
     def wrapper(self, *args, **kwargs):
         self._opt_called = True
-        return step(self, *args, **kwargs)
+        with xp.errstate(all="ignore"):
+            return step(self, *args, **kwargs)
 
     wrapper._marks_step = True
     return wrapper

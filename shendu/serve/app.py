@@ -12,13 +12,14 @@ import os
 import time
 
 from .limits import BodySizeLimit
-from .predictor import InputError, Predictor
+from .predictor import InputError, ModelOutputError, Predictor
 
 __all__ = ["create_app", "DEFAULT_MAX_BODY_BYTES", "DEFAULT_MAX_BATCH"]
 
 DEFAULT_MAX_BODY_BYTES = 1_000_000
 DEFAULT_MAX_BATCH = 256
 DEFAULT_MAX_ABS_INPUT = 1e6
+DEFAULT_BODY_TIMEOUT = 30.0
 _STATIC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
 _PAGE_FILES = {"index.html": "text/html; charset=utf-8", "app.js": "text/javascript; charset=utf-8",
                "style.css": "text/css; charset=utf-8"}  # fmt: skip
@@ -60,9 +61,10 @@ def _schemas():
         detail: str
 
     class Health(BaseModel):
-        status: str
+        status: str = Field(description="'ok', or 'unhealthy' (HTTP 503) when the model cannot produce finite outputs.")
         model: str
         uptime_seconds: float
+        detail: str | None = Field(None, description="Why the model is unhealthy.")
 
     class Metadata(BaseModel):
         model_config = ConfigDict(extra="allow")
@@ -164,7 +166,7 @@ def _error(status, message, loc=("body",), kind="value_error"):
 
 def create_app(model, metadata=None, *, input_shape=None, class_names=None, predict=None,
                max_body_bytes=DEFAULT_MAX_BODY_BYTES, max_batch=DEFAULT_MAX_BATCH, max_abs_input=DEFAULT_MAX_ABS_INPUT,
-               title=None):  # fmt: skip
+               title=None, body_timeout=DEFAULT_BODY_TIMEOUT):  # fmt: skip
     """An ASGI app serving ``model``.
 
     Args:
@@ -178,6 +180,8 @@ def create_app(model, metadata=None, *, input_shape=None, class_names=None, pred
         max_abs_input: input values beyond ±this get 422 (inputs are model-ready, i.e. normalised).
             Defaults to 1e6; None for no bound.
         title: shown in the OpenAPI docs and the page. Defaults to the model's class name.
+        body_timeout: seconds a client has to send the whole body once its headers are in;
+            a slower one gets 408. Defaults to 30.
 
     Example:
         >>> app = create_app(shendu.load_model("runs/mnist-mlp"), shendu.io.load_metadata("runs/mnist-mlp"))
@@ -238,6 +242,9 @@ def create_app(model, metadata=None, *, input_shape=None, class_names=None, pred
             result = predictor(batch)
         except InputError as error:
             return _error(422, str(error), error.loc)
+        except ModelOutputError as error:
+            log.error("prediction failed: %s", error)
+            return JSONResponse({"detail": str(error)}, status_code=500)
         except Exception:  # a failure of the model itself: logged here, never shown to the client
             log.exception("prediction failed")
             return JSONResponse({"detail": "internal server error"}, status_code=500)
@@ -256,9 +263,13 @@ def create_app(model, metadata=None, *, input_shape=None, class_names=None, pred
         body = await request.body()
         return await run_in_threadpool(handle, body)
 
-    @app.get("/health", response_model=Health, summary="Liveness")
+    @app.get("/health", response_model=Health, summary="Liveness", responses={503: {"model": Health, "description": "The model cannot produce finite outputs"}})
     async def health():
-        return {"status": "ok", "model": description["model"], "uptime_seconds": round(time.monotonic() - started, 3)}
+        uptime = round(time.monotonic() - started, 3)
+        if predictor.problem is not None:
+            return JSONResponse({"status": "unhealthy", "model": description["model"], "uptime_seconds": uptime,
+                                 "detail": predictor.problem}, status_code=503)  # fmt: skip
+        return {"status": "ok", "model": description["model"], "uptime_seconds": uptime}
 
     @app.get("/metadata", response_model=Metadata, summary="Input shape, classes, model summary, shendu version")
     async def metadata_endpoint():
@@ -279,5 +290,5 @@ def create_app(model, metadata=None, *, input_shape=None, class_names=None, pred
         log.exception("unhandled error on %s", request.url.path)
         return JSONResponse({"detail": "internal server error"}, status_code=500)
 
-    app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+    app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes, timeout=body_timeout)
     return app

@@ -5,7 +5,7 @@ Kept free of any web framework so it can be tested (and reused) on its own.
 
 import numpy as np
 
-__all__ = ["Predictor", "InputError"]
+__all__ = ["Predictor", "InputError", "ModelOutputError"]
 
 
 class InputError(ValueError):
@@ -14,6 +14,10 @@ class InputError(ValueError):
     def __init__(self, message, loc=("body", "data")):
         super().__init__(message)
         self.loc = list(loc)
+
+
+class ModelOutputError(RuntimeError):
+    """The model produced NaN or infinite outputs for inputs that passed every check: a server fault."""
 
 
 def _leaf_modules(model):
@@ -110,6 +114,26 @@ class Predictor:
         if self.output_size == 1 and self.output_kind == "logits" and not self.class_names:
             self.output_kind = "regression"
         self.task = "regression" if self.output_kind == "regression" else "classification"
+        self.problem = self._check_outputs_are_finite()
+
+    def _check_outputs_are_finite(self):
+        """None, or why the model cannot serve: its outputs for ordinary inputs (zeros, a few
+        standard-normal samples or random tokens) are not all finite — NaN weights, say."""
+        rng = np.random.default_rng(0)
+        if self.vocabulary is not None:
+            probe = rng.integers(0, self.vocabulary, size=(4,) + self.input_shape)
+        else:
+            probe = rng.standard_normal((4,) + self.input_shape).astype(self.input_dtype)
+            probe[0] = 0
+        try:
+            out = self._run(probe)
+        except Exception as error:  # reported by /health and at start-up, never raised from here
+            return f"the model fails on ordinary inputs: {type(error).__name__}: {error}"
+        if np.issubdtype(out.dtype, np.number) and not np.isfinite(out).all():
+            bad = [name for name, p in self.model.named_parameters() if not np.isfinite(p._array).all()]
+            where = f" (non-finite values in {', '.join(bad[:5])}{' …' if len(bad) > 5 else ''})" if bad else ""
+            return f"the model's outputs for ordinary inputs are NaN or infinite{where}"
+        return None
 
     def _outputs_look_like_probabilities(self):
         rng = np.random.default_rng(0)
@@ -238,8 +262,8 @@ class Predictor:
         finite = np.isfinite(out).all(axis=1)
         if not finite.all():
             first = int(np.argmin(finite))
-            raise InputError(f"the model's output for sample {first} is not finite (NaN or infinite): its values are "
-                             "too large for this model", ("body", "data", first) if len(batch) > 1 else ("body", "data"))  # fmt: skip
+            raise ModelOutputError(f"the model produced a NaN or infinite output for sample {first}; the input passed every check, "
+                                   "so this is a fault of the model, not of the request")  # fmt: skip
         if self.output_kind == "regression":
             values = out[:, 0] if out.shape[1] == 1 else out
             return {"predictions": values.tolist(), "probabilities": None}

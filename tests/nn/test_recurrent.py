@@ -341,10 +341,15 @@ def test_no_grad_forward_builds_no_graph():
     assert not output.requires_grad and output.grad_fn is None and h_n.grad_fn is None
 
 
-def test_float64_input_is_cast_to_float32_layer():
-    rnn = nn.RNN(4, 5)
-    output, _ = rnn(shendu.randn(3, 2, 4, dtype=shendu.float64))
-    assert output.dtype == shendu.float32
+@pytest.mark.parametrize("layer", [nn.RNN, nn.LSTM, nn.GRU])
+def test_float64_input_to_a_float32_layer_is_an_error_naming_both_dtypes(layer):
+    rnn = layer(4, 5)
+    with pytest.raises(ValueError) as ours:
+        rnn(shendu.randn(3, 2, 4, dtype=shendu.float64))
+    torch_rnn = getattr(torch.nn, layer.__name__)(4, 5)
+    with pytest.raises(ValueError) as theirs:  # PyTorch refuses it too, in the same words
+        torch_rnn(torch.randn(3, 2, 4, dtype=torch.float64))
+    assert str(ours.value).replace("shendu.", "torch.").replace(layer.__name__, "RNN") == str(theirs.value)
 
 
 def test_repr_matches_torch():
