@@ -57,8 +57,9 @@ def _cpu_seconds(pid):
 
 
 @contextlib.contextmanager
-def running_server(model_dir, port=None, extra_args=(), timeout=60.0):
-    """Start ``python -m shendu.cli serve MODEL_DIR`` on 127.0.0.1; yield its base URL; stop it."""
+def running_server(model_dir, port=None, extra_args=(), timeout=60.0, health_status=200):
+    """Start ``python -m shendu.cli serve MODEL_DIR`` on 127.0.0.1; yield its base URL once /health
+    answers ``health_status`` (503 for a model known to be broken); stop it."""
     import httpx
 
     port = port or free_port()
@@ -75,7 +76,7 @@ def running_server(model_dir, port=None, extra_args=(), timeout=60.0):
                 output = process.stdout.read().decode(errors="replace")
                 raise RuntimeError(f"shendu serve exited with code {process.returncode}:\n{output}")
             try:
-                if httpx.get(url + "/health", timeout=1.0).status_code == 200:
+                if httpx.get(url + "/health", timeout=1.0).status_code == health_status:
                     break
             except httpx.HTTPError:
                 pass
