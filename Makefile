@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test fuzz lint bench clean
 
 $(STAMP): pyproject.toml setup.py shendu/_buffers.h shendu/optim/_fused.c shendu/ops/_lstm_cell.c
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,13 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m ruff check shendu tests benchmarks examples
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -n 2 -q
+
+## The longer reliability suites: thousands of fuzzed model folders and weights files (each loaded in a
+## memory-limited child), training killed at 40 random moments and resumed, slow clients against a real server.
+fuzz: $(STAMP)
+	SHENDU_FUZZ_EXAMPLES=3000 SHENDU_KILLS=40 OPENBLAS_NUM_THREADS=1 $(PY) -m pytest -q -s -p no:cacheprovider \
+		tests/io/test_fuzz_model_folders.py tests/io/test_hostile_files.py tests/io/test_kill_during_save.py \
+		tests/io/test_safetensors_conformance.py tests/cli/test_hostile_input.py tests/serve/test_slow_and_faulty.py
 
 lint: $(STAMP)
 	$(PY) -m ruff check shendu tests benchmarks examples

@@ -11,6 +11,7 @@ Messages that quote a value taken from a file go through :func:`brief`, so no er
 than a few KB, whatever the input.
 """
 
+import errno
 import os
 import reprlib
 import stat
@@ -67,6 +68,10 @@ def open_regular_file(path, what="file"):
         fd = os.open(path, flags)
     except IsADirectoryError:
         raise NotARegularFileError(f"{what} {path} is a directory, not a regular file") from None
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise NotARegularFileError(f"{what} {path} is a loop of symbolic links, not a regular file") from None
+        raise
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
