@@ -456,6 +456,7 @@ def cmd_serve(args):
         from .serve.protocol import header_timeout_protocol
     except ImportError as error:
         raise CommandError(f"shendu serve needs FastAPI and uvicorn: pip install 'shendu[serve]' ({error})") from None
+    _check_address(args.host, args.port)
     model, metadata, _ = _load_model_dir(args.model_dir)
     try:
         app = create_app(model, metadata, max_body_bytes=args.max_body_bytes, max_batch=args.max_batch,
@@ -472,6 +473,24 @@ def cmd_serve(args):
     _print(f"serving {args.model_dir} on http://{args.host}:{args.port}/  (API docs at /docs; Ctrl-C stops)")
     uvicorn.Server(config).run()
     return EXIT_OK
+
+
+def _check_address(host, port):
+    """Before any work: the host must resolve (exit 2) and the port be free to listen on (exit 1)."""
+    import socket
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except (socket.gaierror, UnicodeError) as error:
+        raise CommandError(f"--host {brief(host)}: not an address this machine can listen on ({error})", EXIT_USAGE) from None
+    probe = socket.socket(family, kind, proto)
+    try:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind(address)
+    except OSError as error:
+        raise CommandError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
+    finally:
+        probe.close()
 
 
 def cmd_export(args):

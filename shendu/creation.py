@@ -6,7 +6,7 @@ Random functions draw from shendu's one ``numpy.random.Generator`` (see :func:`s
 from . import _dtype
 from ._backend import xp
 from .random import resolve_generator
-from .tensor import Tensor, as_array
+from .tensor import Tensor, as_array, quiet_cast
 from .tensor import device as _device
 
 __all__ = [
@@ -20,7 +20,7 @@ def _make(array, dtype, requires_grad, device=None):
     if device is not None:
         _device(device)  # only the CPU exists: anything else raises a clear error
     if dtype is not None:
-        array = array.astype(_dtype.to_numpy_dtype(dtype), copy=False)
+        array = quiet_cast(array, _dtype.to_numpy_dtype(dtype))
     return Tensor(array, requires_grad=requires_grad)
 
 
@@ -82,12 +82,9 @@ def empty(*size, dtype=None, device=None, requires_grad=False):
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     if dtype is None:
         dtype = as_array(fill_value).dtype
-    return _make(
-        xp.full(_size((size,)) if isinstance(size, int) else _size(size), fill_value, _dtype.to_numpy_dtype(dtype)),
-        None,
-        requires_grad,
-        device,
-    )
+    with xp.errstate(all="ignore"):  # full((2,), 1e40) is inf in float32, silently, as PyTorch
+        array = xp.full(_size((size,)) if isinstance(size, int) else _size(size), fill_value, _dtype.to_numpy_dtype(dtype))
+    return _make(array, None, requires_grad, device)
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):

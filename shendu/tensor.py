@@ -1,5 +1,6 @@
 """The Tensor: an array plus what autograd needs to send gradients back through it."""
 
+import functools
 import numbers
 
 from . import _dtype
@@ -63,14 +64,23 @@ def as_array(data, dtype=None):
         array = xp.asarray(data)
         if array.dtype.kind == "f" and not isinstance(data, xp.generic):
             if dtype is None:  # with a dtype, cast once below: float64 data must not pass through float32
-                array = array.astype(_dtype.default_float.numpy_dtype)
+                array = quiet_cast(array, _dtype.default_float.numpy_dtype)
         elif array.dtype.kind in "iu" and not isinstance(data, xp.generic):
             array = array.astype(xp.int64)
         elif array.dtype.kind not in "fiub":
             raise TypeError(f"cannot make a tensor from {type(data).__name__} with dtype {array.dtype}")
     if dtype is not None:
-        array = array.astype(_dtype.to_numpy_dtype(dtype), copy=False)
+        array = quiet_cast(array, _dtype.to_numpy_dtype(dtype))
     return array
+
+
+def quiet_cast(array, dtype):
+    """``array.astype(dtype)`` without NumPy's warnings: 1e40 becomes inf in float32 and NaN some integer,
+    silently, as in PyTorch."""
+    if array.dtype == dtype:
+        return array
+    with xp.errstate(all="ignore"):
+        return array.astype(dtype)
 
 
 def _promote(a, b):
@@ -522,7 +532,8 @@ class Tensor:
 
     def fill_(self, value):
         self._check_inplace()
-        self._array[...] = value
+        with xp.errstate(all="ignore"):
+            self._array[...] = value
         return self
 
     def copy_(self, source):
@@ -588,7 +599,8 @@ class Tensor:
                 "use shendu.where / masked_fill, or assign inside shendu.no_grad()"
             )
         key = _index_key(key)
-        self._array[key] = as_array(value)
+        with xp.errstate(all="ignore"):
+            self._array[key] = as_array(value)
         self._version += 1
 
     # ----- operators -------------------------------------------------------
@@ -651,7 +663,8 @@ class Tensor:
                 self._check_inplace()  # raises: a leaf must be updated under no_grad
             return out_of_place(self, other)
         other = other._array if isinstance(other, Tensor) else as_array(other)
-        numpy_function(self._array, other.astype(self._array.dtype, copy=False), out=self._array)
+        with xp.errstate(all="ignore"):
+            numpy_function(self._array, other.astype(self._array.dtype, copy=False), out=self._array)
         self._version += 1
         return self
 
@@ -723,6 +736,23 @@ class Tensor:
     @property
     def mT(self):
         return _ops().transpose(self, -2, -1)
+
+
+def _quietly(method):
+    """An in-place method with NumPy's floating-point warnings off (an overflow gives inf, silently, as PyTorch)."""
+
+    @functools.wraps(method)
+    def quiet(self, *args, **kwargs):
+        with xp.errstate(all="ignore"):
+            return method(self, *args, **kwargs)
+
+    return quiet
+
+
+for _name, _method in list(vars(Tensor).items()):
+    if _name.endswith("_") and not _name.startswith("_") and callable(_method):
+        setattr(Tensor, _name, _quietly(_method))
+del _name, _method
 
 
 class _HookHandle:

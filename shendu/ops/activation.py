@@ -567,8 +567,9 @@ def prelu(input, weight):
             f"prelu: weight must have shape (1,) or (num_channels,) = ({channels},) for input of shape "
             f"{tuple(input.shape)} (channels on dim 1); got weight of shape {tuple(weight.shape)}"
         )
-    if weight.dtype != input.dtype:
-        weight = weight.to(input.dtype)
+    from .dtype_check import check_same_dtype
+
+    check_same_dtype("prelu", input, weight)  # PyTorch: "Type promoting not supported"
     return PReLU()(input, weight)
 
 

@@ -550,7 +550,8 @@ def cast(input, dtype):
     """Convert to ``dtype``; float-to-float conversions carry the gradient."""
     dtype = xp.dtype(dtype)
     if dtype.kind != "f" or input._array.dtype.kind != "f":
-        return _constant(input._array.astype(dtype))
+        with xp.errstate(all="ignore"):  # NaN to an integer: silently, as PyTorch
+            return _constant(input._array.astype(dtype))
     return Cast(dtype)(input)
 
 
@@ -562,7 +563,8 @@ def _no_grad_binary(numpy_function, name):
     def function(input, other):
         a, b = _binary_operands(input, other)
         try:
-            return _constant(numpy_function(a._array, b._array))
+            with xp.errstate(all="ignore"):
+                return _constant(numpy_function(a._array, b._array))
         except ValueError as error:
             if "broadcast" in str(error):
                 raise _broadcast_error(name, a, b) from None

@@ -66,6 +66,31 @@ def test_bad_numeric_options_exit_2_naming_the_option(trained, argv, field):
     assert field in result.stderr.splitlines()[-1]
 
 
+def test_an_unresolvable_host_is_a_usage_error_and_a_busy_port_a_failure(trained):
+    import socket
+
+    result = subprocess.run([sys.executable, "-m", "shendu.cli", "serve", str(trained), "--host", "no.such.host.invalid"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert result.returncode == 2 and "--host" in _one_line(result.stderr)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run([sys.executable, "-m", "shendu.cli", "serve", str(trained), "--port", str(port)],
+                                cwd=ROOT, capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert result.returncode == 1 and f"cannot listen on 127.0.0.1:{port}" in _one_line(result.stderr)
+
+
+def test_a_model_larger_than_memory_is_one_line(tmp_path):
+    config = _write(tmp_path / "huge.json", json.dumps({
+        "name": "huge", "model": {"layers": [{"type": "Linear", "in_features": 784, "out_features": 10**9}, "ReLU",
+                                             {"type": "Linear", "in_features": 10**9, "out_features": 10}]}}))  # fmt: skip
+    result = subprocess.run([sys.executable, "-m", "shendu.cli", "train", config, "--quiet", "--out", str(tmp_path / "m")],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert result.returncode == 1
+    assert "out of memory" in _one_line(result.stderr)
+
+
 def test_an_early_stopping_monitor_typo_is_a_config_error_before_training(tmp_path, capsys):
     code, out, err = _run(["train", *SMALL, "--out", str(tmp_path / "m"), "--set", "callbacks.early_stopping.monitor=val_acuracy"], capsys)
     assert code == 2

@@ -111,3 +111,25 @@ def test_std_second_derivative_matches_pytorch():
     (ggt,) = torch.autograd.grad((gt * gt).sum(), xt)
     np.testing.assert_allclose(g.detach().numpy(), gt.detach().numpy(), rtol=1e-10)
     np.testing.assert_allclose(gg.numpy(), ggt.numpy(), rtol=1e-8, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: shendu.tensor([1e40]), lambda: shendu.as_tensor(np.array([1e300]), dtype=shendu.float32),
+        lambda: shendu.tensor(np.array([1e300])).float(), lambda: shendu.full((2,), 1e40), lambda: shendu.zeros(2).fill_(1e40),
+        lambda: shendu.tensor([3e38]).mul_(10), lambda: shendu.tensor([3e38]).add_(shendu.tensor([3e38])),
+        lambda: shendu.tensor([3e38]).div_(1e-30), lambda: shendu.tensor([np.nan]).long(),
+    ],
+    ids=["tensor", "as_tensor", "float", "full", "fill_", "mul_", "add_", "div_", "long"],
+)
+def test_creation_casts_and_in_place_updates_overflow_silently_as_in_pytorch(make):
+    assert make().shape in ((1,), (2,))
+
+
+def test_item_assignment_and_augmented_assignment_overflow_silently():
+    x = shendu.zeros(2)
+    x[0] = 1e40
+    x += 3e38
+    x *= 10
+    assert np.isinf(x.numpy()).all()

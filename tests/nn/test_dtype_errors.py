@@ -33,6 +33,11 @@ def test_a_float32_layer_refuses_another_dtype_as_pytorch_does(name, layer, data
         torch_layer()(torch_data(getattr(torch, dtype)))
 
 
+def test_prelu_refuses_a_float64_input_to_a_float32_weight():
+    with pytest.raises(RuntimeError, match="prelu: input and weight must have the same dtype, but got shendu.float64 and shendu.float32"):
+        nn.PReLU()(shendu.ones(2, dtype=shendu.float64))
+
+
 def test_bool_input_to_linear_is_refused():
     with pytest.raises(RuntimeError, match="but got shendu.bool and shendu.float32"):
         nn.Linear(2, 2)(shendu.tensor([[True, False]]))
