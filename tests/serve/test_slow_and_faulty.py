@@ -44,7 +44,7 @@ def _read_until_closed(sock, limit=10.0):
     while time.monotonic() - started < limit:
         try:
             data = sock.recv(65536)
-        except (ConnectionResetError, TimeoutError, socket.timeout):
+        except (ConnectionResetError, TimeoutError):
             break
         if not data:
             return b"".join(chunks), time.monotonic() - started
