@@ -23,6 +23,9 @@ import threading
 import weakref
 
 from ._backend import xp
+from ._floating_point import enter_quiet as _enter_quiet
+from ._floating_point import leave_quiet as _leave_quiet
+from ._floating_point import quiet_numpy
 
 __all__ = [
     "Function",
@@ -159,23 +162,27 @@ class Function:
     output_meta = None  # (shape, dtype) of each output, kept for multi-output functions
 
     def __call__(self, *inputs):
+        token = _enter_quiet()  # NumPy's floating-point warnings off inside every op (see _floating_point)
+        try:
+            return self._apply(inputs)
+        finally:
+            _leave_quiet(token)
+
+    def _apply(self, inputs):
         # The hot path of every op, kept lean: one- and two-input ops (nearly all) skip the
         # generic loops, and nothing is imported or allocated that recording does not need.
-        # NOTE: NumPy's floating-point warnings are off inside every op (as PyTorch, which never
-        # warns about an overflow or a NaN): one errstate per op costs about 0.9 us.
         count = len(inputs)
-        with _quiet():
-            if count == 2:
-                a, b = inputs
-                outputs = self.forward(a._array, b._array)
-                record = (a._requires_grad or b._requires_grad) and _mode.enabled
-            elif count == 1:
-                a = inputs[0]
-                outputs = self.forward(a._array)
-                record = a._requires_grad and _mode.enabled
-            else:
-                outputs = self.forward(*[x._array for x in inputs])
-                record = _mode.enabled and any([x._requires_grad for x in inputs])
+        if count == 2:
+            a, b = inputs
+            outputs = self.forward(a._array, b._array)
+            record = (a._requires_grad or b._requires_grad) and _mode.enabled
+        elif count == 1:
+            a = inputs[0]
+            outputs = self.forward(a._array)
+            record = a._requires_grad and _mode.enabled
+        else:
+            outputs = self.forward(*[x._array for x in inputs])
+            record = _mode.enabled and any([x._requires_grad for x in inputs])
         if type(outputs) is not tuple:
             if type(outputs) is not _ndarray:  # NumPy returns scalars from 0-d arithmetic
                 outputs = _scalar_output(outputs, inputs)
@@ -263,8 +270,6 @@ class Function:
 
 _RECORD_ATTRS = {"inputs", "needs_input_grad", "generation", "versions", "output_meta", "outputs", "_tensor_mode"}
 _ndarray = xp.ndarray
-#: NumPy's floating-point warnings off: an overflow gives inf and an invalid operation NaN, silently, as in PyTorch.
-_quiet = functools.partial(xp.errstate, all="ignore")
 # NumPy < 2 promotes 0-d float32 mixed with a Python float to float64 (value-based casting);
 # NumPy 2 keeps float32 (NEP 50). Op results are held to NumPy 2's rule.
 _LEGACY_SCALAR_PROMOTION = int(xp.__version__.split(".")[0]) < 2
@@ -327,7 +332,7 @@ _FREED = (
 
 def _run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
     """Propagate ``root_grads`` from ``roots`` through the graph (NumPy's floating-point warnings off)."""
-    with _quiet():
+    with quiet_numpy():
         return _propagate(roots, root_grads, retain_graph, create_graph, capture)
 
 

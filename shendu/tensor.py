@@ -743,7 +743,7 @@ def _quietly(method):
 
     @functools.wraps(method)
     def quiet(self, *args, **kwargs):
-        with xp.errstate(all="ignore"):
+        with _autograd.quiet_numpy():
             return method(self, *args, **kwargs)
 
     return quiet

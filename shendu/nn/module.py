@@ -12,6 +12,7 @@ import threading
 from collections import OrderedDict
 
 from .._backend import xp
+from .._floating_point import enter_quiet, leave_quiet
 from ..tensor import Tensor
 from .parameter import Parameter
 
@@ -293,16 +294,22 @@ class Module:
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     def __call__(self, *args, **kwargs):
-        for hook in list(self._forward_pre_hooks.values()):
-            result = hook(self, args)
-            if result is not None:
-                args = result if isinstance(result, tuple) else (result,)
-        out = self.forward(*args, **kwargs)
-        for hook in list(self._forward_hooks.values()):
-            result = hook(self, args, out)
-            if result is not None:
-                out = result
-        return out
+        token = enter_quiet()  # NumPy's floating-point warnings off (see shendu._floating_point)
+        try:
+            if self._forward_pre_hooks:
+                for hook in list(self._forward_pre_hooks.values()):
+                    result = hook(self, args)
+                    if result is not None:
+                        args = result if isinstance(result, tuple) else (result,)
+            out = self.forward(*args, **kwargs)
+            if self._forward_hooks:
+                for hook in list(self._forward_hooks.values()):
+                    result = hook(self, args, out)
+                    if result is not None:
+                        out = result
+            return out
+        finally:
+            leave_quiet(token)
 
     def register_forward_hook(self, hook):
         """Call ``hook(module, args, output)`` after every forward; a non-None result replaces the output."""

@@ -13,6 +13,7 @@ import numbers
 from .._backend import xp
 from ..autograd import Function, sum_to
 from ..tensor import Tensor
+from .dtype_check import check_same_dtype
 
 __all__ = [
     "relu", "sigmoid", "tanh", "softmax", "log_softmax", "softmin", "leaky_relu", "prelu", "elu", "selu", "celu",
@@ -567,8 +568,6 @@ def prelu(input, weight):
             f"prelu: weight must have shape (1,) or (num_channels,) = ({channels},) for input of shape "
             f"{tuple(input.shape)} (channels on dim 1); got weight of shape {tuple(weight.shape)}"
         )
-    from .dtype_check import check_same_dtype
-
     check_same_dtype("prelu", input, weight)  # PyTorch: "Type promoting not supported"
     return PReLU()(input, weight)
 

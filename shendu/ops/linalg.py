@@ -3,6 +3,7 @@
 from .._backend import xp
 from ..autograd import Function, sum_to
 from ..tensor import Tensor, _binary_operands
+from .dtype_check import check_same_dtype
 
 __all__ = ["matmul", "mm", "bmm", "dot", "outer", "linear", "einsum"]
 
@@ -150,9 +151,8 @@ def linear(input, weight, bias=None):
             f"linear: input of shape {tuple(input.shape)} does not match weight of shape {tuple(weight.shape)}; "
             f"expected input of shape (*, {weight.shape[-1]})"
         )
-    from .dtype_check import check_same_dtype
-
-    check_same_dtype("linear", input, weight)
+    if input._array.dtype != weight._array.dtype:
+        check_same_dtype("linear", input, weight)
     if bias is None:
         return Linear()(input, weight)
     return Linear()(input, weight, bias)

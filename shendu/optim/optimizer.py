@@ -15,7 +15,7 @@ import numbers
 from collections import defaultdict
 
 from .._backend import xp
-from ..autograd import enable_grad
+from ..autograd import enable_grad, quiet_numpy
 from ..tensor import Tensor
 
 __all__ = ["Optimizer", "required"]
@@ -41,7 +41,7 @@ def _mark_step_called(step):
     @functools.wraps(step)
     def wrapper(self, *args, **kwargs):
         self._opt_called = True
-        with xp.errstate(all="ignore"):
+        with quiet_numpy():
             return step(self, *args, **kwargs)
 
     wrapper._marks_step = True

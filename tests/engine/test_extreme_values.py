@@ -133,3 +133,29 @@ def test_item_assignment_and_augmented_assignment_overflow_silently():
     x += 3e38
     x *= 10
     assert np.isinf(x.numpy()).all()
+
+
+@pytest.mark.parametrize("public", [False, True], ids=["numpy-error-state-variable", "public-errstate"])
+def test_both_ways_of_silencing_numpy_work(public):
+    """The fast way (NumPy's error-state variable) and the public numpy.errstate fallback behave alike."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "SHENDU_PUBLIC_ERRSTATE"}
+    if public:
+        env["SHENDU_PUBLIC_ERRSTATE"] = "1"
+    code = (
+        "import numpy as np, shendu, shendu.nn as nn\n"
+        "from shendu import _floating_point as fp\n"
+        f"assert fp.FAST is {not public}\n"
+        "x = shendu.tensor([3e38, 1.0], requires_grad=True)\n"
+        "y = nn.Linear(2, 2)(x * 10); (y.sum() + (x / 0).sum()).backward()\n"
+        "try:\n"
+        "    np.array([3e38], np.float32) * 10\n"
+        "except RuntimeWarning:\n"
+        "    print('user code still warns')\n"
+    )
+    result = subprocess.run([sys.executable, "-W", "error", "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "user code still warns"  # shendu changes NumPy's state only inside its own calls
