@@ -474,6 +474,20 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
     if create_graph:
         grads = [Tensor(g) if not isinstance(g, Tensor) else g for g in grads]
     _run_backward(list(tensors), grads, retain_graph, create_graph)
+    while _after_backward:  # queued by queue_callback (DistributedDataParallel averages gradients here)
+        _after_backward.pop(0)()
+
+
+_after_backward = []
+
+
+def queue_callback(callback):
+    """Run ``callback()`` once the current (or next) ``backward()`` has filled every ``.grad``.
+
+    What ``torch.autograd.Variable._execution_engine.queue_callback`` does for DistributedDataParallel:
+    the gradients are averaged across processes after the backward pass, before ``optimizer.step()``.
+    """
+    _after_backward.append(callback)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):

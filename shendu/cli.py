@@ -11,6 +11,7 @@ field and what is allowed, no traceback).
 """
 
 import argparse
+import contextlib
 import csv
 import json
 import os
@@ -36,8 +37,16 @@ class CommandError(Exception):
         self.code = code
 
 
+def _rank():
+    """This process's rank when the command runs as several MPI processes (0 otherwise)."""
+    from . import distributed
+
+    return distributed.get_rank() if distributed.is_initialized() else 0
+
+
 def _print(*args, **kwargs):
-    print(*args, **kwargs, flush=True)
+    if _rank() == 0:  # several processes: only rank 0 speaks
+        print(*args, **kwargs, flush=True)
 
 
 # ----- config handling ------------------------------------------------------------------------------
@@ -194,6 +203,8 @@ def cmd_train(args):
     results = trainer.evaluate((data.x_test, data.y_test), metrics=metrics)
     results = {k: float(v) for k, v in results.items() if isinstance(v, (int, float))}
     extra = {"preprocess": data.preprocess, "train_config": TRAIN_CONFIG, "epochs_trained": len(history.epoch)}
+    if _rank() != 0:  # several processes: rank 0 writes the model, the others are done
+        return EXIT_OK
     with warnings.catch_warnings(record=True) as caught:  # a NaN metric is stored as null: say so, in one line
         warnings.simplefilter("always")
         save_model(model, out, metrics=results, class_names=data.class_names, input_shape=data.input_shape, metadata=extra)
@@ -552,7 +563,7 @@ def cmd_explain(args):
 
 
 # ----- cv and search ----------------------------------------------------------------------------------
-def _cv_result(config, data, folds, verbose):
+def _cv_result(config, data, folds, verbose, n_jobs=None):
     from . import config as cfg
     from .train import cross_validate
 
@@ -564,7 +575,28 @@ def _cv_result(config, data, folds, verbose):
     metrics = config["metrics"] if data.task == "classification" else [m for m in config["metrics"] if m in ("mae", "mse", "rmse", "r2")]
     return cross_validate(build, data.x_train, data.y_train, cv=folds, epochs=config["training"]["epochs"],
                           batch_size=config["training"]["batch_size"], metrics=metrics or None, seed=config["seed"],
-                          verbose=verbose)  # fmt: skip
+                          verbose=verbose, n_jobs=n_jobs)  # fmt: skip
+
+
+@contextlib.contextmanager
+def _dask(args, config):
+    """With ``--dask-scheduler`` (or the config's ``dask.scheduler``): joblib's Dask backend on that cluster."""
+    address = getattr(args, "dask_scheduler", None) or (config.get("dask") or {}).get("scheduler")
+    if not address:
+        yield None
+        return
+    try:
+        import joblib
+        from dask.distributed import Client
+    except ImportError:
+        raise CommandError("--dask-scheduler needs Dask: pip install 'shendu[dask]'", EXIT_USAGE) from None
+    try:
+        client = Client(address, timeout=15)
+    except (OSError, TimeoutError, ValueError) as error:
+        raise CommandError(f"cannot reach the Dask scheduler at {brief(address)}: {error}") from None
+    with client, joblib.parallel_backend("dask"):
+        _print(f"running on the Dask cluster at {address} ({len(client.scheduler_info()['workers'])} workers)")
+        yield client
 
 
 def cmd_cv(args):
@@ -575,7 +607,8 @@ def cmd_cv(args):
     data = cfg.load_data(config)
     _print(f"{folds}-fold cross-validation of {config['name']!r} on {len(data.x_train)} samples "
            f"({config['training']['epochs']} epochs per fold)")  # fmt: skip
-    result = _cv_result(config, data, folds, verbose=1)
+    with _dask(args, config) as cluster:
+        result = _cv_result(config, data, folds, verbose=1, n_jobs=-1 if cluster is not None else None)
     _print(result.summary())
     if args.out:
         os.makedirs(args.out, exist_ok=True)
@@ -599,12 +632,17 @@ def cmd_search(args):
     combos = list(itertools.product(*(search["grid"][k] for k in keys)))
     _print(f"grid search over {', '.join(keys)}: {len(combos)} combinations × {search['folds']} folds")
     base = {k: v for k, v in config.items() if k != "search"}
-    results = []
+    points = []
     for values in combos:
         overrides = [(cfg.parse_override(f"{k}=0")[0], v) for k, v in zip(keys, values)]
-        point = cfg.validate(cfg.apply_overrides(base, overrides))
-        result = _cv_result(point, data, search["folds"], verbose=0)
-        params = dict(zip(keys, values))
+        points.append((dict(zip(keys, values)), cfg.validate(cfg.apply_overrides(base, overrides))))
+    with _dask(args, config) as cluster:
+        if cluster is None:
+            measured = [_cv_result(point, data, search["folds"], verbose=0) for _, point in points]
+        else:  # every combination's folds become tasks on the cluster
+            measured = [_cv_result(point, data, search["folds"], verbose=0, n_jobs=-1) for _, point in points]
+    results = []
+    for (params, _), result in zip(points, measured):
         results.append((params, result))
         _print(f"  {params}: {result.summary()}")
     scoring = search["scoring"] or next((k for k in results[0][1].mean if k != "loss"), "loss")
@@ -697,6 +735,10 @@ def build_parser():
     parser.add_argument("--version", action="version", version=f"shendu {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
+    def dask_option(p):
+        p.add_argument("--dask-scheduler", metavar="ADDRESS",
+                       help="run the folds on a Dask cluster, e.g. tcp://10.0.0.5:8786 (needs the [dask] extra)")  # fmt: skip
+
     def config_options(p):
         p.add_argument("--set", action="append", metavar="KEY=VALUE", default=[],
                        help="override a config field, e.g. --set training.epochs=3 --set optimizer.lr=0.01")  # fmt: skip
@@ -706,6 +748,8 @@ def build_parser():
     config_options(p)
     p.add_argument("--out", metavar="DIR", help="where to write the model (default runs/<name>)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--nproc", type=_positive, default=1, metavar="N",
+                   help="train on N processes (data parallel, started with mpiexec; needs the [distributed] extra)")  # fmt: skip
     p.set_defaults(run=cmd_train)
 
     p = commands.add_parser("evaluate", help="measure a saved model on its test data (or --data)")
@@ -765,14 +809,64 @@ def build_parser():
     config_options(p)
     p.add_argument("--folds", type=_bounded_int(2), help="number of folds (default cv.folds, 3)")
     p.add_argument("--out", metavar="DIR", help="write cv-results.json here")
+    dask_option(p)
     p.set_defaults(run=cmd_cv)
 
     p = commands.add_parser("search", help="grid search over config fields (the config's search section)")
     p.add_argument("config")
     config_options(p)
     p.add_argument("--out", metavar="DIR", help="write search-results.json here")
+    dask_option(p)
     p.set_defaults(run=cmd_search)
     return parser
+
+
+def _under_mpiexec():
+    from .distributed import launched_by_mpiexec
+
+    return launched_by_mpiexec()
+
+
+def _without_nproc(argv):
+    kept, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--nproc":
+            skip = True
+        elif not arg.startswith("--nproc="):
+            kept.append(arg)
+    return kept
+
+
+def _run_distributed(args, argv):
+    """``--nproc N``: start N copies of this command under mpiexec. Started by mpiexec: join the others,
+    run the command, and on a failure end every process (never leave the others waiting in a collective)."""
+    from . import distributed
+
+    if not _under_mpiexec():
+        if args.command != "train":
+            return _report(args, "--nproc is for train; start other commands with mpiexec yourself", EXIT_USAGE)
+        import subprocess
+
+        try:
+            command = distributed.launch.mpiexec_command(args.nproc, [sys.executable, "-m", "shendu.cli", *_without_nproc(argv)])
+        except distributed.DistributedError as error:
+            return _report(args, str(error), EXIT_USAGE)
+        return subprocess.call(command)
+    try:
+        distributed.init_process_group("mpi")
+    except distributed.DistributedError as error:
+        return _report(args, str(error), EXIT_FAILURE)
+    code = _run(args)
+    if code not in (EXIT_OK, None) and distributed.get_world_size() > 1:
+        distributed.communicator().Abort(code)
+    return code
+
+
+def _report(args, message, code):
+    print(f"shendu {args.command}: " + bounded_message(message).replace("\n", " "), file=sys.stderr, flush=True)
+    return code
 
 
 def main(argv=None):
@@ -786,8 +880,17 @@ def main(argv=None):
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
+    if getattr(args, "nproc", 1) > 1 or _under_mpiexec():
+        return _run_distributed(args, argv)
+    return _run(args)
+
+
+def _run(args):
+    """Run the parsed command; every failure is one line on stderr and an exit code."""
+
     def report(message):
-        print(f"shendu {args.command}: " + bounded_message(message).replace("\n", " "), file=sys.stderr, flush=True)
+        prefix = f"shendu {args.command}" + (f" (rank {_rank()})" if _rank() else "")
+        print(f"{prefix}: " + bounded_message(message).replace("\n", " "), file=sys.stderr, flush=True)
 
     try:
         return args.run(args)

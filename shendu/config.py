@@ -548,6 +548,7 @@ SCHEMA = Section({
         "folds": Int(3, low=2, high=100),
         "scoring": Str(None, nullable=True),
     }, nullable=True),
+    "dask": Section({"scheduler": Str(None, nullable=True, max_length=500)}, nullable=True),
 })  # fmt: skip
 
 

@@ -1,6 +1,6 @@
 """Neural-network building blocks (``shendu.nn``), in PyTorch's names and layouts."""
 
-from . import functional, init, utils
+from . import functional, init, parallel, utils
 from .activation import *
 from .conv import *
 from .dropout import *

@@ -41,9 +41,15 @@ __all__ = [
 
 
 class Callback:
-    """Base class: override the hooks you need; each receives the current ``logs`` dict."""
+    """Base class: override the hooks you need; each receives the current ``logs`` dict.
+
+    A callback whose class sets ``rank_zero_only = True`` (those that print or write files:
+    progress, CSV logs, checkpoints, TensorBoard) runs only in the process of rank 0 when
+    training runs on several processes.
+    """
 
     trainer = None
+    rank_zero_only = False
 
     @property
     def model(self):
@@ -311,6 +317,8 @@ class ModelCheckpoint(Callback):
         verbose: print a line on each save. Defaults to 0.
     """
 
+    rank_zero_only = True
+
     def __init__(self, filepath, monitor="val_loss", save_best_only=False, mode="auto", save_weights_only=False,
                  verbose=0):  # fmt: skip
         self.filepath, self.monitor, self.save_best_only = os.fspath(filepath), monitor, save_best_only
@@ -402,6 +410,8 @@ class CSVLogger(Callback):
             redone. Defaults to False.
     """
 
+    rank_zero_only = True
+
     def __init__(self, filename, separator=",", append=False):
         self.filename, self.separator, self.append = os.fspath(filename), separator, append
         self._file = self._writer = self._keys = None
@@ -450,6 +460,8 @@ class TensorBoard(Callback):
         histogram_freq: write weight histograms every this many epochs (0: never). Defaults to 0.
     """
 
+    rank_zero_only = True
+
     def __init__(self, log_dir="runs", histogram_freq=0):
         self.log_dir, self.histogram_freq = os.fspath(log_dir), histogram_freq
         self.writer = None
@@ -485,6 +497,8 @@ class ProgressBar(Callback):
             Defaults to 1.
         stream: where the bar goes. Defaults to ``sys.stderr``.
     """
+
+    rank_zero_only = True
 
     def __init__(self, verbose=1, stream=None):
         self.verbose, self.stream = verbose, stream
@@ -547,6 +561,8 @@ class GradientMonitor(Callback):
         every: measure every this many batches. Defaults to 1.
         warn: issue warnings (else only record). Defaults to True.
     """
+
+    rank_zero_only = True
 
     def __init__(self, vanishing=1e-7, exploding=1e3, every=1, warn=True):
         if not isinstance(every, int) or every < 1:

@@ -18,6 +18,7 @@ Example:
 import inspect
 import itertools
 import math
+import threading
 
 import numpy as np
 
@@ -94,7 +95,7 @@ def _is_classification(y):
 
 def cross_validate(build_fn, X, y, cv=5, *, params=None, loss_fn=None, optimizer="adam", learning_rate=1e-3,
                    epochs=10, batch_size=32, metrics=None, seed=0, shuffle=True, stratified=None, verbose=0,
-                   callbacks=None):  # fmt: skip
+                   callbacks=None, n_jobs=None):  # fmt: skip
     """Train a fresh model on each of ``cv`` folds and measure it on the held-out fold.
 
     Args:
@@ -118,6 +119,9 @@ def cross_validate(build_fn, X, y, cv=5, *, params=None, loss_fn=None, optimizer
         stratified: keep class proportions in each fold. Defaults to True for classification.
         verbose: 1 prints each fold's result. Defaults to 0.
         callbacks: a function returning fresh callbacks for each fold. Defaults to None.
+        n_jobs: run the folds through joblib on this many workers (-1: all); inside
+            ``joblib.parallel_backend("dask")`` they run on a Dask cluster. Every fold gives the
+            same numbers wherever it runs. Defaults to None (one after another, here).
 
     Returns:
         a :class:`CVResult`.
@@ -141,32 +145,57 @@ def cross_validate(build_fn, X, y, cv=5, *, params=None, loss_fn=None, optimizer
         splitter = cv
     else:
         raise TypeError(f"cv must be an int or a splitter with split(X, y); got {type(cv).__name__}")
-    folds = []
-    for fold, (train_idx, test_idx) in enumerate(splitter.split(X_arrays[0], y)):
-        _random.manual_seed(int(seed) + fold)
-        built = _call_build(build_fn, {**params, "optimizer": optimizer, "learning_rate": learning_rate})
+    settings = {"params": params, "optimizer": optimizer, "learning_rate": learning_rate, "loss_fn": loss_fn,
+                "classification": classification, "metrics": metrics, "callbacks": callbacks, "epochs": epochs,
+                "batch_size": batch_size, "seed": int(seed)}  # fmt: skip
+    splits = list(splitter.split(X_arrays[0], y))
+    if n_jobs in (None, 1):
+        folds = [_run_fold(build_fn, X_arrays, y, fold, train_idx, test_idx, settings) for fold, (train_idx, test_idx) in enumerate(splits)]
+    else:
+        import joblib
+
+        folds = joblib.Parallel(n_jobs=n_jobs)(
+            joblib.delayed(_run_fold)(build_fn, X_arrays, y, fold, train_idx, test_idx, settings)
+            for fold, (train_idx, test_idx) in enumerate(splits)
+        )
+    if verbose:
+        for fold, result in enumerate(folds):
+            shown = ", ".join(f"{k}={v:.4f}" for k, v in result.items() if np.ndim(v) == 0)
+            print(f"fold {fold + 1}: {shown}")
+    if not folds:
+        raise ValueError("cross_validate: the splitter produced no folds")
+    return CVResult(folds)
+
+
+_FOLD_LOCK = threading.Lock()
+
+
+def _run_fold(build_fn, X_arrays, y, fold, train_idx, test_idx, settings):
+    """Train a fresh model on one fold and measure it on the held-out part; returns the results dict.
+
+    The fold seeds shendu's global generator (``seed + fold``), so the same fold gives the same numbers
+    wherever it runs: in this process, a joblib worker or a Dask worker. Folds run one at a time in a
+    process (a lock), since a generator shared by two threads would make their numbers depend on timing.
+    """
+    with _FOLD_LOCK:
+        _random.manual_seed(settings["seed"] + fold)
+        built = _call_build(build_fn, {**settings["params"], "optimizer": settings["optimizer"],
+                                       "learning_rate": settings["learning_rate"]})  # fmt: skip
         if isinstance(built, tuple):
             if len(built) != 3:
                 raise ValueError("build_fn must return a model or (model, loss_fn, optimizer)")
             model, fold_loss, fold_optimizer = built
         else:
             model = built
-            fold_loss = loss_fn if loss_fn is not None else ("cross_entropy" if classification else "mse")
-            fold_optimizer = make_optimizer(optimizer, model.parameters(), learning_rate)
-        trainer = Trainer(model, fold_loss, fold_optimizer, metrics=metrics,
-                          callbacks=callbacks() if callbacks else None)  # fmt: skip
+            fold_loss = settings["loss_fn"] if settings["loss_fn"] is not None else ("cross_entropy" if settings["classification"] else "mse")
+            fold_optimizer = make_optimizer(settings["optimizer"], model.parameters(), settings["learning_rate"])
+        callbacks = settings["callbacks"]
+        trainer = Trainer(model, fold_loss, fold_optimizer, metrics=settings["metrics"], callbacks=callbacks() if callbacks else None)
         pick = (lambda idx: tuple(a[idx] for a in X_arrays)) if len(X_arrays) > 1 else (lambda idx: X_arrays[0][idx])
-        target = y.reshape(-1, 1) if not classification and y.ndim == 1 and _wants_column(model) else y
-        trainer.fit((pick(train_idx), target[train_idx]), epochs=epochs, batch_size=batch_size, verbose=0,
-                    seed=int(seed) + fold)  # fmt: skip
-        result = trainer.evaluate((pick(test_idx), target[test_idx]))
-        folds.append(result)
-        if verbose:
-            shown = ", ".join(f"{k}={v:.4f}" for k, v in result.items() if np.ndim(v) == 0)
-            print(f"fold {fold + 1}: {shown}")
-    if not folds:
-        raise ValueError("cross_validate: the splitter produced no folds")
-    return CVResult(folds)
+        target = y.reshape(-1, 1) if not settings["classification"] and y.ndim == 1 and _wants_column(model) else y
+        trainer.fit((pick(train_idx), target[train_idx]), epochs=settings["epochs"], batch_size=settings["batch_size"],
+                    verbose=0, seed=settings["seed"] + fold)  # fmt: skip
+        return trainer.evaluate((pick(test_idx), target[test_idx]))
 
 
 def _wants_column(model):

@@ -28,6 +28,7 @@ from .. import random as _random
 from ..autograd import no_grad
 from ..tensor import Tensor
 from .callbacks import CallbackList, History, ProgressBar
+from .data_parallel import DataParallelRun
 from .metrics import get_metric
 
 __all__ = ["Trainer", "fit", "evaluate", "predict", "CHECKPOINT_FORMAT"]
@@ -502,11 +503,11 @@ class Trainer:
             raise ValueError("fit: no optimizer given")
         self.loss_fn = _resolve_loss(self.loss_fn)
         float_dtype = _float_dtype(self.model)
+        parallel = DataParallelRun(self.model)  # several processes: shards, averaged gradients and logs
         if seed is not None:
             _random.manual_seed(int(seed))
-            self._data_rng = np.random.default_rng(int(seed))
-        else:
-            self._data_rng = np.random.default_rng(int(_random.default_generator().integers(2**63)))
+        data_seed = int(seed) if seed is not None else int(_random.default_generator().integers(2**63))
+        self._data_rng = np.random.default_rng(parallel.agree_seed(data_seed))
         train = _make_source(train_data, batch_size, float_dtype, "train_data", shuffle=shuffle, generator=self._data_rng)
         if validation_data is not None and validation_split:
             raise ValueError("fit: pass validation_data or validation_split, not both")
@@ -518,6 +519,7 @@ class Trainer:
             validation = _make_source(validation_data, max(batch_size, 256), float_dtype, "validation_data")
         if isinstance(train, _ArraySource):
             self.input_shape = list(train.inputs[0].shape[1:]) if len(train.inputs) == 1 else None
+        train = parallel.shard(train)
 
         self._loader_rng = _loader_rng(train)
         self.resumed = False
@@ -544,8 +546,8 @@ class Trainer:
         plateau = self.scheduler is not None and _is_plateau(self.scheduler)
         monitor = self.scheduler_monitor or ("val_loss" if validation is not None else "loss")
 
-        callbacks = list(self.callbacks)
-        if verbose:
+        callbacks = parallel.callbacks(self.callbacks)
+        if verbose and parallel.is_writer:
             callbacks.append(ProgressBar(verbose))
         callbacks.append(self.history)
         callback_list = CallbackList(callbacks)
@@ -559,18 +561,20 @@ class Trainer:
                 if self.stop_training:
                     break
                 self.model.train()
+                parallel.begin_epoch(train, epoch)
                 callback_list.on_epoch_begin(epoch, {})
                 lr = self._lr()
                 for metric in metric_objects:
                     metric.reset()
                 total, count = 0.0, 0
-                rng = self._data_rng if (shuffle and isinstance(train, _ArraySource)) else None
+                rng = self._data_rng if (shuffle and hasattr(train, "inputs")) else None
                 for batch, (inputs, target, size) in enumerate(train.batches(rng)):
                     callback_list.on_batch_begin(batch, {"batch": batch, "size": size})
                     self.optimizer.zero_grad()
                     output = self._forward(inputs)
                     loss = self._loss(output, target)
-                    loss_value = float(loss.item())
+                    local_loss = float(loss.item())
+                    loss_value = parallel.mean(local_loss)  # every process decides alike on a NaN
                     batch_logs = {"batch": batch, "size": size, "loss": loss_value}
                     finite = math.isfinite(loss_value)
                     if not finite:
@@ -580,6 +584,7 @@ class Trainer:
                             self.stopped_on_nonfinite = True
                             break
                     loss.backward()
+                    parallel.average_gradients()
                     if self.grad_clip is not None:
                         from ..nn.utils import clip_grad_norm_
 
@@ -587,7 +592,7 @@ class Trainer:
                     self.optimizer.step()
                     if self.scheduler is not None and self.scheduler_interval == "batch" and not plateau:
                         self.scheduler.step()
-                    total += loss_value * size
+                    total += local_loss * size
                     count += size
                     if target is not None:
                         for metric in metric_objects:
@@ -610,6 +615,7 @@ class Trainer:
                 for metric in metric_objects:
                     value = metric.compute()
                     logs[metric.name] = float(value) if np.ndim(value) == 0 else value
+                logs = parallel.weighted_means(logs, count)
                 if validation is not None:
                     logs.update(self.evaluate(validation, metrics=self.metric_specs, prefix="val_"))
                 if lr is not None:
@@ -628,7 +634,7 @@ class Trainer:
                     self.optimizer.state_dict()
                 self.epoch = epoch + 1
                 callback_list.on_epoch_end(epoch, logs)
-                if checkpoint is not None and (self.epoch % checkpoint_every == 0 or self.stop_training):
+                if checkpoint is not None and parallel.is_writer and (self.epoch % checkpoint_every == 0 or self.stop_training):
                     self.save_checkpoint(checkpoint)
         finally:
             callback_list.on_train_end(logs)

@@ -1,0 +1,5 @@
+"""``shendu.nn.parallel``: :class:`DistributedDataParallel` (see :mod:`shendu.distributed`)."""
+
+from .distributed import DistributedDataParallel
+
+__all__ = ["DistributedDataParallel"]
