@@ -25,6 +25,7 @@ import numpy as np
 from ..tensor import Tensor
 from .atomic import atomic_write
 from .files import bounded_message, brief, open_regular_file
+from .torch_format import is_torch_zip, load_torch_zip
 
 __all__ = ["save", "load", "save_bytes", "load_bytes", "read_header", "read_metadata", "SerializationError", "MAX_HEADER_BYTES"]
 
@@ -395,7 +396,12 @@ def read_metadata(path, max_header_bytes=MAX_HEADER_BYTES):
 
 
 def load(f, map_location=None, weights_only=None, mmap=None, *, max_header_bytes=MAX_HEADER_BYTES, as_numpy=False):
-    """Load what :func:`save` wrote (or any safetensors file).
+    """Load what :func:`save` wrote, any safetensors file, or a PyTorch checkpoint.
+
+    A file written by ``torch.save`` (its zip format) is read through a restricted unpickler
+    that admits only tensors and plain containers, as ``torch.load(weights_only=True)``: a
+    ``state_dict`` saved in PyTorch loads into the same shendu model with
+    ``model.load_state_dict(shendu.load("model.pt"))``. Nothing named by a file is ever run.
 
     Args:
         f: the file's path.
@@ -418,9 +424,26 @@ def load(f, map_location=None, weights_only=None, mmap=None, *, max_header_bytes
     """
     if weights_only is False:
         raise ValueError("shendu.load never unpickles arbitrary objects: weights_only=False is not supported")
-    if map_location is not None and str(map_location) != "cpu":
-        raise ValueError(f"shendu.load: map_location must be None or 'cpu' (shendu runs on the CPU). Received: {map_location!r}")
-    del mmap
+    if isinstance(map_location, str) and map_location != "cpu" or (
+        map_location is not None and type(map_location).__name__ == "device" and str(map_location) != "cpu"
+    ):
+        raise ValueError(f"shendu.load: map_location must be 'cpu' (shendu runs on the CPU). Received: {map_location!r}")
+    del mmap  # a mapping function or dict of locations has nothing to do: every tensor is on the CPU
     path = os.fspath(f)
+    with open_regular_file(path, "file") as handle:
+        head = handle.read(8)
+    if is_torch_zip(head):  # a PyTorch checkpoint: read through the restricted unpickler
+        loaded = load_torch_zip(path)
+        return _to_numpy(loaded) if as_numpy else loaded
     header, arrays = _read_file(path, max_header_bytes)
     return _rebuild(arrays, header.metadata, path, as_numpy)
+
+
+def _to_numpy(value):
+    if isinstance(value, Tensor):
+        return value._array
+    if isinstance(value, dict):
+        return type(value)((k, _to_numpy(v)) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return type(value)(_to_numpy(v) for v in value)
+    return value

@@ -1,0 +1,206 @@
+"""Reading PyTorch checkpoints (``torch.save``'s zip format) without running anything from the file.
+
+A ``.pt`` file written by ``torch.save(model.state_dict(), path)`` is a zip archive holding a
+pickle (``data.pkl``) and one raw entry per tensor storage (``data/0``, ``data/1``, ...). The
+pickle is read by a restricted unpickler that admits what ``torch.load(weights_only=True)``
+admits for tensors and containers: ``collections.OrderedDict``, the tensor-rebuilding functions
+(``torch._utils._rebuild_tensor_v2``, ``_rebuild_parameter``), the storage types, ``torch.Size``
+and dtypes, and Python's plain data. Any other name — ``os.system``, ``builtins.eval``, a model
+class — is refused with :class:`~shendu.io.serialization.SerializationError` before anything is
+called; no import named by the file is ever performed. Every tensor's shape, strides and offset
+are checked against its storage's size.
+
+Example:
+    >>> model.load_state_dict(shendu.load("resnet18-f37072fd.pth"))   # trained in PyTorch
+"""
+
+import io
+import math
+import pickle
+import zipfile
+from collections import OrderedDict
+
+import numpy as np
+
+from .files import brief
+
+__all__ = ["is_torch_zip", "load_torch_zip"]
+
+_STORAGE_DTYPES = {
+    "FloatStorage": np.float32, "DoubleStorage": np.float64, "HalfStorage": np.float16, "LongStorage": np.int64,
+    "IntStorage": np.int32, "ShortStorage": np.int16, "CharStorage": np.int8, "ByteStorage": np.uint8,
+    "BoolStorage": np.bool_, "BFloat16Storage": "bfloat16",
+}  # fmt: skip
+_DTYPE_NAMES = {
+    "float32": np.float32, "float": np.float32, "float64": np.float64, "double": np.float64, "float16": np.float16,
+    "half": np.float16, "int64": np.int64, "long": np.int64, "int32": np.int32, "int": np.int32, "int16": np.int16,
+    "short": np.int16, "int8": np.int8, "uint8": np.uint8, "bool": np.bool_, "bfloat16": "bfloat16",
+}  # fmt: skip
+#: Decompressed size of one entry at most this many times its compressed size (torch stores entries uncompressed).
+_MAX_RATIO = 100
+
+
+class _StorageType:
+    """Stands for ``torch.FloatStorage`` and friends: only its element type is used."""
+
+    def __init__(self, dtype):
+        self.dtype = dtype
+
+
+class _Dtype:
+    """Stands for ``torch.float32`` and friends."""
+
+    def __init__(self, dtype):
+        self.dtype = dtype
+
+
+class _Storage:
+    def __init__(self, array):
+        self.array = array
+
+
+def _error():
+    from .serialization import SerializationError
+
+    return SerializationError
+
+
+def _to_numpy_dtype(dtype):
+    if isinstance(dtype, str):  # bfloat16: NumPy has no such type; widened to float32 when read
+        return dtype
+    return np.dtype(dtype)
+
+
+def _bfloat16_to_float32(raw):
+    halves = np.frombuffer(raw, dtype="<u2")
+    return (halves.astype(np.uint32) << 16).view(np.float32)
+
+
+def _rebuild_tensor(storage, storage_offset, size, stride, *rest):
+    """``torch._utils._rebuild_tensor_v2``: a view into a storage, checked, copied out as a Tensor."""
+    from ..tensor import Tensor
+
+    error = _error()
+    if not isinstance(storage, _Storage):
+        raise error("a tensor refers to something that is not a storage")
+    if not (isinstance(size, tuple) and isinstance(stride, tuple) and len(size) == len(stride) <= 64):
+        raise error(f"a tensor has a bad size {brief(size)} or stride {brief(stride)}")
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in (storage_offset, *size, *stride)):
+        raise error(f"a tensor has a bad size {brief(size)}, stride {brief(stride)} or offset {brief(storage_offset)}")
+    array = storage.array
+    count = math.prod(size)
+    if count:
+        last = storage_offset + sum((n - 1) * s for n, s in zip(size, stride))
+        if last >= array.size:
+            raise error(f"a tensor of size {size} and stride {stride} at offset {storage_offset} reaches past its storage of {array.size} elements")
+    view = np.lib.stride_tricks.as_strided(array[storage_offset:] if count else array[:0], shape=size,
+                                           strides=tuple(s * array.itemsize for s in stride), writeable=False)  # fmt: skip
+    return Tensor(np.array(view, copy=True))
+
+
+def _rebuild_parameter(data, requires_grad, backward_hooks, *rest):
+    return data
+
+
+def _size(*args):
+    values = args[0] if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
+    return tuple(values)
+
+
+_ALLOWED = {
+    ("collections", "OrderedDict"): OrderedDict,
+    ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor,
+    ("torch._utils", "_rebuild_tensor"): _rebuild_tensor,
+    ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
+    ("torch", "Size"): _size,
+    ("builtins", "set"): set,
+    ("builtins", "frozenset"): frozenset,
+    ("builtins", "slice"): slice,
+    ("builtins", "complex"): complex,
+}
+_ALLOWED.update({("torch", name): _StorageType(dtype) for name, dtype in _STORAGE_DTYPES.items()})
+_ALLOWED.update({("torch", name): _Dtype(dtype) for name, dtype in _DTYPE_NAMES.items()})
+
+
+class _Unpickler(pickle.Unpickler):
+    def __init__(self, file, archive, prefix, where):
+        super().__init__(file)
+        self.archive, self.prefix, self.where, self.storages = archive, prefix, where, {}
+
+    def find_class(self, module, name):
+        found = _ALLOWED.get((module, name))
+        if found is None:
+            raise _error()(
+                f"{self.where}: the checkpoint names {str(module)[:80]}.{str(name)[:80]}, which shendu will not import: "
+                "only tensors and plain containers are read from PyTorch checkpoints (as torch.load(weights_only=True)); "
+                "in PyTorch, save the state_dict() rather than the model object"
+            )
+        return found
+
+    def persistent_load(self, pid):
+        error = _error()
+        if not (isinstance(pid, tuple) and len(pid) >= 5 and pid[0] == "storage"):
+            raise error(f"{self.where}: an unknown persistent reference {brief(pid)}")
+        storage_type, key, _location, numel = pid[1], pid[2], pid[3], pid[4]
+        if not isinstance(storage_type, (_StorageType, _Dtype)) or not isinstance(key, str) or not isinstance(numel, int) or numel < 0:
+            raise error(f"{self.where}: a bad storage reference {brief(pid)}")
+        if key in self.storages:
+            return self.storages[key]
+        name = f"{self.prefix}data/{key}"
+        try:
+            info = self.archive.getinfo(name)
+        except KeyError:
+            raise error(f"{self.where}: the storage {brief(key)} is missing from the archive") from None
+        dtype = _to_numpy_dtype(storage_type.dtype)
+        itemsize = 2 if isinstance(dtype, str) else dtype.itemsize
+        if info.file_size != numel * itemsize:
+            raise error(f"{self.where}: storage {brief(key)} holds {info.file_size} bytes, not {numel} elements of {itemsize} bytes")
+        if info.compress_type != zipfile.ZIP_STORED and info.file_size > _MAX_RATIO * max(info.compress_size, 1):
+            raise error(f"{self.where}: storage {brief(key)} would decompress {info.file_size / max(info.compress_size, 1):.0f} times over")
+        raw = self.archive.read(info)
+        array = _bfloat16_to_float32(raw) if isinstance(dtype, str) else np.frombuffer(raw, dtype=dtype.newbyteorder("<")).astype(dtype)
+        storage = _Storage(array)
+        self.storages[key] = storage
+        return storage
+
+
+def is_torch_zip(head):
+    """True if ``head`` (the first bytes of a file) is a zip archive, the container of ``torch.save``."""
+    return head[:4] == b"PK\x03\x04"
+
+
+def load_torch_zip(path, max_pickle_bytes=64 * 1024 * 1024):
+    """The object a ``torch.save`` zip checkpoint holds, with every tensor as a shendu Tensor.
+
+    Raises:
+        SerializationError: not a PyTorch checkpoint (a Keras ``.keras`` archive, another zip), a
+            name the restricted unpickler refuses, a tensor outside its storage, a damaged archive.
+    """
+    error = _error()
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as problem:
+        raise error(f"{path}: a damaged zip archive ({problem})") from None
+    with archive:
+        names = archive.namelist()
+        pickles = [n for n in names if n.endswith("data.pkl") and n.count("/") == 1]
+        if not pickles:
+            kind = "a Keras .keras archive" if "config.json" in names or "model.weights.h5" in names else "a zip archive"
+            raise error(f"{path} is {kind}, not a PyTorch checkpoint nor a safetensors file")
+        prefix = pickles[0][: -len("data.pkl")]
+        info = archive.getinfo(pickles[0])
+        if info.file_size > max_pickle_bytes:
+            raise error(f"{path}: its pickle is {info.file_size:,} bytes, over the limit of {max_pickle_bytes:,}")
+        byteorder = archive.read(prefix + "byteorder").decode("ascii", "replace").strip() if prefix + "byteorder" in names else "little"
+        if byteorder != "little":
+            raise error(f"{path}: written on a big-endian machine ({brief(byteorder)}); shendu reads little-endian checkpoints")
+        unpickler = _Unpickler(io.BytesIO(archive.read(info)), archive, prefix, path)
+        try:
+            return unpickler.load()
+        except error:
+            raise
+        except RecursionError:
+            raise error(f"{path}: the pickle is nested too deeply") from None
+        except (pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError, KeyError, AttributeError,
+                zipfile.BadZipFile, OverflowError, MemoryError) as problem:  # fmt: skip
+            raise error(f"{path}: not a readable PyTorch checkpoint ({type(problem).__name__}: {brief(str(problem), 200)})") from None
