@@ -373,6 +373,14 @@ class Tensor:
             raise TypeError("len() of a 0-d tensor")
         return self._array.shape[0]
 
+    def __format__(self, spec):
+        """A 0-d tensor formats as its value (``f"{loss:.4f}"``), as in PyTorch; others only without a spec."""
+        if self._array.ndim == 0:
+            return format(self._array.item(), spec)
+        if spec:
+            raise TypeError("unsupported format string passed to Tensor.__format__")
+        return str(self)
+
     def __repr__(self):
         array = self._array
         floatmode = "maxprec"

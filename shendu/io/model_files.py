@@ -73,7 +73,7 @@ _CODE_KEYS = {
     "py/function", "py/type", "!!python/object",
 }  # fmt: skip
 # shendu packages whose import registers more layer classes (a fixed list: never a name from a file)
-_PROVIDERS = ("shendu.keras",)
+_PROVIDERS = ("shendu.keras", "shendu.vision.models")
 
 
 class ModelFormatError(ValueError):

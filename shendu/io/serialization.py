@@ -32,6 +32,7 @@ __all__ = ["save", "load", "save_bytes", "load_bytes", "read_header", "read_meta
 #: Largest header (JSON) :func:`load` accepts, in bytes; pass ``max_header_bytes`` to change it.
 MAX_HEADER_BYTES = 16 * 1024 * 1024
 _STRUCTURE_KEY = "shendu.structure"
+_MODULE_KEY = "shendu.module"
 _FORMAT_KEY = "format"
 
 _DTYPES = {
@@ -171,6 +172,9 @@ def save_bytes(obj, metadata=None):
         raise TypeError("save: metadata must be a dict of str to str (the safetensors header's __metadata__)")
     if isinstance(obj, Tensor | np.ndarray):
         obj = {"tensor": obj}
+    module = _whole_module(obj)
+    if module is not None:
+        return _serialize_module(module, metadata)
     extra = {_FORMAT_KEY: "pt"}
     if _is_flat_tensor_mapping(obj):
         flattener = _Flattener()
@@ -197,8 +201,10 @@ def save(obj, path, metadata=None):
     The file is the safetensors format; the write is atomic (see :mod:`shendu.io.atomic`).
 
     Args:
-        obj: a Tensor, a mapping ``name -> Tensor/ndarray``, or nested dicts/lists/tuples of
-            tensors, arrays, numbers, strings and ``None``.
+        obj: a Tensor, a mapping ``name -> Tensor/ndarray``, nested dicts/lists/tuples of
+            tensors, arrays, numbers, strings and ``None``, or a whole model built from registered
+            layer classes (its architecture is stored as plain data beside its weights, and
+            :func:`load` rebuilds it; a model of your own class: save its ``state_dict()``).
         path: the file to write (conventionally ``*.safetensors``).
         metadata: extra ``str -> str`` pairs for the header. Defaults to None.
 
@@ -338,6 +344,60 @@ def _is_count(value):
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
+def _whole_module(obj):
+    """``obj`` if it is a whole Module (``shendu.save(model, path)``), else None."""
+    from ..nn.module import Module
+
+    return obj if isinstance(obj, Module) else None
+
+
+def _serialize_module(module, metadata):
+    """A whole model as one safetensors file: its weights, and its architecture as JSON in the header.
+
+    No pickle: the architecture is the same plain data as a model folder's config.json, so only
+    models built from registered layer classes can be stored this way.
+    """
+    from .model_files import model_to_config
+
+    try:
+        config = model_to_config(module)
+    except TypeError:
+        name = type(module).__name__
+        raise TypeError(
+            f"shendu.save cannot store a whole {name}: its class is not registered, and shendu never pickles code. "
+            f"Save its weights with shendu.save(model.state_dict(), path) and rebuild it with {name}(...) and "
+            f"load_state_dict(shendu.load(path)); or decorate {name} with @shendu.io.register_model"
+        ) from None
+    extra = {_FORMAT_KEY: "pt", _MODULE_KEY: json.dumps(config, allow_nan=False)}
+    flattener = _Flattener()
+    for name, value in module.state_dict().items():
+        flattener.encode(value, name)
+    return _serialize(flattener.arrays, {**(metadata or {}), **extra})
+
+
+def _rebuild_module(path, max_header_bytes):
+    """The model a file of :func:`_serialize_module` holds (built without initialisation, then filled)."""
+    from .model_files import ModelFormatError, _check_shapes, model_from_config
+    from ..nn import init
+    from ..nn.module import AllocationBudgetError, allocation_budget
+
+    built = {}
+
+    def build(header):
+        try:
+            config = json.loads(header.metadata[_MODULE_KEY])
+            with init.skip_init(), allocation_budget(2 * header.data_len + (64 << 20), path):
+                built["model"] = model_from_config(config)
+        except (ValueError, ModelFormatError, AllocationBudgetError) as error:
+            raise SerializationError(f"{path}: the stored architecture cannot be rebuilt: {error}") from None
+        _check_shapes(built["model"], header.shapes(), path)
+
+    header, arrays = _read_file(path, max_header_bytes, check=build)
+    model = built["model"]
+    model.load_state_dict(arrays)
+    return model
+
+
 def _rebuild(arrays, metadata, where, as_numpy):
     if _STRUCTURE_KEY not in metadata:
         return OrderedDict((k, v if as_numpy else Tensor(v)) for k, v in arrays.items())
@@ -435,6 +495,8 @@ def load(f, map_location=None, weights_only=None, mmap=None, *, max_header_bytes
     if is_torch_zip(head):  # a PyTorch checkpoint: read through the restricted unpickler
         loaded = load_torch_zip(path)
         return _to_numpy(loaded) if as_numpy else loaded
+    if _MODULE_KEY in read_header(path, max_header_bytes).metadata:  # shendu.save(model, path): the whole model
+        return _rebuild_module(path, max_header_bytes)
     header, arrays = _read_file(path, max_header_bytes)
     return _rebuild(arrays, header.metadata, path, as_numpy)
 

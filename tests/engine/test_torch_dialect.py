@@ -56,3 +56,25 @@ def test_everyday_call_matches_torch(call):
     np.testing.assert_allclose(
         np.asarray(mine.tolist(), dtype=float), np.asarray(theirs.tolist(), dtype=float), rtol=1e-6
     )
+
+
+def test_a_zero_dimensional_tensor_formats_as_its_value_as_in_pytorch():
+    import torch
+
+    for value in (3.14159, 2.0, -1e-8):
+        ours, theirs = shendu.tensor(value), torch.tensor(value)
+        for spec in ("", ".2f", ".3e", ">10.4f"):
+            assert format(ours, spec) == format(theirs, spec), spec
+    assert f"{shendu.tensor(7)}" == f"{torch.tensor(7)}"
+    assert f"{shendu.tensor([1.0, 2.0])}" == "tensor([1., 2.])"
+    with pytest.raises(TypeError, match="unsupported format string passed to Tensor.__format__"):
+        format(shendu.tensor([1.0, 2.0]), ".2f")
+    assert str(shendu.Size([2, 3])) == "shendu.Size([2, 3])"
+
+
+def test_a_shuffled_dataloader_over_an_empty_dataset_raises_as_pytorch():
+    from shendu.utils.data import DataLoader
+
+    with pytest.raises(ValueError, match="num_samples should be a positive integer value, but got num_samples=0"):
+        DataLoader([], shuffle=True)
+    assert list(DataLoader([], shuffle=False)) == []

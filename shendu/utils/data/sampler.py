@@ -90,6 +90,8 @@ class RandomSampler(Sampler):
         self._num_samples = None if num_samples is None else _positive_int("num_samples", num_samples)
         self.generator = generator
         self._rng = generator_source(generator)
+        if self.num_samples <= 0:  # PyTorch's words: an empty dataset cannot be shuffled
+            raise ValueError(f"num_samples should be a positive integer value, but got num_samples={self.num_samples}")
 
     @property
     def num_samples(self):
