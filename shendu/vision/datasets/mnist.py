@@ -221,6 +221,20 @@ class FashionMNIST(MNIST):
         )
 
 
+class KMNIST(MNIST):
+    """Kuzushiji-MNIST: 28×28 grey images of 10 cursive Japanese characters, with MNIST's layout and API."""
+
+    mirrors = ["http://codh.rois.ac.jp/kmnist/dataset/kmnist/"]
+    resources = [
+        ("train-images-idx3-ubyte.gz", "bdb82020997e1d708af4cf47b453dcf7"),
+        ("train-labels-idx1-ubyte.gz", "e144d726b3acfaa3e44228e80efcd344"),
+        ("t10k-images-idx3-ubyte.gz", "5c965bf0a639b31b8f53240b1b52f4d7"),
+        ("t10k-labels-idx1-ubyte.gz", "7320c461ea6c1c855c0b718fb2a4b134"),
+    ]
+    classes = ["o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"]
+    offline_hint = "Offline? Copy the four KMNIST files into that folder."
+
+
 @functools.lru_cache(maxsize=1)
 def _embedded_arrays():
     images, labels = read_image_label_pair(
