@@ -12,6 +12,7 @@ import warnings
 from .. import _dtype
 from .._backend import xp
 from ..ops.recurrent import GRUSequence, LSTMSequence, RNNSequence
+from ..ops.indexing import index_select
 from ..ops.shape import cat, reshape, stack
 from ..random import default_generator
 from ..tensor import Tensor
@@ -169,7 +170,15 @@ class RNNBase(Module):
         return state if batched else reshape(state, (stacked, 1, self.hidden_size))
 
     def forward(self, input, hx=None):
-        """Run the stack over the sequence; returns (output, h_n), for LSTM (output, (h_n, c_n))."""
+        """Run the stack over the sequence; returns (output, h_n), for LSTM (output, (h_n, c_n)).
+
+        A :class:`~shendu.nn.utils.rnn.PackedSequence` input gives a PackedSequence output, and
+        each sequence's final state is taken at its own last step.
+        """
+        from .utils.rnn import PackedSequence
+
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         input = self._check_input(input)
         dtype = self.weight_hh_l0._array.dtype
         batched = input.ndim == 3
@@ -214,6 +223,63 @@ class RNNBase(Module):
             x = reshape(x, [s for i, s in enumerate(x.shape) if i != batch_dim])
             finals = [reshape(f, (f.shape[0], self.hidden_size)) for f in finals]
         return (x, tuple(finals)) if lstm else (x, finals[0])
+
+    def _forward_packed(self, packed, hx):
+        """The stack over a PackedSequence: at step t only the first ``batch_sizes[t]`` (still running) sequences move.
+
+        Each step runs the layer's fused one-step op on that prefix of the batch (as PyTorch's packed
+        kernels do); the reverse direction walks the steps backwards, so a shorter sequence starts from
+        its initial state at its own last element.
+        """
+        from .utils.rnn import PackedSequence
+
+        dtype = self.weight_hh_l0._array.dtype
+        data = _float_input(self._describe(), packed.data, dtype)
+        if data.ndim != 2 or data.shape[1] != self.input_size:
+            raise ValueError(f"{self._describe()} got packed data of shape {tuple(data.shape)}; expected (N, {self.input_size})")
+        sizes = [int(n) for n in packed.batch_sizes._array]
+        offsets = [0, *xp.cumsum(sizes).tolist()]
+        batch = sizes[0]
+        lstm = self.mode == "LSTM"
+        labels = ("h0", "c0") if lstm else ("hx",)
+        directions = 2 if self.bidirectional else 1
+        if hx is None:
+            states = None
+        else:
+            given = hx if lstm else (hx,)
+            if lstm and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
+                raise TypeError(f"{self._describe()} expects hx as a tuple (h0, c0); got {type(hx).__name__}")
+            states = [self._check_state(label, s, batch, True, dtype) for label, s in zip(labels, given)]
+            if packed.sorted_indices is not None:  # hx follows the caller's batch order; the packed data the sorted one
+                states = [index_select(s, 1, packed.sorted_indices) for s in states]
+        finals = [[] for _ in labels]
+        x = data
+        for layer in range(self.num_layers):
+            outputs = []
+            for direction in range(directions):
+                k = layer * directions + direction
+                state = [s[k] for s in states] if states is not None else [_zeros((batch, self.hidden_size), dtype)] * len(labels)
+                params = self._layer_params(layer, direction)
+                steps = range(len(sizes) - 1, -1, -1) if direction else range(len(sizes))
+                per_step = [None] * len(sizes)
+                for t in steps:
+                    n = sizes[t]
+                    x_t = reshape(x[offsets[t] : offsets[t + 1]], (1, n, x.shape[1]))
+                    step = _sequence_op(self.mode, reverse=False, batch_first=False)  # one graph node per step
+                    y, *moved = step(x_t, *[s[:n] for s in state], *params)
+                    per_step[t] = reshape(y, (n, self.hidden_size))
+                    state = [m if n == batch else cat([m, s[n:]], dim=0) for m, s in zip(moved, state)]
+                outputs.append(cat(per_step, dim=0))
+                for store, value in zip(finals, state):
+                    store.append(value)
+            x = outputs[0] if directions == 1 else cat(outputs, dim=1)
+            if self.dropout > 0 and self.training and layer < self.num_layers - 1:
+                x = x * _dropout_mask(x.shape, self.dropout, dtype)
+        finals = [stack(store) for store in finals]
+        if packed.unsorted_indices is not None:
+            finals = [index_select(f, 1, packed.unsorted_indices) for f in finals]
+        output = PackedSequence(x, packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices)
+        return (output, tuple(finals)) if lstm else (output, finals[0])
 
     def extra_repr(self):
         text = f"{self.input_size}, {self.hidden_size}"
