@@ -169,6 +169,16 @@ class RNNBase(Module):
         state = _float_input(self._describe(), state, dtype)
         return state if batched else reshape(state, (stacked, 1, self.hidden_size))
 
+    def _given_states(self, hx, batch, batched, dtype):
+        """The checked initial states (h0[, c0]) given as ``hx``; a list of None without them."""
+        lstm = self.mode == "LSTM"
+        labels = ("h0", "c0") if lstm else ("hx",)
+        if hx is None:
+            return [None] * len(labels)
+        if lstm and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
+            raise TypeError(f"{self._describe()} expects hx as a tuple (h0, c0); got {type(hx).__name__}")
+        return [self._check_state(label, s, batch, batched, dtype) for label, s in zip(labels, hx if lstm else (hx,))]
+
     def forward(self, input, hx=None):
         """Run the stack over the sequence; returns (output, h_n), for LSTM (output, (h_n, c_n)).
 
@@ -190,13 +200,7 @@ class RNNBase(Module):
         batch = input.shape[batch_dim]
         lstm = self.mode == "LSTM"
         labels = ("h0", "c0") if lstm else ("hx",)
-        if hx is None:
-            states = [None] * len(labels)
-        else:
-            given = hx if lstm else (hx,)
-            if lstm and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
-                raise TypeError(f"{self._describe()} expects hx as a tuple (h0, c0); got {type(hx).__name__}")
-            states = [self._check_state(label, s, batch, batched, dtype) for label, s in zip(labels, given)]
+        states = self._given_states(hx, batch, batched, dtype)
         directions = 2 if self.bidirectional else 1
         zeros = None
         finals = [[] for _ in labels]
@@ -243,22 +247,16 @@ class RNNBase(Module):
         lstm = self.mode == "LSTM"
         labels = ("h0", "c0") if lstm else ("hx",)
         directions = 2 if self.bidirectional else 1
-        if hx is None:
-            states = None
-        else:
-            given = hx if lstm else (hx,)
-            if lstm and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
-                raise TypeError(f"{self._describe()} expects hx as a tuple (h0, c0); got {type(hx).__name__}")
-            states = [self._check_state(label, s, batch, True, dtype) for label, s in zip(labels, given)]
-            if packed.sorted_indices is not None:  # hx follows the caller's batch order; the packed data the sorted one
-                states = [index_select(s, 1, packed.sorted_indices) for s in states]
+        states = self._given_states(hx, batch, True, dtype)
+        if hx is not None and packed.sorted_indices is not None:  # hx follows the caller's batch order
+            states = [index_select(s, 1, packed.sorted_indices) for s in states]
         finals = [[] for _ in labels]
         x = data
         for layer in range(self.num_layers):
             outputs = []
             for direction in range(directions):
                 k = layer * directions + direction
-                state = [s[k] for s in states] if states is not None else [_zeros((batch, self.hidden_size), dtype)] * len(labels)
+                state = [s[k] for s in states] if hx is not None else [_zeros((batch, self.hidden_size), dtype)] * len(labels)
                 params = self._layer_params(layer, direction)
                 steps = range(len(sizes) - 1, -1, -1) if direction else range(len(sizes))
                 per_step = [None] * len(sizes)

@@ -24,8 +24,8 @@ import numbers
 
 import numpy as np
 
-from ..random import resolve_generator
-from ..tensor import Tensor
+from ...random import resolve_generator
+from ...tensor import Tensor
 
 __all__ = [
     "Compose", "ToTensor", "Normalize", "Lambda", "RandomHorizontalFlip", "RandomVerticalFlip", "RandomCrop",
@@ -344,10 +344,15 @@ class RandomCrop:
 
 
 class InterpolationMode:
-    """Sampling for geometric transforms: ``NEAREST`` or ``BILINEAR``."""
+    """Sampling for geometric transforms (torchvision's names and values)."""
 
     NEAREST = "nearest"
+    NEAREST_EXACT = "nearest-exact"
     BILINEAR = "bilinear"
+    BICUBIC = "bicubic"
+    BOX = "box"
+    HAMMING = "hamming"
+    LANCZOS = "lanczos"
 
 
 class RandomRotation:
