@@ -467,8 +467,9 @@ def load(f, map_location=None, weights_only=None, mmap=None, *, max_header_bytes
         f: the file's path.
         map_location: PyTorch's keyword: ``None``, ``"cpu"`` or a ``shendu.device("cpu")``
             (everything lives on the CPU).
-        weights_only: PyTorch's keyword. shendu only ever loads tensors and plain data, so
-            ``None`` and ``True`` behave alike; ``False`` (unpickling arbitrary objects) is refused.
+        weights_only: PyTorch's keyword. shendu never unpickles arbitrary objects, whatever it
+            says: a whole model saved by ``shendu.save(model)`` is rebuilt from plain data, and a
+            PyTorch checkpoint naming anything but tensors and containers is refused.
         mmap: PyTorch's keyword; accepted and ignored (the tensors are read into memory).
         max_header_bytes: refuse headers larger than this. Defaults to 16 MiB.
         as_numpy: return NumPy arrays instead of Tensors. Defaults to False.
@@ -482,8 +483,6 @@ def load(f, map_location=None, weights_only=None, mmap=None, *, max_header_bytes
         FileNotFoundError: there is no such file.
         NotARegularFileError: a FIFO, a device, a directory.
     """
-    if weights_only is False:
-        raise ValueError("shendu.load never unpickles arbitrary objects: weights_only=False is not supported")
     if isinstance(map_location, str) and map_location != "cpu" or (
         map_location is not None and type(map_location).__name__ == "device" and str(map_location) != "cpu"
     ):

@@ -178,3 +178,22 @@ def test_kmnist_has_mnists_layout_and_its_own_classes(tmp_path):
     _fake_mnist(tmp_path / "KMNIST" / "raw")
     train = datasets.KMNIST(tmp_path)
     assert train.classes[:3] == ["o", "ki", "su"] and len(train) == 12
+
+
+def test_image_folder_follows_torchvisions_semantics(tmp_path):
+    tv = torchvision()
+    from PIL import Image
+
+    for name in ("cat", "dog", ".hidden", "empty"):
+        (tmp_path / name).mkdir()
+    for name in ("cat", "dog", ".hidden"):
+        for i in range(2):
+            Image.fromarray(np.full((4, 4, 3), i * 50, np.uint8)).save(tmp_path / name / f"{i}.png")
+    (tmp_path / "dog" / "notes.txt").write_text("not an image")
+    with pytest.raises(FileNotFoundError, match="Found no valid file for the classes empty"):
+        datasets.ImageFolder(tmp_path)
+    for kwargs in ({"allow_empty": True}, {"allow_empty": True, "is_valid_file": lambda p: p.endswith("1.png")}):
+        ours, theirs = datasets.ImageFolder(tmp_path, **kwargs), tv.datasets.ImageFolder(tmp_path, **kwargs)
+        assert ours.classes == theirs.classes and ours.class_to_idx == theirs.class_to_idx
+        assert ours.samples == theirs.samples and ours.targets == theirs.targets
+        np.testing.assert_array_equal(np.asarray(ours[0][0]), np.asarray(theirs[0][0]))
