@@ -5,13 +5,14 @@ import math
 from .. import _dtype
 from .._backend import xp
 from ..ops.conv import checked_conv2d, conv1d, conv2d, conv_padding, int_tuple
+from ..ops.conv_transpose import conv_transpose1d, conv_transpose2d
 from ..ops.shape import pad
 from ..tensor import Tensor
 from . import init
 from .module import Module
 from .parameter import Parameter
 
-__all__ = ["Conv1d", "Conv2d"]
+__all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d"]
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -248,3 +249,96 @@ class Conv1d(_ConvNd):
 
     _dims = 1
     _functional = staticmethod(conv1d)
+
+
+class _ConvTransposeNd(Module):
+    """Shared construction of ConvTranspose1d/2d: weight (in_channels, out_channels/groups, *kernel), PyTorch's init."""
+
+    _dims = 2
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1, bias=True,
+                 dilation=1, padding_mode="zeros", device=None, dtype=None):  # fmt: skip
+        super().__init__()
+        name = type(self).__name__
+        for arg, value in (("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)):
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise ValueError(f"{name}: {arg} must be a positive integer. Received: {arg}={value!r}")
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(f"{name}: in_channels and out_channels must be divisible by groups. Received: {in_channels}, {out_channels}, groups={groups}")
+        if padding_mode != "zeros":
+            raise ValueError(f'Only "zeros" padding mode is supported for {name}')
+        self.in_channels, self.out_channels, self.groups, self.padding_mode = in_channels, out_channels, groups, padding_mode
+        self.kernel_size = layer_ints(name, self._dims, "kernel_size", kernel_size, 1)
+        self.stride = layer_ints(name, self._dims, "stride", stride, 1)
+        self.padding = layer_ints(name, self._dims, "padding", padding, 0)
+        self.output_padding = layer_ints(name, self._dims, "output_padding", output_padding, 0)
+        self.dilation = layer_ints(name, self._dims, "dilation", dilation, 1)
+        numpy_dtype = _dtype.default_float.numpy_dtype if dtype is None else _dtype.to_numpy_dtype(dtype)
+        self.weight = Parameter(xp.empty((in_channels, out_channels // groups) + self.kernel_size, numpy_dtype))
+        if bias:
+            self.bias = Parameter(xp.empty(out_channels, numpy_dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """PyTorch's default: kaiming_uniform(a=√5) on the weight (fan-in = out_channels/groups·∏kernel), bias U(±1/√fan_in)."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in = self.out_channels // self.groups * math.prod(self.kernel_size)
+            bound = 1 / math.sqrt(fan_in)
+            init.uniform_(self.bias, -bound, bound)
+
+    def _output_padding(self, input, output_size):
+        """``output_padding`` or, given ``output_size``, the one that yields it (as PyTorch)."""
+        if output_size is None:
+            return self.output_padding
+        output_size = list(output_size)[-self._dims :]
+        spatial = input.shape[-self._dims :]
+        padding = []
+        for n, size, k, s, p, d in zip(spatial, output_size, self.kernel_size, self.stride, self.padding, self.dilation):
+            smallest = (n - 1) * s - 2 * p + d * (k - 1) + 1
+            if not smallest <= size < smallest + s:
+                raise ValueError(f"requested an output size of {output_size}, but valid sizes range from {smallest} to {smallest + s - 1} (for an input of {tuple(spatial)})")
+            padding.append(size - smallest)
+        return tuple(padding)
+
+    def extra_repr(self):
+        n = self._dims
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding != (0,) * n:
+            s += f", padding={self.padding}"
+        if self.dilation != (1,) * n:
+            s += f", dilation={self.dilation}"
+        if self.output_padding != (0,) * n:
+            s += f", output_padding={self.output_padding}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    """2-D transposed convolution ("deconvolution"): upsamples, as in DCGAN's generator.
+
+    Shape: (N, C_in, H, W) → (N, C_out, H_out, W_out), H_out = (H − 1)·stride − 2·padding +
+    dilation·(kH − 1) + output_padding + 1.
+
+    Example:
+        >>> up = ConvTranspose2d(64, 32, 4, stride=2, padding=1)   # doubles H and W
+    """
+
+    def forward(self, input, output_size=None):
+        return conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
+                                self._output_padding(input, output_size), self.groups, self.dilation)  # fmt: skip
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    """1-D transposed convolution: (N, C_in, L) → (N, C_out, L_out)."""
+
+    _dims = 1
+
+    def forward(self, input, output_size=None):
+        return conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding,
+                                self._output_padding(input, output_size), self.groups, self.dilation)  # fmt: skip

@@ -1,0 +1,102 @@
+"""Transposed convolution (``conv_transpose1d/2d``): the gradient of a convolution with respect to its input.
+
+y = conv_transpose(x, W) spreads each input pixel over a kernel-sized patch of the output, ``stride``
+apart. It is computed as an ordinary convolution: the input with (stride − 1) zeros between its
+elements, a border of dilation·(k − 1) − padding zeros (plus ``output_padding`` at the end), and the
+kernel flipped with its in/out channels swapped (per group). Every step is a differentiable op,
+so gradients come from them.
+
+NOTE: the zeros make the convolution stride² larger than needed; a direct col2im kernel would be
+faster (the CNN performance issue tracks it). Parity and gradient tests against PyTorch cover every
+argument.
+"""
+
+from ..tensor import Tensor
+from .conv import conv2d, int_tuple
+from .shape import flip, pad, permute, reshape
+
+__all__ = ["conv_transpose1d", "conv_transpose2d", "transposed_output_size"]
+
+
+def transposed_output_size(size, kernel, stride, padding, output_padding, dilation):
+    """(size − 1)·stride − 2·padding + dilation·(kernel − 1) + output_padding + 1."""
+    return (size - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1
+
+
+def _spread(x, stride):
+    """(N, C, H, W) with (stride − 1) zeros inserted between neighbouring elements of H and W."""
+    n, c, h, w = x.shape
+    sh, sw = stride
+    if (sh, sw) == (1, 1):
+        return x
+    grid = pad(reshape(x, (n, c, h, 1, w, 1)), (0, sw - 1, 0, 0, 0, sh - 1))
+    return reshape(grid, (n, c, h * sh, w * sw))[:, :, : (h - 1) * sh + 1, : (w - 1) * sw + 1]
+
+
+def _border(x, lead, trail):
+    """Zeros added (or, for negative widths, rows/columns removed) at the start and end of H and W."""
+    widths = (max(lead[1], 0), max(trail[1], 0), max(lead[0], 0), max(trail[0], 0))
+    if any(widths):
+        x = pad(x, widths)
+    h, w = x.shape[-2:]
+    top, left = max(-lead[0], 0), max(-lead[1], 0)
+    bottom, right = h - max(-trail[0], 0), w - max(-trail[1], 0)
+    return x if (top, left, bottom, right) == (0, 0, h, w) else x[:, :, top:bottom, left:right]
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """2-D transposed convolution, PyTorch's arguments: input (N, C_in, H, W), weight (C_in, C_out/groups, kH, kW).
+
+    Output size per side: (H − 1)·stride − 2·padding + dilation·(kH − 1) + output_padding + 1.
+    """
+    name = "conv_transpose2d"
+    if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
+        raise TypeError(f"{name} expects Tensors for input and weight")
+    if weight.ndim != 4:
+        raise ValueError(f"{name}: weight must have 4 dimensions (in_channels, out_channels/groups, kH, kW); got shape {tuple(weight.shape)}")
+    if not isinstance(groups, int) or isinstance(groups, bool) or groups <= 0:
+        raise ValueError(f"{name}: groups must be a positive int. Received: groups={groups!r}")
+    stride = int_tuple(stride, 2, "stride", name, 1)
+    padding = int_tuple(padding, 2, "padding", name, 0)
+    output_padding = int_tuple(output_padding, 2, "output_padding", name, 0)
+    dilation = int_tuple(dilation, 2, "dilation", name, 1)
+    for op, s, d in zip(output_padding, stride, dilation):
+        if op >= s and op >= d:
+            raise ValueError(f"{name}: output padding must be smaller than either stride or dilation, but got output_padding={output_padding}, stride={stride}, dilation={dilation}")
+    unbatched = input.ndim == 3
+    x = reshape(input, (1, *input.shape)) if unbatched else input
+    in_channels, per_group = weight.shape[0], weight.shape[1]
+    if x.ndim != 4 or x.shape[1] != in_channels:
+        raise ValueError(
+            f"{name}: input of shape {tuple(input.shape)} does not match weight of shape {tuple(weight.shape)}; expected (N, {in_channels}, H, W)"
+        )
+    if in_channels % groups:
+        raise ValueError(f"{name}: in_channels ({in_channels}) must be divisible by groups ({groups})")
+    kernel = tuple(weight.shape[2:])
+    sizes = [transposed_output_size(n, k, s, p, op, d) for n, k, s, p, op, d in zip(x.shape[2:], kernel, stride, padding, output_padding, dilation)]
+    if min(sizes) <= 0:
+        raise ValueError(f"{name}: the output would be empty ({sizes}); check padding against the kernel and input sizes")
+    # The convolution's kernel: in/out channels swapped within each group, spatially flipped.
+    w = reshape(weight, (groups, in_channels // groups, per_group, *kernel))
+    w = flip(reshape(permute(w, (0, 2, 1, 3, 4)), (groups * per_group, in_channels // groups, *kernel)), (2, 3))
+    lead = tuple(d * (k - 1) - p for d, k, p in zip(dilation, kernel, padding))
+    trail = tuple(a + op for a, op in zip(lead, output_padding))
+    y = conv2d(_border(_spread(x, stride), lead, trail), w, bias, 1, 0, dilation, groups)
+    return reshape(y, tuple(y.shape[1:])) if unbatched else y
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """1-D transposed convolution: input (N, C_in, L), weight (C_in, C_out/groups, k)."""
+    name = "conv_transpose1d"
+    if not isinstance(input, Tensor) or not isinstance(weight, Tensor) or weight.ndim != 3:
+        raise ValueError(f"{name}: expects Tensors, weight of shape (in_channels, out_channels/groups, k)")
+    one = lambda v, arg: (1,) + int_tuple(v, 1, arg, name, 0)  # noqa: E731
+    unbatched = input.ndim == 2
+    x = reshape(input, (1, *input.shape)) if unbatched else input
+    if x.ndim != 3:
+        raise ValueError(f"{name}: expected input (N, C, L) or (C, L); got shape {tuple(input.shape)}")
+    y = conv_transpose2d(reshape(x, (x.shape[0], x.shape[1], 1, x.shape[2])), reshape(weight, (*weight.shape[:2], 1, weight.shape[2])),
+                         bias, one(stride, "stride"), (0,) + int_tuple(padding, 1, "padding", name, 0),
+                         (0,) + int_tuple(output_padding, 1, "output_padding", name, 0), groups, one(dilation, "dilation"))  # fmt: skip
+    y = reshape(y, (y.shape[0], y.shape[1], y.shape[3]))
+    return reshape(y, tuple(y.shape[1:])) if unbatched else y
