@@ -11,4 +11,5 @@ from .module import *
 from .normalization import *
 from .parameter import *
 from .pooling import *
+from .upsampling import *
 from .recurrent import *
