@@ -3,13 +3,18 @@
 from ..tensor import Tensor
 from .activation import *  # noqa: F401,F403
 from .arithmetic import *  # noqa: F401,F403
+from .arrangement import *  # noqa: F401,F403
+from .counting import *  # noqa: F401,F403
+from .elementwise import *  # noqa: F401,F403
 from .indexing import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
 from .reduction import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
-from . import activation, arithmetic, indexing, linalg, reduction, shape
+from .triangular import *  # noqa: F401,F403
+from . import activation, arithmetic, arrangement, counting, elementwise, indexing, linalg, reduction, shape, triangular
 
-__all__ = activation.__all__ + arithmetic.__all__ + indexing.__all__ + linalg.__all__ + reduction.__all__ + shape.__all__
+__all__ = (activation.__all__ + arithmetic.__all__ + arrangement.__all__ + counting.__all__ + elementwise.__all__
+           + indexing.__all__ + linalg.__all__ + reduction.__all__ + shape.__all__ + triangular.__all__)
 
 _METHODS = [
     "add", "sub", "mul", "div", "true_divide", "neg", "pow", "exp", "log", "log2", "log10", "log1p", "expm1",
@@ -21,6 +26,10 @@ _METHODS = [
     "swapaxes", "squeeze", "unsqueeze", "flatten", "unflatten", "expand", "split", "chunk", "unbind", "flip",
     "repeat", "tile", "narrow", "t", "movedim", "gather", "masked_fill", "index_select", "nonzero", "relu",
     "sigmoid", "tanh", "softmax", "log_softmax", "matmul", "mm", "bmm", "dot", "outer", "broadcast_to", "scatter",
+    "tril", "triu", "diagonal", "diag", "trace", "roll", "repeat_interleave", "masked_select", "kron", "addmm",
+    "baddbmm", "mv", "inner", "isin", "bincount", "unique", "nan_to_num", "erf", "erfc", "atan", "atan2", "arctan",
+    "sinh", "cosh", "hypot", "logaddexp", "xlogy", "logit", "fmod", "frac", "clamp_min", "clamp_max", "deg2rad",
+    "rad2deg", "diag_embed",
 ]  # fmt: skip
 
 for _name in _METHODS:

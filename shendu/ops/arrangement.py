@@ -1,0 +1,167 @@
+"""Rearranging and combining tensors (PyTorch's): ``roll``, ``repeat_interleave``, ``meshgrid``, ``hstack``,
+``vstack``, ``broadcast_tensors``, ``masked_select``, ``kron``, ``tensordot``, ``addmm``, ``baddbmm``,
+``mv``, ``inner``, ``cdist``. All are compositions of differentiable ops."""
+
+import numbers
+
+import numpy as np
+
+from ..tensor import Tensor, as_array
+from .indexing import index_select
+
+__all__ = ["roll", "repeat_interleave", "meshgrid", "hstack", "vstack", "broadcast_tensors", "masked_select", "kron",
+           "tensordot", "addmm", "baddbmm", "mv", "inner", "cdist"]  # fmt: skip
+
+
+def _tensor(value):
+    return value if isinstance(value, Tensor) else Tensor(as_array(value))
+
+
+def roll(input, shifts, dims=None):
+    """Shift elements along ``dims`` (flattened when None), wrapping around."""
+    from .shape import reshape
+
+    input = _tensor(input)
+    if dims is None:
+        flat = reshape(input, (-1,))
+        return reshape(roll(flat, shifts, 0), tuple(input.shape))
+    shifts = [shifts] if isinstance(shifts, numbers.Integral) else list(shifts)
+    dims = [dims] if isinstance(dims, numbers.Integral) else list(dims)
+    if len(shifts) != len(dims):
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
+    for shift, dim in zip(shifts, dims):
+        n = input.shape[dim]
+        index = (np.arange(n) - int(shift)) % n if n else np.arange(0)
+        input = index_select(input, dim, Tensor(index.astype(np.int64)))
+    return input
+
+
+def repeat_interleave(input, repeats=None, dim=None, output_size=None):
+    """Repeat each element ``repeats`` times (an int or one count per element) along ``dim`` (flattened when None)."""
+    from .shape import reshape
+
+    input = _tensor(input)
+    if repeats is None:  # repeat_interleave(repeats): the indices repeated
+        counts = input._array.astype(np.int64)
+        return Tensor(np.repeat(np.arange(len(counts)), counts))
+    if dim is None:
+        input, dim = reshape(input, (-1,)), 0
+    counts = repeats._array if isinstance(repeats, Tensor) else np.asarray(repeats)
+    index = np.repeat(np.arange(input.shape[dim]), counts)
+    return index_select(input, dim, Tensor(index.astype(np.int64)))
+
+
+def meshgrid(*tensors, indexing="ij"):
+    """Coordinate grids from 1-D tensors; ``indexing`` "ij" (matrix) or "xy" (Cartesian: the first two swapped)."""
+    from .shape import expand, reshape
+
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"torch.meshgrid: indexing must be one of 'xy' or 'ij', but received: {indexing}")
+    tensors = [_tensor(t) for t in tensors]
+    swap = indexing == "xy" and len(tensors) >= 2
+    order = [1, 0, *range(2, len(tensors))] if swap else list(range(len(tensors)))
+    shape = [tensors[i].shape[0] for i in order]
+    grids = []
+    for position, i in enumerate(order):
+        view = [1] * len(tensors)
+        view[position] = tensors[i].shape[0]
+        grids.append((i, expand(reshape(tensors[i], tuple(view)), tuple(shape))))
+    return tuple(grid for _, grid in sorted(grids, key=lambda pair: pair[0]))
+
+
+def hstack(tensors):
+    """Concatenate along dim 1 (dim 0 for 1-D tensors)."""
+    from .shape import cat
+
+    tensors = [_tensor(t) for t in tensors]
+    return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
+
+
+def vstack(tensors):
+    """Concatenate along dim 0, 1-D tensors as rows."""
+    from .shape import cat, reshape
+
+    return cat([reshape(t, (1, -1)) if t.ndim == 1 else t for t in (_tensor(t) for t in tensors)], 0)
+
+
+def broadcast_tensors(*tensors):
+    """The tensors expanded to their common broadcast shape."""
+    from .shape import expand
+
+    tensors = [_tensor(t) for t in tensors]
+    shape = np.broadcast_shapes(*[tuple(t.shape) for t in tensors])
+    return tuple(expand(t, shape) for t in tensors)
+
+
+def masked_select(input, mask):
+    """A 1-D tensor of the elements where ``mask`` (broadcast) is True."""
+    input, mask = broadcast_tensors(_tensor(input), _tensor(mask))
+    from .shape import reshape
+
+    flat = reshape(input, (-1,))
+    index = np.flatnonzero(mask._array.astype(bool))
+    return index_select(flat, 0, Tensor(index.astype(np.int64)))
+
+
+def kron(input, other):
+    """The Kronecker product of two tensors of one rank."""
+    from .shape import reshape
+
+    a, b = _tensor(input), _tensor(other)
+    if a.ndim != b.ndim:
+        raise RuntimeError("kron: the two tensors must have the same number of dimensions")
+    rank = a.ndim
+    a_view = reshape(a, tuple(s for n in a.shape for s in (n, 1)))
+    b_view = reshape(b, tuple(s for n in b.shape for s in (1, n)))
+    return reshape(a_view * b_view, tuple(x * y for x, y in zip(a.shape, b.shape))) if rank else a * b
+
+
+def tensordot(a, b, dims=2):
+    """Sum over the last ``dims`` dimensions of ``a`` and the first of ``b`` (or the given lists of dimensions)."""
+    from .linalg import einsum
+
+    a, b = _tensor(a), _tensor(b)
+    if isinstance(dims, numbers.Integral):
+        dims_a, dims_b = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    else:
+        dims_a, dims_b = [list(d) if isinstance(d, (list, tuple)) else [d] for d in dims]
+    letters = iter("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    a_terms = [next(letters) for _ in range(a.ndim)]
+    b_terms = [next(letters) for _ in range(b.ndim)]
+    for i, j in zip(dims_a, dims_b):
+        b_terms[j % b.ndim] = a_terms[i % a.ndim]
+    kept = [t for i, t in enumerate(a_terms) if i % a.ndim not in [d % a.ndim for d in dims_a]]
+    kept += [t for j, t in enumerate(b_terms) if j % b.ndim not in [d % b.ndim for d in dims_b]]
+    return einsum(f"{''.join(a_terms)},{''.join(b_terms)}->{''.join(kept)}", a, b)
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    """beta·input + alpha·(mat1 @ mat2)."""
+    return _tensor(input) * beta + (_tensor(mat1) @ _tensor(mat2)) * alpha
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """beta·input + alpha·(batch1 @ batch2), batched."""
+    return _tensor(input) * beta + (_tensor(batch1) @ _tensor(batch2)) * alpha
+
+
+def mv(input, vec):
+    """Matrix × vector."""
+    return _tensor(input) @ _tensor(vec)
+
+
+def inner(input, other):
+    """Sum over the last dimension of both (a dot product for vectors)."""
+    a, b = _tensor(input), _tensor(other)
+    return (a * b).sum() if a.ndim == b.ndim == 1 else tensordot(a, b, ([-1], [-1]))
+
+
+def cdist(x1, x2, p=2.0, compute_mode=None):
+    """The p-norm distance between each row of ``x1`` (…, P, M) and each row of ``x2`` (…, R, M): (…, P, R)."""
+    from .shape import unsqueeze
+
+    a, b = _tensor(x1), _tensor(x2)
+    difference = unsqueeze(a, -2) - unsqueeze(b, -3)
+    return difference.norm(p=p, dim=-1)

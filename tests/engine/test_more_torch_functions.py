@@ -1,0 +1,113 @@
+"""More of PyTorch's tensor functions (triangles, diagonals, rearranging, counting, elementwise math, linalg):
+the same values as PyTorch and, where differentiable, the same float64 gradients."""
+
+import numpy as np
+import pytest
+import torch
+
+import shendu
+
+RNG = np.random.default_rng(0)
+
+
+def _compare(fn, *arrays, grad=True, rtol=1e-10, atol=1e-12, torch_fn=None):
+    torch_fn = torch_fn or fn
+    t_in = [torch.tensor(a, requires_grad=grad and a.dtype.kind == "f") for a in arrays]
+    s_in = [shendu.tensor(a, requires_grad=grad and a.dtype.kind == "f") for a in arrays]
+    t_out, s_out = torch_fn(torch, *t_in), fn(shendu, *s_in)
+    t_outs = t_out if isinstance(t_out, tuple) else (t_out,)
+    s_outs = s_out if isinstance(s_out, tuple) else (s_out,)
+    for s, t in zip(s_outs, t_outs):
+        assert tuple(s.shape) == tuple(t.shape)
+        np.testing.assert_allclose(s.detach().numpy() if s.requires_grad else s.numpy(), t.detach().numpy(), rtol=rtol, atol=atol)
+    if grad and any(t.requires_grad for t in t_in):
+        weights = [RNG.standard_normal(tuple(t.shape)) for t in t_outs]
+        sum(((t * torch.tensor(w)).sum() for t, w in zip(t_outs, weights)), torch.tensor(0.0, dtype=torch.float64)).backward()
+        sum(((s * shendu.tensor(w)).sum() for s, w in zip(s_outs, weights)), shendu.tensor(0.0, dtype=shendu.float64)).backward()
+        for s, t in zip(s_in, t_in):
+            if t.requires_grad:
+                np.testing.assert_allclose(s.grad.numpy(), t.grad.numpy(), rtol=1e-9, atol=1e-11)
+
+
+M = RNG.standard_normal((4, 5))
+SQUARE = RNG.standard_normal((3, 3)) + 3 * np.eye(3)
+BATCH = RNG.standard_normal((2, 3, 4, 5))
+CASES = [
+    ("tril", lambda m, x: m.tril(x, -1), [M]), ("triu", lambda m, x: m.triu(x, 2), [M]), ("tril-batched", lambda m, x: x.tril(), [BATCH]),
+    ("diagonal", lambda m, x: m.diagonal(x, 1), [M]), ("diagonal-dims", lambda m, x: m.diagonal(x, -1, 1, 3), [BATCH]),
+    ("diag-vector", lambda m, x: m.diag(x, 1), [RNG.standard_normal(4)]), ("diag-matrix", lambda m, x: m.diag(x, -2), [M]),
+    ("diag_embed", lambda m, x: m.diag_embed(x, -1), [M]), ("trace", lambda m, x: m.trace(x), [SQUARE]),
+    ("roll", lambda m, x: m.roll(x, (1, -2), (0, 1)), [M]), ("roll-flat", lambda m, x: m.roll(x, 3), [M]),
+    ("repeat_interleave", lambda m, x: m.repeat_interleave(x, 2, dim=1), [M]),
+    ("repeat_interleave-counts", lambda m, x: m.repeat_interleave(x, m.tensor([1, 0, 2, 1]), dim=0), [M]),
+    ("meshgrid-ij", lambda m, x, y: m.meshgrid(x, y, indexing="ij"), [RNG.standard_normal(3), RNG.standard_normal(4)]),
+    ("meshgrid-xy", lambda m, x, y: m.meshgrid(x, y, indexing="xy"), [RNG.standard_normal(3), RNG.standard_normal(4)]),
+    ("hstack", lambda m, x, y: m.hstack([x, y]), [M, M]), ("vstack", lambda m, x, y: m.vstack([x, y]), [RNG.standard_normal(5), M]),
+    ("broadcast_tensors", lambda m, x, y: m.broadcast_tensors(x, y), [RNG.standard_normal((3, 1)), RNG.standard_normal(4)]),
+    ("masked_select", lambda m, x: m.masked_select(x, x > 0), [M]), ("kron", lambda m, x, y: m.kron(x, y), [RNG.standard_normal((2, 3)), M]),
+    ("tensordot", lambda m, x, y: m.tensordot(x, y, dims=([1, 3], [0, 2])), [BATCH, RNG.standard_normal((3, 6, 5))]),
+    ("tensordot-int", lambda m, x, y: m.tensordot(x, y, dims=1), [M, RNG.standard_normal((5, 2))]),
+    ("addmm", lambda m, a, b, c: m.addmm(a, b, c, beta=0.5, alpha=2.0), [RNG.standard_normal((4, 2)), M, RNG.standard_normal((5, 2))]),
+    ("baddbmm", lambda m, a, b, c: m.baddbmm(a, b, c, alpha=0.3), [RNG.standard_normal((2, 4, 3)), RNG.standard_normal((2, 4, 5)), RNG.standard_normal((2, 5, 3))]),
+    ("mv", lambda m, a, v: m.mv(a, v), [M, RNG.standard_normal(5)]), ("inner", lambda m, a, b: m.inner(a, b), [M, RNG.standard_normal((3, 5))]),
+    ("cdist", lambda m, a, b: m.cdist(a, b), [RNG.standard_normal((4, 3)), RNG.standard_normal((6, 3))]),
+    ("cdist-p1", lambda m, a, b: m.cdist(a, b, p=1.0), [RNG.standard_normal((2, 4, 3)), RNG.standard_normal((2, 6, 3))]),
+    ("nan_to_num", lambda m, x: m.nan_to_num(x * m.tensor([[1.0, float("inf"), float("nan"), -float("inf"), 2.0]], dtype=x.dtype), nan=0.5), [M]),
+    ("erf", lambda m, x: m.erf(x), [M]), ("erfc", lambda m, x: m.erfc(x), [M]), ("atan", lambda m, x: m.atan(x), [M]),
+    ("atan2", lambda m, y, x: m.atan2(y, x), [M, RNG.standard_normal((4, 5))]), ("sinh", lambda m, x: m.sinh(x), [M]),
+    ("cosh", lambda m, x: m.cosh(x), [M]), ("hypot", lambda m, x, y: m.hypot(x, y), [M, RNG.standard_normal((4, 5))]),
+    ("logaddexp", lambda m, x, y: m.logaddexp(x, y), [M * 50, RNG.standard_normal((4, 5)) * 50]),
+    ("xlogy", lambda m, x, y: m.xlogy(x, y), [np.where(M > 0, M, 0.0), np.abs(RNG.standard_normal((4, 5))) + 0.1]),
+    ("logit", lambda m, x: m.logit(x, eps=1e-6), [RNG.uniform(0.01, 0.99, (4, 5))]),
+    ("fmod", lambda m, x: m.fmod(x * 5, 1.5), [M]), ("frac", lambda m, x: m.frac(x * 5), [M]),
+    ("clamp_min", lambda m, x: m.clamp_min(x, 0.1), [M]), ("clamp_max", lambda m, x: m.clamp_max(x, 0.1), [M]),
+    ("deg2rad", lambda m, x: m.deg2rad(x), [M]), ("rad2deg", lambda m, x: m.rad2deg(x), [M]),
+    ("linalg.inv", lambda m, a: m.linalg.inv(a), [SQUARE]), ("linalg.det", lambda m, a: m.linalg.det(a), [SQUARE]),
+    ("linalg.det-batched", lambda m, a: m.linalg.det(a), [RNG.standard_normal((2, 3, 3))]),
+    ("linalg.solve", lambda m, a, b: m.linalg.solve(a, b), [SQUARE, RNG.standard_normal((3, 2))]),
+    ("linalg.norm", lambda m, x: m.linalg.norm(x), [M]), ("linalg.vector_norm", lambda m, x: m.linalg.vector_norm(x, 3, dim=1), [M]),
+    ("linalg.matrix_norm", lambda m, x: m.linalg.matrix_norm(x), [BATCH]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "fn", "arrays"), CASES, ids=[c[0] for c in CASES])
+def test_values_and_gradients_equal_pytorch(name, fn, arrays):
+    _compare(fn, *[np.asarray(a, dtype=np.float64) for a in arrays])
+
+
+@pytest.mark.parametrize(
+    ("name", "fn", "arrays"),
+    [
+        ("isin", lambda m, a, b: m.isin(a, b), [np.array([1, 5, 3, 7]), np.array([3, 7, 9])]),
+        ("bincount", lambda m, a: m.bincount(a, minlength=8), [np.array([1, 1, 4, 0, 4, 4])]),
+        ("bincount-weights", lambda m, a, w: m.bincount(a, weights=w), [np.array([1, 1, 4]), np.array([0.5, 1.5, 2.0])]),
+        ("unique", lambda m, a: m.unique(a, return_inverse=True, return_counts=True), [np.array([[3, 1], [3, 2]])]),
+        ("searchsorted", lambda m, s, v: m.searchsorted(s, v), [np.array([1, 3, 5, 7]), np.array([[0, 3, 6], [8, 5, 1]])]),
+        ("searchsorted-right", lambda m, s, v: m.searchsorted(s, v, right=True), [np.array([1, 3, 5, 7]), np.array([3, 7])]),
+        ("bucketize", lambda m, v, b: m.bucketize(v, b, right=True), [np.array([0.5, 3.0, 9.0]), np.array([1.0, 3.0, 5.0])]),
+    ],
+    ids=["isin", "bincount", "bincount-weights", "unique", "searchsorted", "searchsorted-right", "bucketize"],
+)
+def test_counting_functions_equal_pytorch(name, fn, arrays):
+    _compare(fn, *arrays, grad=False)
+
+
+def test_errors_are_pytorchs():
+    with pytest.raises(RuntimeError, match="must have at least 2 dimensions"):
+        shendu.tril(shendu.ones(3))
+    with pytest.raises(shendu.linalg.LinAlgError, match="singular"):
+        shendu.linalg.inv(shendu.zeros(2, 2))
+    with pytest.raises(RuntimeError, match="bincount only supports 1-d non-negative integral inputs"):
+        shendu.bincount(shendu.tensor([-1, 2]))
+    with pytest.raises(ValueError, match="indexing must be one of 'xy' or 'ij'"):
+        shendu.meshgrid(shendu.ones(2), indexing="yx")
+
+
+def test_second_derivatives_of_inverse_and_erf_equal_pytorch():
+    a = SQUARE.copy()
+    at, as_ = torch.tensor(a, requires_grad=True), shendu.tensor(a, requires_grad=True)
+    (gt,) = torch.autograd.grad(torch.linalg.inv(at).sum(), at, create_graph=True)
+    (gs,) = shendu.autograd.grad(shendu.linalg.inv(as_).sum(), as_, create_graph=True)
+    (ggt,) = torch.autograd.grad((gt * gt).sum(), at)
+    (ggs,) = shendu.autograd.grad((gs * gs).sum(), as_)
+    np.testing.assert_allclose(ggs.numpy(), ggt.numpy(), rtol=1e-9, atol=1e-11)
