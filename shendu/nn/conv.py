@@ -29,6 +29,25 @@ def layer_ints(layer, dims, name, value, minimum):
     return tuple(values)
 
 
+def _conv_repr(layer):
+    """PyTorch's repr of a convolution layer: the sizes, then each setting that differs from its default."""
+    n = layer._dims
+    s = f"{layer.in_channels}, {layer.out_channels}, kernel_size={layer.kernel_size}, stride={layer.stride}"
+    if layer.padding != (0,) * n:
+        s += f", padding={layer.padding}"
+    if layer.dilation != (1,) * n:
+        s += f", dilation={layer.dilation}"
+    if getattr(layer, "output_padding", (0,) * n) != (0,) * n:
+        s += f", output_padding={layer.output_padding}"
+    if layer.groups != 1:
+        s += f", groups={layer.groups}"
+    if layer.bias is None:
+        s += ", bias=False"
+    if layer.padding_mode != "zeros":
+        s += f", padding_mode={layer.padding_mode}"
+    return s
+
+
 class _ConvNd(Module):
     """Shared construction, initialisation and repr of Conv1d and Conv2d."""
 
@@ -121,19 +140,7 @@ class _ConvNd(Module):
         )
 
     def extra_repr(self):
-        n = self._dims
-        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
-        if self.padding != (0,) * n:
-            s += f", padding={self.padding}"
-        if self.dilation != (1,) * n:
-            s += f", dilation={self.dilation}"
-        if self.groups != 1:
-            s += f", groups={self.groups}"
-        if self.bias is None:
-            s += ", bias=False"
-        if self.padding_mode != "zeros":
-            s += f", padding_mode={self.padding_mode}"
-        return s
+        return _conv_repr(self)
 
 
 class Conv2d(_ConvNd):
@@ -304,19 +311,7 @@ class _ConvTransposeNd(Module):
         return tuple(padding)
 
     def extra_repr(self):
-        n = self._dims
-        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
-        if self.padding != (0,) * n:
-            s += f", padding={self.padding}"
-        if self.dilation != (1,) * n:
-            s += f", dilation={self.dilation}"
-        if self.output_padding != (0,) * n:
-            s += f", output_padding={self.output_padding}"
-        if self.groups != 1:
-            s += f", groups={self.groups}"
-        if self.bias is None:
-            s += ", bias=False"
-        return s
+        return _conv_repr(self)
 
 
 class ConvTranspose2d(_ConvTransposeNd):
