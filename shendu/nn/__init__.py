@@ -2,6 +2,7 @@
 
 from . import functional, init, parallel, utils
 from .activation import *
+from .attention import *
 from .conv import *
 from .dropout import *
 from .embedding import *
