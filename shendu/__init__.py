@@ -22,6 +22,7 @@ from .ops import *  # noqa: E402,F401,F403
 from .ops import divide, greater, less, multiply, negative, subtract  # noqa: E402,F401
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state  # noqa: E402,F401
 from .tensor import Size, Tensor, device  # noqa: E402,F401
+from ._numeric_info import finfo, get_num_threads, iinfo, is_floating_point, logspace, set_num_threads  # noqa: E402,F401
 
 
 class _TypedTensorType(type):
@@ -67,18 +68,6 @@ def set_default_dtype(d):
     if not chosen.is_floating_point:
         raise TypeError(f"set_default_dtype expects a floating-point dtype; got {chosen}")
     _dtype.default_float = chosen
-
-
-def get_num_threads():
-    """BLAS threads NumPy uses (via threadpoolctl when installed, else the CPU count)."""
-    try:
-        from threadpoolctl import threadpool_info
-
-        return max((i["num_threads"] for i in threadpool_info() if i.get("user_api") == "blas"), default=1)
-    except ImportError:
-        import os
-
-        return os.cpu_count() or 1
 
 
 def __getattr__(name):

@@ -6,6 +6,7 @@ from .attention import *
 from .conv import *
 from .dropout import *
 from .embedding import *
+from .layers_more import *
 from .linear import *
 from .loss import *
 from .module import *

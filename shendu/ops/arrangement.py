@@ -9,8 +9,9 @@ import numpy as np
 from ..tensor import Tensor, as_array
 from .indexing import index_select
 
-__all__ = ["roll", "repeat_interleave", "meshgrid", "hstack", "vstack", "broadcast_tensors", "masked_select", "kron",
-           "tensordot", "addmm", "baddbmm", "mv", "inner", "cdist"]  # fmt: skip
+__all__ = ["roll", "repeat_interleave", "meshgrid", "hstack", "vstack", "dstack", "column_stack", "broadcast_tensors",
+           "masked_select", "kron", "tensordot", "addmm", "baddbmm", "mv", "inner", "cdist", "atleast_1d", "atleast_2d",
+           "atleast_3d", "tensor_split", "block_diag", "cartesian_prod", "take", "diff"]  # fmt: skip
 
 
 def _tensor(value):
@@ -165,3 +166,111 @@ def cdist(x1, x2, p=2.0, compute_mode=None):
     a, b = _tensor(x1), _tensor(x2)
     difference = unsqueeze(a, -2) - unsqueeze(b, -3)
     return difference.norm(p=p, dim=-1)
+
+
+def dstack(tensors):
+    """Concatenate along dim 2 (1-D and 2-D tensors first made (1, N, 1) and (M, N, 1))."""
+    from .shape import cat
+
+    return cat([atleast_3d(_tensor(t)) for t in tensors], 2)
+
+
+def column_stack(tensors):
+    """Stack 1-D tensors as columns (2-D tensors as they are) along dim 1."""
+    from .shape import cat, reshape
+
+    return cat([reshape(t, (-1, 1)) if t.ndim <= 1 else t for t in (_tensor(t) for t in tensors)], 1)
+
+
+def atleast_1d(*tensors):
+    """Each tensor with at least 1 dimension."""
+    from .shape import reshape
+
+    out = [reshape(t, (1,)) if t.ndim == 0 else t for t in (_tensor(t) for t in _flatten(tensors))]
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def atleast_2d(*tensors):
+    """Each tensor with at least 2 dimensions (a vector becomes a row)."""
+    from .shape import reshape
+
+    out = [reshape(t, (1, -1)) if t.ndim < 2 else t for t in (_tensor(t) for t in _flatten(tensors))]
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def atleast_3d(*tensors):
+    """Each tensor with at least 3 dimensions: () → (1, 1, 1), (N,) → (1, N, 1), (M, N) → (M, N, 1)."""
+    from .shape import reshape
+
+    def three(t):
+        if t.ndim == 0:
+            return reshape(t, (1, 1, 1))
+        if t.ndim == 1:
+            return reshape(t, (1, -1, 1))
+        return reshape(t, (*t.shape, 1)) if t.ndim == 2 else t
+
+    out = [three(_tensor(t)) for t in _flatten(tensors)]
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def _flatten(tensors):
+    return tuple(tensors[0]) if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)) else tensors
+
+
+def tensor_split(input, indices_or_sections, dim=0):
+    """Split into ``n`` nearly equal parts (the first ones one longer) or at the given indices."""
+    input = _tensor(input)
+    length = input.shape[dim]
+    if isinstance(indices_or_sections, numbers.Integral):
+        n = int(indices_or_sections)
+        sizes = [length // n + (1 if i < length % n else 0) for i in range(n)]
+        bounds = np.cumsum([0, *sizes])
+    else:
+        bounds = [0, *[int(i) for i in indices_or_sections], length]
+    return tuple(input.narrow(dim, int(min(a, length)), int(max(min(b, length) - min(a, length), 0))) for a, b in zip(bounds[:-1], bounds[1:]))
+
+
+def block_diag(*tensors):
+    """A block-diagonal matrix of the given matrices (scalars and vectors as 1-row blocks)."""
+    from .shape import cat, pad
+
+    blocks = [atleast_2d(_tensor(t)) for t in tensors]
+    width = sum(b.shape[1] for b in blocks)
+    rows, left = [], 0
+    for block in blocks:
+        rows.append(pad(block, (left, width - left - block.shape[1])))
+        left += block.shape[1]
+    return cat(rows, 0)
+
+
+def cartesian_prod(*tensors):
+    """Every combination of one element from each 1-D tensor, as rows (the 1-D tensor itself for one input)."""
+    from .shape import reshape, stack
+
+    tensors = [_tensor(t) for t in tensors]
+    if len(tensors) == 1:
+        return tensors[0]
+    grids = meshgrid(*tensors, indexing="ij")
+    return stack([reshape(g, (-1,)) for g in grids], 1)
+
+
+def take(input, index):
+    """The elements of ``input`` flattened, at ``index`` (any shape)."""
+    from .shape import reshape
+
+    input, index = _tensor(input), _tensor(index)
+    flat = index_select(reshape(input, (-1,)), 0, reshape(index, (-1,)) % max(input.numel(), 1))
+    return reshape(flat, tuple(index.shape))
+
+
+def diff(input, n=1, dim=-1, prepend=None, append=None):
+    """The n-th forward difference along ``dim``."""
+    from .shape import cat
+
+    x = _tensor(input)
+    if prepend is not None or append is not None:
+        x = cat([t for t in (prepend, x, append) if t is not None], dim)
+    for _ in range(n):
+        length = x.shape[dim]
+        x = x.narrow(dim, 1, length - 1) - x.narrow(dim, 0, length - 1)
+    return x

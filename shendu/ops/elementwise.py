@@ -14,7 +14,7 @@ from ..tensor import Tensor, as_array
 from .activation import _normal_cdf
 
 __all__ = ["erf", "erfc", "atan", "atan2", "arctan", "arctan2", "sinh", "cosh", "hypot", "logaddexp", "xlogy", "logit",
-           "fmod", "frac", "clamp_min", "clamp_max", "deg2rad", "rad2deg"]  # fmt: skip
+           "fmod", "frac", "clamp_min", "clamp_max", "deg2rad", "rad2deg", "float_power", "heaviside"]  # fmt: skip
 
 
 def _float(value):
@@ -158,3 +158,16 @@ def deg2rad(input):
 def rad2deg(input):
     """Radians to degrees."""
     return _float(input) * (180 / math.pi)
+
+
+def float_power(input, exponent):
+    """xʸ computed in float64, as PyTorch."""
+    x = input if isinstance(input, Tensor) else Tensor(as_array(input))
+    return x.to("float64") ** (exponent.to("float64") if isinstance(exponent, Tensor) else exponent)
+
+
+def heaviside(input, values):
+    """0 for x < 0, ``values`` at x = 0, 1 for x > 0 (no gradient)."""
+    x = input._array
+    v = values._array if isinstance(values, Tensor) else np.asarray(values)
+    return Tensor(np.heaviside(x, v).astype(x.dtype))

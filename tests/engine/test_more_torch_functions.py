@@ -111,3 +111,42 @@ def test_second_derivatives_of_inverse_and_erf_equal_pytorch():
     (ggt,) = torch.autograd.grad((gt * gt).sum(), at)
     (ggs,) = shendu.autograd.grad((gs * gs).sum(), as_)
     np.testing.assert_allclose(ggs.numpy(), ggt.numpy(), rtol=1e-9, atol=1e-11)
+
+
+MORE = [
+    ("dstack", lambda m, x, y: m.dstack([x, y]), [M, M]), ("column_stack", lambda m, x, y: m.column_stack([x, y]), [RNG.standard_normal(4), M]),
+    ("atleast_3d", lambda m, x: m.atleast_3d(x), [M]), ("atleast_2d", lambda m, x: m.atleast_2d(x), [RNG.standard_normal(3)]),
+    ("tensor_split", lambda m, x: m.tensor_split(x, 3, dim=1), [M]), ("tensor_split-indices", lambda m, x: m.tensor_split(x, [1, 3], dim=0), [M]),
+    ("block_diag", lambda m, a, b: m.block_diag(a, b), [M, RNG.standard_normal((2, 3))]),
+    ("cartesian_prod", lambda m, a, b: m.cartesian_prod(a, b), [RNG.standard_normal(3), RNG.standard_normal(2)]),
+    ("take", lambda m, x: m.take(x, m.tensor([[0, 7], [19, 3]])), [M]), ("diff", lambda m, x: m.diff(x, n=2, dim=1), [M]),
+    ("float_power", lambda m, x: m.float_power(x.abs() + 0.1, 2.5), [M]),
+    ("cosine_similarity", lambda m, a, b: m.nn.functional.cosine_similarity(a, b, dim=1), [M, RNG.standard_normal((4, 5))]),
+    ("pairwise_distance", lambda m, a, b: m.nn.functional.pairwise_distance(a, b), [M, RNG.standard_normal((4, 5))]),
+    ("glu", lambda m, x: m.nn.functional.glu(x, 0), [M]),
+    ("pixel_shuffle", lambda m, x: m.nn.functional.pixel_shuffle(x, 2), [RNG.standard_normal((2, 8, 3, 3))]),
+    ("pixel_unshuffle", lambda m, x: m.nn.functional.pixel_unshuffle(x, 2), [RNG.standard_normal((2, 2, 4, 6))]),
+    ("instance_norm", lambda m, x: m.nn.InstanceNorm2d(3).double()(x), [RNG.standard_normal((2, 3, 4, 5))]),
+    ("instance_norm-affine", lambda m, x: m.nn.InstanceNorm1d(3, affine=True).double()(x), [RNG.standard_normal((2, 3, 7))]),
+    ("softmax2d", lambda m, x: m.nn.Softmax2d()(x), [RNG.standard_normal((2, 3, 4, 5))]),
+    ("reflection_pad", lambda m, x: m.nn.ReflectionPad2d((1, 2, 2, 1))(x), [RNG.standard_normal((1, 2, 4, 5))]),
+    ("replication_pad", lambda m, x: m.nn.ReplicationPad1d(2)(x), [RNG.standard_normal((1, 2, 5))]),
+    ("constant_pad", lambda m, x: m.nn.ConstantPad2d(1, 3.5)(x), [RNG.standard_normal((1, 2, 3, 3))]),
+    ("zero_pad", lambda m, x: m.nn.ZeroPad2d((0, 1, 2, 0))(x), [RNG.standard_normal((1, 2, 3, 3))]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "fn", "arrays"), MORE, ids=[c[0] for c in MORE])
+def test_more_values_and_gradients_equal_pytorch(name, fn, arrays):
+    _compare(fn, *[np.asarray(a, dtype=np.float64) for a in arrays])
+
+
+def test_dtype_information_and_threads_follow_pytorch():
+    for ours, theirs in ((shendu.float32, torch.float32), (shendu.float64, torch.float64), (shendu.float16, torch.float16)):
+        assert shendu.finfo(ours).eps == torch.finfo(theirs).eps and shendu.finfo(ours).max == torch.finfo(theirs).max
+        assert shendu.finfo(ours).tiny == torch.finfo(theirs).tiny
+    assert shendu.iinfo(shendu.int32).max == torch.iinfo(torch.int32).max and shendu.iinfo(shendu.uint8).min == 0
+    assert shendu.is_floating_point(shendu.ones(1)) and not shendu.is_floating_point(shendu.tensor([1]))
+    np.testing.assert_allclose(shendu.logspace(-1, 2, 5).numpy(), torch.logspace(-1, 2, 5).numpy(), rtol=1e-6)
+    assert shendu.heaviside(shendu.tensor([-1.0, 0.0, 2.0]), shendu.tensor(0.5)).tolist() == [0.0, 0.5, 1.0]
+    assert shendu.get_num_threads() >= 1

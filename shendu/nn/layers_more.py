@@ -1,0 +1,184 @@
+"""Small layers of PyTorch's ``nn`` built from existing ops: explicit padding layers, ``CosineSimilarity``,
+``PairwiseDistance``, ``GLU``, ``Softmax2d``, ``PixelShuffle``/``PixelUnshuffle``, ``InstanceNorm1d/2d``."""
+
+from ..ops.activation import softmax
+from ..ops.shape import pad, reshape
+from . import functional as F
+from .module import Module
+from .normalization import GroupNorm
+
+__all__ = [
+    "ZeroPad1d", "ZeroPad2d", "ConstantPad1d", "ConstantPad2d", "ReflectionPad1d", "ReflectionPad2d", "ReplicationPad1d",
+    "ReplicationPad2d", "CosineSimilarity", "PairwiseDistance", "GLU", "Softmax2d", "PixelShuffle", "PixelUnshuffle",
+    "InstanceNorm1d", "InstanceNorm2d",
+]  # fmt: skip
+
+
+class _Pad(Module):
+    _dims, _mode = 2, "constant"
+
+    def __init__(self, padding, value=0.0):
+        super().__init__()
+        self.padding = (padding,) * (2 * self._dims) if isinstance(padding, int) else tuple(padding)
+        if len(self.padding) != 2 * self._dims:
+            raise ValueError(f"{type(self).__name__}: padding must be an int or a {2 * self._dims}-tuple")
+        self.value = value
+
+    def forward(self, input):
+        return pad(input, self.padding, mode=self._mode, value=self.value) if self._mode == "constant" else pad(input, self.padding, mode=self._mode)
+
+    def extra_repr(self):
+        return f"{self.padding}" + (f", value={self.value}" if type(self).__name__.startswith("ConstantPad") else "")
+
+
+class ZeroPad1d(_Pad):
+    """Pad the last dimension with zeros: (left, right)."""
+
+    _dims = 1
+
+    def __init__(self, padding):
+        super().__init__(padding, 0.0)
+
+    def extra_repr(self):
+        return f"{self.padding}"
+
+
+class ZeroPad2d(ZeroPad1d):
+    """Pad the last two dimensions with zeros: (left, right, top, bottom)."""
+
+    _dims = 2
+
+
+class ConstantPad1d(_Pad):
+    """Pad the last dimension with ``value``."""
+
+    _dims = 1
+
+
+class ConstantPad2d(_Pad):
+    """Pad the last two dimensions with ``value``."""
+
+
+class ReflectionPad1d(ZeroPad1d):
+    """Pad the last dimension by reflection (the edge not repeated)."""
+
+    _mode = "reflect"
+
+
+class ReflectionPad2d(ReflectionPad1d):
+    _dims = 2
+
+
+class ReplicationPad1d(ZeroPad1d):
+    """Pad the last dimension by repeating the edge."""
+
+    _mode = "replicate"
+
+
+class ReplicationPad2d(ReplicationPad1d):
+    _dims = 2
+
+
+class CosineSimilarity(Module):
+    """x·y / max(‖x‖·‖y‖, eps) along ``dim``."""
+
+    def __init__(self, dim=1, eps=1e-8):
+        super().__init__()
+        self.dim, self.eps = dim, eps
+
+    def forward(self, x1, x2):
+        return F.cosine_similarity(x1, x2, self.dim, self.eps)
+
+
+class PairwiseDistance(Module):
+    """‖x − y + eps‖_p along the last dimension."""
+
+    def __init__(self, p=2.0, eps=1e-6, keepdim=False):
+        super().__init__()
+        self.norm, self.eps, self.keepdim = p, eps, keepdim
+
+    def forward(self, x1, x2):
+        return F.pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)
+
+
+class GLU(Module):
+    """a ⊗ σ(b) with (a, b) the two halves of ``dim``."""
+
+    def __init__(self, dim=-1):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input):
+        return F.glu(input, self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class Softmax2d(Module):
+    """Softmax over the channels of (N, C, H, W) or (C, H, W) at each position."""
+
+    def forward(self, input):
+        if input.ndim not in (3, 4):
+            raise ValueError(f"Softmax2d: expected input of 3 or 4 dimensions; got {input.ndim}")
+        return softmax(input, -3)
+
+
+class PixelShuffle(Module):
+    """(N, C·r², H, W) → (N, C, H·r, W·r)."""
+
+    def __init__(self, upscale_factor):
+        super().__init__()
+        self.upscale_factor = upscale_factor
+
+    def forward(self, input):
+        return F.pixel_shuffle(input, self.upscale_factor)
+
+    def extra_repr(self):
+        return f"upscale_factor={self.upscale_factor}"
+
+
+class PixelUnshuffle(Module):
+    """(N, C, H·r, W·r) → (N, C·r², H, W)."""
+
+    def __init__(self, downscale_factor):
+        super().__init__()
+        self.downscale_factor = downscale_factor
+
+    def forward(self, input):
+        return F.pixel_unshuffle(input, self.downscale_factor)
+
+    def extra_repr(self):
+        return f"downscale_factor={self.downscale_factor}"
+
+
+class _InstanceNorm(Module):
+    """Normalise each channel of each sample over its positions (GroupNorm with one channel per group)."""
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False, device=None, dtype=None):
+        super().__init__()
+        if track_running_stats:
+            raise NotImplementedError(f"{type(self).__name__}: track_running_stats=True is not available")
+        self.num_features, self.eps, self.momentum, self.affine, self.track_running_stats = num_features, eps, momentum, affine, False
+        norm = GroupNorm(num_features, num_features, eps=eps, affine=affine, dtype=dtype)
+        if affine:
+            self.weight, self.bias = norm.weight, norm.bias
+
+    def forward(self, input):
+        unbatched = input.ndim == self._dims + 1
+        x = reshape(input, (1, *input.shape)) if unbatched else input
+        y = F.group_norm(x, self.num_features, self.weight if self.affine else None, self.bias if self.affine else None, self.eps)
+        return reshape(y, tuple(input.shape)) if unbatched else y
+
+    def extra_repr(self):
+        return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, track_running_stats={self.track_running_stats}"
+
+
+class InstanceNorm1d(_InstanceNorm):
+    _dims = 1
+
+
+class InstanceNorm2d(_InstanceNorm):
+    _dims = 2
+
+
