@@ -184,7 +184,7 @@ class History(Callback):
             path: the PNG file to write (atomically).
             keys: the quantities to draw (``"loss"``, ``"accuracy"``, ...). Defaults to every
                 logged quantity that is not a validation one or the learning rate.
-            title: the figure title. Defaults to None.
+            title: the figure title (cut to 120 characters). Defaults to None.
 
         Returns:
             the path.
@@ -214,7 +214,8 @@ class History(Callback):
             axes.grid(True, alpha=0.3)
             axes.legend()
         if title:
-            figure.suptitle(title)
+            title = str(title)
+            figure.suptitle(title if len(title) <= 120 else title[:119] + "…")  # a huge title would stall the layout
         figure.tight_layout()
         import io
 

@@ -236,3 +236,14 @@ def test_a_nan_model_is_not_evaluated_into_a_made_up_accuracy(trained, tmp_path,
     assert code == 0
     results = json.loads(out.strip().splitlines()[-1])
     assert np.isnan(results["loss"])
+
+
+def test_a_huge_plot_title_is_cut_and_plots_quickly(tmp_path):
+    pytest.importorskip("matplotlib")
+    from shendu.train import History
+
+    history = History()
+    history.history = {"loss": [1.0, 0.5]}
+    history.epoch = [0, 1]
+    history.plot(tmp_path / "curves.png", title="x" * 10_000_000)
+    assert (tmp_path / "curves.png").stat().st_size > 0
