@@ -15,3 +15,4 @@ from .parameter import *
 from .pooling import *
 from .upsampling import *
 from .recurrent import *
+from .sync_batchnorm import *

@@ -326,3 +326,55 @@ def test_a_config_error_under_mpiexec_ends_every_process(tmp_path):
     result = run_mpi(program, args=[], timeout=120)
     assert result.returncode == 2
     assert "training.epochs" in result.stderr
+
+
+SYNC_BN_PROGRAM = COMMON + """
+    from tests.distributed.test_data_parallel import _sync_bn_data, _sync_bn_model
+    x, y = _sync_bn_data()
+    model = DDP(nn.SyncBatchNorm.convert_sync_batchnorm(_sync_bn_model()))
+    optimizer = shendu.optim.SGD(model.parameters(), lr=0.1)
+    half = len(x) // world
+    for step in range(4):
+        optimizer.zero_grad()
+        part = slice(rank * half, (rank + 1) * half)
+        nn.functional.cross_entropy(model(shendu.tensor(x[part])), shendu.tensor(y[part])).backward()
+        optimizer.step()
+    if rank == 0:
+        shendu.save(model.module.state_dict(), out)
+"""
+
+
+def _sync_bn_data():
+    rng = np.random.default_rng(4)
+    return rng.standard_normal((8, 2, 6, 6)).astype(np.float64) * 3 + 1, rng.integers(0, 3, 8)
+
+
+def _sync_bn_model():
+    shendu.manual_seed(2)
+    return nn.Sequential(nn.Conv2d(2, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.Flatten(), nn.Linear(64, 3)).double()
+
+
+def test_sync_batchnorm_on_two_processes_equals_batchnorm_on_the_global_batch(tmp_path):
+    require_mpi()
+    result = run_mpi(SYNC_BN_PROGRAM, args=[str(tmp_path / "w.safetensors")], timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    x, y = _sync_bn_data()
+    model = _sync_bn_model()
+    optimizer = shendu.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(4):
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(shendu.tensor(x)), shendu.tensor(y)).backward()
+        optimizer.step()
+    got = shendu.load(tmp_path / "w.safetensors")
+    for key, value in model.state_dict().items():  # weights and running statistics
+        np.testing.assert_allclose(got[key].numpy(), value.numpy(), rtol=1e-9, atol=1e-12, err_msg=key)
+
+
+def test_sync_batchnorm_alone_is_batchnorm():
+    x = np.random.default_rng(0).standard_normal((4, 3, 5, 5))
+    plain, synced = nn.BatchNorm2d(3).double(), nn.SyncBatchNorm(3).double()
+    np.testing.assert_array_equal(plain(shendu.tensor(x)).detach().numpy(), synced(shendu.tensor(x)).detach().numpy())
+    converted = nn.SyncBatchNorm.convert_sync_batchnorm(nn.Sequential(nn.Conv2d(3, 3, 1), nn.BatchNorm2d(3)))
+    assert isinstance(converted[1], nn.SyncBatchNorm)
+    converted64 = nn.SyncBatchNorm.convert_sync_batchnorm(nn.Sequential(nn.BatchNorm2d(3).double()))
+    assert converted64[0].weight.dtype == shendu.float64 and converted64[0].running_var.dtype == shendu.float64
