@@ -125,3 +125,31 @@ def test_a_small_transformer_classifier_trains():
         optimizer.step()
         losses.append(loss.item())
     assert losses[-1] < 0.5 * losses[0]
+
+
+@pytest.mark.filterwarnings("ignore:enable_nested_tensor is True")  # PyTorch's own note about its fast path
+@pytest.mark.parametrize("batch_first", [False, True])
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_the_encoder_decoder_transformer_equals_pytorch(batch_first, norm_first):
+    torch.manual_seed(0)
+    kwargs = dict(d_model=16, nhead=4, num_encoder_layers=2, num_decoder_layers=2, dim_feedforward=32, dropout=0.0,
+                  batch_first=batch_first, norm_first=norm_first)  # fmt: skip
+    reference, ours = torch.nn.Transformer(**kwargs).double(), nn.Transformer(**kwargs).double()
+    _copy(reference, ours)
+    rng = np.random.default_rng(5)
+    src = rng.standard_normal((2, 6, 16) if batch_first else (6, 2, 16))
+    tgt = rng.standard_normal((2, 4, 16) if batch_first else (4, 2, 16))
+    mask_t = torch.nn.Transformer.generate_square_subsequent_mask(4, dtype=torch.float64)
+    mask_s = nn.Transformer.generate_square_subsequent_mask(4, dtype=shendu.float64)
+    np.testing.assert_array_equal(mask_s.numpy(), mask_t.numpy())
+    padding = np.zeros((2, 6), bool)
+    padding[0, 4:] = True
+    st, tt = torch.tensor(src, requires_grad=True), torch.tensor(tgt, requires_grad=True)
+    ss, ts = shendu.tensor(src, requires_grad=True), shendu.tensor(tgt, requires_grad=True)
+    yt = reference(st, tt, tgt_mask=mask_t, src_key_padding_mask=torch.tensor(padding), memory_key_padding_mask=torch.tensor(padding))
+    ys = ours(ss, ts, tgt_mask=mask_s, src_key_padding_mask=shendu.tensor(padding), memory_key_padding_mask=shendu.tensor(padding))
+    np.testing.assert_allclose(ys.detach().numpy(), yt.detach().numpy(), rtol=1e-9, atol=1e-11)
+    yt.sum().backward()
+    ys.sum().backward()
+    np.testing.assert_allclose(ss.grad.numpy(), st.grad.numpy(), rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(ts.grad.numpy(), tt.grad.numpy(), rtol=1e-8, atol=1e-10)
