@@ -4,6 +4,7 @@ from ..ops import *
 from ..ops.activation import *
 from ..ops.conv import *
 from ..ops.conv_transpose import conv_transpose1d, conv_transpose2d
+from ..ops.loss_margin import *
 from ..ops.similarity import cosine_similarity, glu, pairwise_distance, pixel_shuffle, pixel_unshuffle
 from .attention import scaled_dot_product_attention
 from ..ops.interpolate import interpolate, upsample, upsample_bilinear, upsample_nearest

@@ -6,12 +6,14 @@ weights and ``pos_weight`` are buffers, so they move with ``to(dtype)`` and appe
 """
 
 from ..ops import loss as F
+from ..ops import loss_margin as M
 from ..tensor import Tensor
 from .module import Module
 
 __all__ = [
     "L1Loss", "MSELoss", "HuberLoss", "SmoothL1Loss", "CrossEntropyLoss", "NLLLoss", "BCELoss",
-    "BCEWithLogitsLoss", "KLDivLoss",
+    "BCEWithLogitsLoss", "KLDivLoss", "MarginRankingLoss", "CosineEmbeddingLoss", "HingeEmbeddingLoss",
+    "TripletMarginLoss", "SoftMarginLoss", "MultiLabelSoftMarginLoss", "PoissonNLLLoss", "GaussianNLLLoss",
 ]  # fmt: skip
 
 
@@ -267,3 +269,98 @@ class KLDivLoss(_Loss):
         if not isinstance(log_target, bool):
             raise TypeError(f"KLDivLoss: log_target must be True or False. Received: log_target={log_target!r}")
         self.log_target = log_target
+
+
+class _PairLoss(_Loss):
+    """A loss of ``(input1, input2, target)``."""
+
+    def forward(self, input1, input2, target):
+        options = {name: getattr(self, name) for name in self.options}
+        return type(self).function(input1, input2, target, reduction=self.reduction, **options)
+
+
+class MarginRankingLoss(_PairLoss):
+    """max(0, −y·(x₁ − x₂) + margin)."""
+
+    function = staticmethod(M.margin_ranking_loss)
+    options = {"margin": 0.0}
+
+    def __init__(self, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+
+class CosineEmbeddingLoss(_PairLoss):
+    """1 − cos(x₁, x₂) for y = 1, max(0, cos − margin) for y = −1."""
+
+    function = staticmethod(M.cosine_embedding_loss)
+    options = {"margin": 0.0}
+
+    def __init__(self, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+
+class HingeEmbeddingLoss(_Loss):
+    """x for y = 1, max(0, margin − x) for y = −1."""
+
+    function = staticmethod(M.hinge_embedding_loss)
+    options = {"margin": 1.0}
+
+    def __init__(self, margin=1.0, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+
+class TripletMarginLoss(_Loss):
+    """max(d(a, p) − d(a, n) + margin, 0)."""
+
+    options = {"margin": 1.0, "p": 2.0, "eps": 1e-6, "swap": False}
+
+    def __init__(self, margin=1.0, p=2.0, eps=1e-6, swap=False, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.margin, self.p, self.eps, self.swap = margin, p, eps, swap
+
+    def forward(self, anchor, positive, negative):
+        return M.triplet_margin_loss(anchor, positive, negative, self.margin, self.p, self.eps, self.swap, reduction=self.reduction)
+
+
+class SoftMarginLoss(_Loss):
+    """log(1 + e^(−y·x))."""
+
+    function = staticmethod(M.soft_margin_loss)
+
+
+class MultiLabelSoftMarginLoss(_Loss):
+    """−mean over classes of y·log σ(x) + (1 − y)·log σ(−x)."""
+
+    function = staticmethod(M.multilabel_soft_margin_loss)
+    buffers = ("weight",)
+
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.register_buffer("weight", _buffer(weight))
+
+
+class PoissonNLLLoss(_Loss):
+    """e^x − y·x (log input) or x − y·log(x + eps), with the Stirling term when ``full``."""
+
+    function = staticmethod(M.poisson_nll_loss)
+    options = {"log_input": True, "full": False, "eps": 1e-8}
+
+    def __init__(self, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.log_input, self.full, self.eps = log_input, full, eps
+
+
+class GaussianNLLLoss(_Loss):
+    """½·(log var + (x − y)²/var), var clamped to ``eps``."""
+
+    options = {"full": False, "eps": 1e-6}
+
+    def __init__(self, *, full=False, eps=1e-6, reduction="mean"):
+        super().__init__(None, None, reduction)
+        self.full, self.eps = full, eps
+
+    def forward(self, input, target, var):
+        return M.gaussian_nll_loss(input, target, var, self.full, self.eps, self.reduction)
