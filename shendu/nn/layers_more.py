@@ -10,7 +10,7 @@ from .normalization import GroupNorm
 __all__ = [
     "ZeroPad1d", "ZeroPad2d", "ConstantPad1d", "ConstantPad2d", "ReflectionPad1d", "ReflectionPad2d", "ReplicationPad1d",
     "ReplicationPad2d", "CosineSimilarity", "PairwiseDistance", "GLU", "Softmax2d", "PixelShuffle", "PixelUnshuffle",
-    "InstanceNorm1d", "InstanceNorm2d",
+    "InstanceNorm1d", "InstanceNorm2d", "RMSNorm", "Bilinear", "ChannelShuffle",
 ]  # fmt: skip
 
 
@@ -182,3 +182,86 @@ class InstanceNorm2d(_InstanceNorm):
     _dims = 2
 
 
+
+
+class RMSNorm(Module):
+    """x / √(mean(x²) + eps) · γ over the last ``normalized_shape`` dimensions (eps defaults to the dtype's epsilon)."""
+
+    def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None, dtype=None):
+        import numpy as np
+
+        from .. import _dtype
+        from .parameter import Parameter
+
+        super().__init__()
+        self.normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        if elementwise_affine:
+            numpy_dtype = _dtype.default_float.numpy_dtype if dtype is None else _dtype.to_numpy_dtype(dtype)
+            self.weight = Parameter(np.ones(self.normalized_shape, numpy_dtype))
+        else:
+            self.register_parameter("weight", None)
+
+    def forward(self, input):
+        import numpy as np
+
+        dims = tuple(range(-len(self.normalized_shape), 0))
+        eps = float(np.finfo(input._array.dtype).eps) if self.eps is None else self.eps
+        out = input * ((input * input).mean(dim=dims, keepdim=True) + eps).rsqrt()
+        return out * self.weight if self.weight is not None else out
+
+    def extra_repr(self):
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+
+
+class Bilinear(Module):
+    """y = x₁ᵀ·A·x₂ + b, A of shape (out_features, in1_features, in2_features), PyTorch's initialisation U(±1/√in1)."""
+
+    def __init__(self, in1_features, in2_features, out_features, bias=True, device=None, dtype=None):
+        import math
+
+        import numpy as np
+
+        from .. import _dtype
+        from . import init
+        from .parameter import Parameter
+
+        super().__init__()
+        self.in1_features, self.in2_features, self.out_features = in1_features, in2_features, out_features
+        numpy_dtype = _dtype.default_float.numpy_dtype if dtype is None else _dtype.to_numpy_dtype(dtype)
+        self.weight = Parameter(np.empty((out_features, in1_features, in2_features), numpy_dtype))
+        if bias:
+            self.bias = Parameter(np.empty(out_features, numpy_dtype))
+        else:
+            self.register_parameter("bias", None)
+        bound = 1 / math.sqrt(in1_features)
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input1, input2):
+        from ..ops.linalg import einsum
+
+        out = einsum("bi,oij,bj->bo", input1.reshape(-1, self.in1_features), self.weight, input2.reshape(-1, self.in2_features))
+        out = out.reshape(*input1.shape[:-1], self.out_features)
+        return out + self.bias if self.bias is not None else out
+
+    def extra_repr(self):
+        return f"in1_features={self.in1_features}, in2_features={self.in2_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class ChannelShuffle(Module):
+    """Interleave the channels of ``groups`` groups (ShuffleNet): (N, g·k, *) → channel order k × g."""
+
+    def __init__(self, groups):
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, input):
+        n, c = input.shape[0], input.shape[1]
+        rest = tuple(input.shape[2:])
+        x = input.reshape(n, self.groups, c // self.groups, *rest)
+        return x.transpose(1, 2).reshape(n, c, *rest)
+
+    def extra_repr(self):
+        return f"groups={self.groups}"

@@ -11,7 +11,8 @@ from .indexing import index_select
 
 __all__ = ["roll", "repeat_interleave", "meshgrid", "hstack", "vstack", "dstack", "column_stack", "broadcast_tensors",
            "masked_select", "kron", "tensordot", "addmm", "baddbmm", "mv", "inner", "cdist", "atleast_1d", "atleast_2d",
-           "atleast_3d", "tensor_split", "block_diag", "cartesian_prod", "take", "diff"]  # fmt: skip
+           "atleast_3d", "tensor_split", "block_diag", "cartesian_prod", "take", "diff", "cumprod",
+           "logcumsumexp"]  # fmt: skip
 
 
 def _tensor(value):
@@ -274,3 +275,26 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
         length = x.shape[dim]
         x = x.narrow(dim, 1, length - 1) - x.narrow(dim, 0, length - 1)
     return x
+
+
+def cumprod(input, dim, *, dtype=None):
+    """Running products along ``dim`` (a product per step: exact gradients, zeros included)."""
+    from .shape import stack
+
+    x = _tensor(input)
+    if dtype is not None:
+        x = x.to(dtype)
+    steps, running = [], None
+    for index in range(x.shape[dim]):
+        element = x.narrow(dim, index, 1).squeeze(dim)
+        running = element if running is None else running * element
+        steps.append(running)
+    return stack(steps, dim) if steps else x
+
+
+def logcumsumexp(input, dim):
+    """log Σ_{j ≤ i} e^(x_j) along ``dim``, shifted by the maximum so it does not overflow."""
+    x = _tensor(input)
+    top = x.amax(dim=dim, keepdim=True).detach()
+    finite = Tensor(np.where(np.isfinite(top._array), top._array, 0).astype(top._array.dtype))
+    return (x - finite).exp().cumsum(dim).log() + finite

@@ -150,3 +150,31 @@ def test_dtype_information_and_threads_follow_pytorch():
     np.testing.assert_allclose(shendu.logspace(-1, 2, 5).numpy(), torch.logspace(-1, 2, 5).numpy(), rtol=1e-6)
     assert shendu.heaviside(shendu.tensor([-1.0, 0.0, 2.0]), shendu.tensor(0.5)).tolist() == [0.0, 0.5, 1.0]
     assert shendu.get_num_threads() >= 1
+
+
+LAST = [
+    ("cumprod", lambda m, x: m.cumprod(x * m.tensor([[1.0, 0.0, 1.0, 1.0, 1.0]], dtype=x.dtype), 1), [M]),
+    ("cumprod-dim0", lambda m, x: x.cumprod(0), [M]), ("logcumsumexp", lambda m, x: m.logcumsumexp(x * 30, 1), [M]),
+    ("rms_norm", lambda m, x: m.nn.RMSNorm(5, eps=1e-6).double()(x), [M]),
+    ("channel_shuffle", lambda m, x: m.nn.ChannelShuffle(2)(x), [RNG.standard_normal((2, 6, 3, 3))]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "fn", "arrays"), LAST, ids=[c[0] for c in LAST])
+def test_last_values_and_gradients_equal_pytorch(name, fn, arrays):
+    _compare(fn, *[np.asarray(a, dtype=np.float64) for a in arrays])
+
+
+def test_bilinear_equals_pytorch():
+    torch.manual_seed(0)
+    reference, ours = torch.nn.Bilinear(3, 4, 2).double(), shendu.nn.Bilinear(3, 4, 2).double()
+    ours.load_state_dict({k: shendu.tensor(v.detach().numpy()) for k, v in reference.state_dict().items()})
+    a, b = RNG.standard_normal((5, 3)), RNG.standard_normal((5, 4))
+    at, bt = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+    as_, bs = shendu.tensor(a, requires_grad=True), shendu.tensor(b, requires_grad=True)
+    yt, ys = reference(at, bt), ours(as_, bs)
+    np.testing.assert_allclose(ys.detach().numpy(), yt.detach().numpy(), rtol=1e-12)
+    yt.sum().backward()
+    ys.sum().backward()
+    np.testing.assert_allclose(as_.grad.numpy(), at.grad.numpy(), rtol=1e-11)
+    np.testing.assert_allclose(ours.weight.grad.numpy(), reference.weight.grad.numpy(), rtol=1e-11)
