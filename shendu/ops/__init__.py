@@ -35,6 +35,12 @@ _METHODS = [
 for _name in _METHODS:
     setattr(Tensor, _name, globals()[_name])
 
+from .inplace import INPLACE_METHODS  # noqa: E402
+
+for _name, _method in INPLACE_METHODS.items():
+    if not hasattr(Tensor, _name):
+        setattr(Tensor, _name, _method)
+
 multiply, subtract, divide, greater, less, negative = mul, sub, div, gt, lt, neg
 
 

@@ -37,6 +37,9 @@ def shendu_source(source):
         (r"^import torch\.optim as (\w+)$", r"import shendu.optim as \1"),
         (r"^from torch\.optim import", "from shendu.optim import"),
         (r"^from torch\.nn\.utils\.rnn import", "from shendu.nn.utils.rnn import"),
+        (r"^from torch\.utils\.data import", "from shendu.utils.data import"),
+        (r"^from torch import", "from shendu import"),
+        (r"^from torchvision\.transforms import", "from shendu.vision.transforms import"),
         (r"^import torch$", "import shendu as torch"),
     ]
     for pattern, replacement in rules:
@@ -95,3 +98,30 @@ def test_the_resnet_transfer_learning_tutorial(tmp_path):
     for framework in ("torch", "shendu"):
         _, results[framework] = _run("transfer_resnet.py", framework, [str(tmp_path / "hymenoptera"), str(tmp_path / f"{framework}.pth")], tmp_path)
     assert results["shendu"] >= 0.75 and results["torch"] >= 0.75, results
+
+
+def test_the_quickstart_tutorial(tmp_path):
+    """PyTorch's "Learn the Basics" Quickstart on small FashionMNIST-format files (a structured task: the class
+    is where a bright bar sits), including torch.accelerator and the Datasets tutorial's scatter_ one-hot."""
+    import gzip
+
+    from shendu.vision.idx import write_idx
+
+    rng = np.random.default_rng(0)
+    raw = tmp_path / "data" / "FashionMNIST" / "raw"
+    raw.mkdir(parents=True)
+    for prefix, n in (("train", 640), ("t10k", 200)):
+        labels = rng.integers(0, 10, n).astype(np.uint8)
+        images = rng.integers(0, 60, (n, 28, 28)).astype(np.uint8)
+        for i, label in enumerate(labels):
+            images[i, 2 * label + 3 : 2 * label + 6, 4:24] = 250
+        for kind, array in (("images-idx3-ubyte", images), ("labels-idx1-ubyte", labels)):
+            write_idx(raw / f"{prefix}-{kind}", array)  # the unpacked files torchvision looks for
+            with open(raw / f"{prefix}-{kind}", "rb") as source, gzip.open(raw / f"{prefix}-{kind}.gz", "wb") as target:
+                target.write(source.read())
+    results = {}
+    for framework in ("torch", "shendu"):
+        out, results[framework] = _run("quickstart.py", framework, [str(tmp_path / "data"), "3"], tmp_path)
+        assert "Using cpu device" in out and "Shape of X [N, C, H, W]:" in out and "Predicted:" in out
+        assert "one-hot target [" in out
+    assert results["shendu"] > 0.8 and results["torch"] > 0.8, results
