@@ -267,6 +267,43 @@ class Function:
         self.__dict__.clear()
         self._released = True
 
+    # ----- introspection, as PyTorch's grad_fn --------------------------------------------------
+    def name(self):
+        """PyTorch's style of name: ``SumBackward0``."""
+        return f"{type(self).__name__}Backward0"
+
+    def __repr__(self):
+        return f"<{self.name()} object at {hex(id(self))}>"
+
+    @property
+    def next_functions(self):
+        """((function, output index), ...) for each input: its creator, an AccumulateGrad for a leaf that
+        requires grad, or (None, 0) — the graph a learner can walk backwards from ``loss.grad_fn``."""
+        links = []
+        for x in self.__dict__.get("inputs", ()):
+            if x._creator is not None:
+                links.append((x._creator, x._output_index))
+            elif x._requires_grad:
+                links.append((AccumulateGrad(x), 0))
+            else:
+                links.append((None, 0))
+        return tuple(links)
+
+
+class AccumulateGrad:
+    """The end of a backward path: the leaf ``variable`` whose ``.grad`` receives the gradient."""
+
+    next_functions = ()
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    def name(self):
+        return "torch::autograd::AccumulateGrad"
+
+    def __repr__(self):
+        return f"<AccumulateGrad object at {hex(id(self))}>"
+
 
 _RECORD_ATTRS = {"inputs", "needs_input_grad", "generation", "versions", "output_meta", "outputs", "_tensor_mode"}
 _ndarray = xp.ndarray
@@ -586,3 +623,12 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
                 raise AssertionError(message)
             return False
     return True
+
+
+def __getattr__(name):
+    """``shendu.autograd.functional`` (jacobian, hessian, vjp), loaded on first use."""
+    if name == "functional":
+        from . import autograd_functional
+
+        return autograd_functional
+    raise AttributeError(f"module 'shendu.autograd' has no attribute {name!r}")

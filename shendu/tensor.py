@@ -74,6 +74,23 @@ def as_array(data, dtype=None):
     return array
 
 
+#: How tensors print (``shendu.set_printoptions``): PyTorch's defaults.
+PRINT_OPTIONS = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80, "sci_mode": None}
+
+
+def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None):
+    """How tensors print, as ``torch.set_printoptions`` (``profile``: "default", "short" or "full")."""
+    profiles = {"default": (4, 1000, 3, 80), "short": (2, 1000, 2, 80), "full": (4, 2**63 - 1, 3, 80)}
+    if profile is not None:
+        if profile not in profiles:
+            raise ValueError(f"profile must be one of {sorted(profiles)}; got {profile!r}")
+        PRINT_OPTIONS.update(zip(("precision", "threshold", "edgeitems", "linewidth"), profiles[profile]))
+    for key, value in (("precision", precision), ("threshold", threshold), ("edgeitems", edgeitems), ("linewidth", linewidth)):
+        if value is not None:
+            PRINT_OPTIONS[key] = int(value)
+    PRINT_OPTIONS["sci_mode"] = sci_mode
+
+
 def quiet_cast(array, dtype):
     """``array.astype(dtype)`` without NumPy's warnings: 1e40 becomes inf in float32 and NaN some integer,
     silently, as in PyTorch."""
@@ -388,7 +405,10 @@ class Tensor:
             finite = array[xp.isfinite(array)]
             if finite.size and (finite != xp.round(finite)).any():
                 floatmode = "fixed"  # as PyTorch: 1.5000, not 1.5, once any value has a fraction
-        body = xp.array2string(array, separator=", ", prefix="tensor(", precision=4, floatmode=floatmode)
+        options = PRINT_OPTIONS
+        body = xp.array2string(array, separator=", ", prefix="tensor(", precision=options["precision"], floatmode=floatmode,
+                               threshold=options["threshold"], edgeitems=options["edgeitems"], max_line_width=options["linewidth"],
+                               suppress_small=options["sci_mode"] is False)  # fmt: skip
         extras = []
         if self._array.dtype not in (_dtype.default_float.numpy_dtype, xp.int64, xp.bool_):
             extras.append(f"dtype={self.dtype}")

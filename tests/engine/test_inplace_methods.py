@@ -48,3 +48,40 @@ def test_accelerator_and_backends_answer_for_a_cpu():
     assert device == "cpu" and not shendu.backends.mps.is_available()
     shendu.backends.cudnn.benchmark = True  # accepted, changes nothing
     assert shendu.ones(2).ndimension() == 1 and shendu.ones(2).data_ptr() > 0
+
+
+def test_grad_fn_can_be_walked_backwards_as_in_the_neural_networks_tutorial():
+    net = shendu.nn.Sequential(shendu.nn.Linear(2, 3), shendu.nn.ReLU(), shendu.nn.Linear(3, 1))
+    loss = shendu.nn.MSELoss()(net(shendu.randn(4, 2)), shendu.randn(4, 1))
+    assert repr(loss.grad_fn).startswith("<MSEBackward0 object at 0x")
+    linear = loss.grad_fn.next_functions[0][0]
+    assert linear.name() == "LinearBackward0"
+    relu, weight, bias = (fn for fn, _ in linear.next_functions)
+    assert relu.name() == "ReLUBackward0" and weight.variable is net[2].weight and bias.variable is net[2].bias
+    assert loss.grad_fn.next_functions[1] == (None, 0)  # the target does not require grad
+
+
+def test_jacobian_and_hessian_equal_pytorch():
+    x = np.array([1.0, -2.0, 0.5])
+
+    def f(m):
+        return lambda a: m.stack([a[0] * a[1], a.sin().sum() * a[2]])
+
+    ours = shendu.autograd.functional.jacobian(f(shendu), shendu.tensor(x))
+    theirs = torch.autograd.functional.jacobian(f(torch), torch.tensor(x))
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
+    ours = shendu.autograd.functional.hessian(lambda a: (a**3).sum() * a[0], shendu.tensor(x))
+    theirs = torch.autograd.functional.hessian(lambda a: (a**3).sum() * a[0], torch.tensor(x))
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
+
+
+def test_set_printoptions_as_pytorch():
+    values = [[1.123456, 2.5], [3.0, 4.75]]
+    try:
+        shendu.set_printoptions(precision=2)
+        torch.set_printoptions(precision=2)
+        assert repr(shendu.tensor(values)) == repr(torch.tensor(values))
+    finally:
+        shendu.set_printoptions(profile="default")
+        torch.set_printoptions(profile="default")
+    assert repr(shendu.tensor(values)) == repr(torch.tensor(values))
