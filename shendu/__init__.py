@@ -21,6 +21,7 @@ from .creation import *  # noqa: E402,F401,F403
 from .ops import *  # noqa: E402,F401,F403
 from .ops import divide, greater, less, multiply, negative, subtract  # noqa: E402,F401
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state  # noqa: E402,F401
+from ._show_config import show_config  # noqa: E402,F401
 from .tensor import Size, Tensor, device, set_printoptions  # noqa: E402,F401
 from ._numeric_info import finfo, get_num_threads, iinfo, is_floating_point, logspace, set_num_threads  # noqa: E402,F401
 

@@ -7,14 +7,36 @@ fallback that runs when it was not built, when it is switched off, or for dtypes
 
 import os
 
-__all__ = ["enabled", "set_enabled"]
+__all__ = ["enabled", "set_enabled", "built", "active"]
+
+#: The optional C kernels, by module name.
+KERNELS = ("shendu.optim._fused", "shendu.ops._lstm_cell")
 
 _state = {"enabled": os.environ.get("SHENDU_COMPILED", "1").strip().lower() not in ("0", "false", "no", "off")}
 
 
 def enabled():
-    """Whether the compiled kernels are switched on (each still needs to have been built)."""
+    """Whether the compiled kernels are switched on (each still needs to have been built: see :func:`active`)."""
     return _state["enabled"]
+
+
+def built():
+    """``{kernel module: whether it was built and imports}``."""
+    import importlib
+
+    status = {}
+    for name in KERNELS:
+        try:
+            importlib.import_module(name)
+            status[name] = True
+        except ImportError:
+            status[name] = False
+    return status
+
+
+def active():
+    """``{kernel module: whether it runs}``: built and switched on."""
+    return {name: ok and enabled() for name, ok in built().items()}
 
 
 def set_enabled(flag):
