@@ -5,7 +5,8 @@ from ..ops.activation import *
 from ..ops.conv import *
 from ..ops.conv_transpose import conv_transpose1d, conv_transpose2d
 from ..ops.loss_margin import *
-from ..ops.similarity import cosine_similarity, glu, pairwise_distance, pixel_shuffle, pixel_unshuffle
+from ..ops.patches import adaptive_max_pool1d, adaptive_max_pool2d, fold, unfold
+from ..ops.similarity import cosine_similarity, glu, gumbel_softmax, pairwise_distance, pixel_shuffle, pixel_unshuffle
 from .attention import scaled_dot_product_attention
 from ..ops.interpolate import interpolate, upsample, upsample_bilinear, upsample_nearest
 from ..ops.dropout import *

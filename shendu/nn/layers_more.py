@@ -10,7 +10,8 @@ from .normalization import GroupNorm
 __all__ = [
     "ZeroPad1d", "ZeroPad2d", "ConstantPad1d", "ConstantPad2d", "ReflectionPad1d", "ReflectionPad2d", "ReplicationPad1d",
     "ReplicationPad2d", "CosineSimilarity", "PairwiseDistance", "GLU", "Softmax2d", "PixelShuffle", "PixelUnshuffle",
-    "InstanceNorm1d", "InstanceNorm2d", "RMSNorm", "Bilinear", "ChannelShuffle",
+    "InstanceNorm1d", "InstanceNorm2d", "RMSNorm", "Bilinear", "ChannelShuffle", "Unfold", "Fold", "AdaptiveMaxPool1d",
+    "AdaptiveMaxPool2d", "LazyLinear",
 ]  # fmt: skip
 
 
@@ -265,3 +266,71 @@ class ChannelShuffle(Module):
 
     def extra_repr(self):
         return f"groups={self.groups}"
+
+
+class Unfold(Module):
+    """Sliding windows as columns: (N, C, H, W) → (N, C·kH·kW, L) (see ``F.unfold``)."""
+
+    def __init__(self, kernel_size, dilation=1, padding=0, stride=1):
+        super().__init__()
+        self.kernel_size, self.dilation, self.padding, self.stride = kernel_size, dilation, padding, stride
+
+    def forward(self, input):
+        return F.unfold(input, self.kernel_size, self.dilation, self.padding, self.stride)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, dilation={self.dilation}, padding={self.padding}, stride={self.stride}"
+
+
+class Fold(Unfold):
+    """Columns summed back into an image: (N, C·kH·kW, L) → (N, C, H, W) (see ``F.fold``)."""
+
+    def __init__(self, output_size, kernel_size, dilation=1, padding=0, stride=1):
+        super().__init__(kernel_size, dilation, padding, stride)
+        self.output_size = output_size
+
+    def forward(self, input):
+        return F.fold(input, self.output_size, self.kernel_size, self.dilation, self.padding, self.stride)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}, " + super().extra_repr()
+
+
+class AdaptiveMaxPool2d(Module):
+    """Max pooling to a fixed output size (PyTorch's windows)."""
+
+    _function = staticmethod(F.adaptive_max_pool2d)
+
+    def __init__(self, output_size, return_indices=False):
+        super().__init__()
+        self.output_size, self.return_indices = output_size, return_indices
+
+    def forward(self, input):
+        return type(self)._function(input, self.output_size, self.return_indices)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool1d(AdaptiveMaxPool2d):
+    _function = staticmethod(F.adaptive_max_pool1d)
+
+
+class LazyLinear(Module):
+    """A Linear layer whose ``in_features`` is taken from its first input; it then becomes a plain ``Linear``."""
+
+    def __init__(self, out_features, bias=True, device=None, dtype=None):
+        super().__init__()
+        self.out_features, self._bias, self._dtype = out_features, bias, dtype
+        self.in_features = 0
+
+    def forward(self, input):
+        from .linear import Linear
+
+        if not self.in_features:
+            layer = Linear(input.shape[-1], self.out_features, bias=self._bias, dtype=self._dtype or input.dtype)
+            self.in_features = layer.in_features
+            self.weight, self.bias = layer.weight, layer.bias
+            self.__class__ = Linear  # as PyTorch's lazy modules become their full class
+            return self.forward(input)
+        raise RuntimeError("LazyLinear: uninitialized")

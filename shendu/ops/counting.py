@@ -5,7 +5,8 @@ import numpy as np
 
 from ..tensor import Tensor, as_array
 
-__all__ = ["isin", "bincount", "unique", "searchsorted", "bucketize", "nan_to_num"]
+__all__ = ["isin", "bincount", "unique", "searchsorted", "bucketize", "nan_to_num", "histc", "unique_consecutive",
+           "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "gcd", "lcm"]
 
 
 def _array(value):
@@ -71,3 +72,51 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     info = np.finfo(x._array.dtype)
     replaced = np.nan_to_num(x._array, nan=nan, posinf=info.max if posinf is None else posinf, neginf=info.min if neginf is None else neginf)
     return where(Tensor(np.isfinite(x._array)), x, Tensor(replaced))
+
+
+def histc(input, bins=100, min=0, max=0):
+    """Counts of the values in ``bins`` equal bins over [min, max] (the data's range when both are 0)."""
+    values = _array(input).astype(np.float64).ravel()
+    low, high = float(min), float(max)
+    if low == high == 0:
+        low, high = (float(values.min()), float(values.max())) if values.size else (0.0, 0.0)
+    if low == high:
+        low, high = low - 1, high + 1
+    counts, _ = np.histogram(values, bins=int(bins), range=(low, high))
+    dtype = _array(input).dtype if _array(input).dtype.kind == "f" else np.float32
+    return Tensor(counts.astype(dtype))
+
+
+def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
+    """The values with each run of repeats collapsed (flattened), optionally the inverse and the run lengths."""
+    values = _array(input).ravel()
+    if values.size == 0:
+        starts = np.zeros(0, np.int64)
+    else:
+        starts = np.flatnonzero(np.concatenate([[True], values[1:] != values[:-1]]))
+    out = [Tensor(values[starts])]
+    if return_inverse:
+        out.append(Tensor((np.cumsum(np.concatenate([[True], values[1:] != values[:-1]])) - 1).reshape(_array(input).shape).astype(np.int64)))
+    if return_counts:
+        out.append(Tensor(np.diff(np.concatenate([starts, [values.size]])).astype(np.int64)))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def _integer_op(name, function):
+    def op(input, other=None):
+        a = _array(input)
+        if a.dtype.kind not in "iub":
+            raise RuntimeError(f'"{name}_cpu" not implemented for \'{"Float" if a.dtype.kind == "f" else a.dtype}\'')
+        return Tensor(function(a) if other is None else function(a, _array(other)))
+
+    op.__name__ = name
+    op.__doc__ = f"Elementwise ``{name}`` of integer or boolean tensors."
+    return op
+
+
+bitwise_and = _integer_op("bitwise_and", np.bitwise_and)
+bitwise_or = _integer_op("bitwise_or", np.bitwise_or)
+bitwise_xor = _integer_op("bitwise_xor", np.bitwise_xor)
+bitwise_not = _integer_op("bitwise_not", np.invert)
+gcd = _integer_op("gcd", np.gcd)
+lcm = _integer_op("lcm", np.lcm)

@@ -2,7 +2,7 @@
 ``pairwise_distance``, ``glu``, ``pixel_shuffle``, ``pixel_unshuffle``; compositions of differentiable ops."""
 
 
-__all__ = ["cosine_similarity", "pairwise_distance", "glu", "pixel_shuffle", "pixel_unshuffle"]
+__all__ = ["cosine_similarity", "pairwise_distance", "glu", "pixel_shuffle", "pixel_unshuffle", "gumbel_softmax"]
 
 
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
@@ -52,3 +52,21 @@ def pixel_unshuffle(input, downscale_factor):
     return x.reshape(*lead, c * r * r, h // r, w // r)
 
 
+
+
+def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
+    """softmax((logits + Gumbel noise)/tau) from shendu's generator; ``hard``: one-hot forward, soft gradient."""
+    import numpy as np
+
+    from ..random import resolve_generator
+    from ..tensor import Tensor
+    from .activation import softmax
+
+    noise = -np.log(resolve_generator().exponential(size=tuple(logits.shape))).astype(logits._array.dtype)
+    soft = softmax((logits + Tensor(noise)) / tau, dim)
+    if not hard:
+        return soft
+    index = soft._array.argmax(axis=dim)
+    one_hot = np.zeros_like(soft._array)
+    np.put_along_axis(one_hot, np.expand_dims(index, dim), 1, axis=dim)
+    return Tensor(one_hot) - soft.detach() + soft

@@ -178,3 +178,53 @@ def test_bilinear_equals_pytorch():
     ys.sum().backward()
     np.testing.assert_allclose(as_.grad.numpy(), at.grad.numpy(), rtol=1e-11)
     np.testing.assert_allclose(ours.weight.grad.numpy(), reference.weight.grad.numpy(), rtol=1e-11)
+
+
+@pytest.mark.parametrize(
+    ("name", "fn", "arrays"),
+    [
+        ("unfold", lambda m, x: m.nn.functional.unfold(x, (2, 3), dilation=(1, 2), padding=1, stride=2), [RNG.standard_normal((2, 3, 7, 6))]),
+        ("fold", lambda m, x: m.nn.functional.fold(x, (5, 6), 3, padding=1), [RNG.standard_normal((2, 18, 30))]),
+        ("unfold-layer", lambda m, x: m.nn.Unfold(3)(x), [RNG.standard_normal((1, 2, 5, 5))]),
+        ("adaptive_max_pool2d", lambda m, x: m.nn.AdaptiveMaxPool2d((3, 4))(x), [RNG.standard_normal((2, 3, 7, 9))]),
+        ("adaptive_max_pool1d", lambda m, x: m.nn.functional.adaptive_max_pool1d(x, 4), [RNG.standard_normal((2, 3, 10))]),
+    ],
+    ids=["unfold", "fold", "unfold-layer", "adaptive_max_pool2d", "adaptive_max_pool1d"],
+)
+def test_patches_and_adaptive_max_pooling_equal_pytorch(name, fn, arrays):
+    _compare(fn, *arrays)
+
+
+@pytest.mark.parametrize(
+    ("name", "fn", "arrays"),
+    [
+        ("histc", lambda m, x: m.histc(x, bins=7), [RNG.standard_normal(50)]),
+        ("histc-range", lambda m, x: m.histc(x, bins=4, min=-1, max=1), [RNG.standard_normal(50)]),
+        ("unique_consecutive", lambda m, x: m.unique_consecutive(x, return_inverse=True, return_counts=True), [np.array([1, 1, 2, 2, 3, 1, 1, 2])]),
+        ("bitwise", lambda m, a, b: (m.bitwise_and(a, b), m.bitwise_or(a, b), m.bitwise_xor(a, b), m.bitwise_not(a)), [np.array([12, 10, 7]), np.array([10, 3, 1])]),
+        ("gcd-lcm", lambda m, a, b: (m.gcd(a, b), m.lcm(a, b)), [np.array([12, 10, 7]), np.array([18, 4, 3])]),
+    ],
+    ids=["histc", "histc-range", "unique_consecutive", "bitwise", "gcd-lcm"],
+)
+def test_counting_and_integer_functions_equal_pytorch(name, fn, arrays):
+    _compare(fn, *arrays, grad=False)
+
+
+def test_lazy_linear_becomes_a_linear_on_its_first_input():
+    layer = shendu.nn.LazyLinear(4)
+    assert tuple(layer(shendu.randn(2, 7)).shape) == (2, 4)
+    assert type(layer) is shendu.nn.Linear and layer.in_features == 7
+
+
+def test_gumbel_softmax_samples_a_distribution_and_a_hard_one_hot():
+    shendu.manual_seed(0)
+    logits = shendu.tensor([[2.0, 0.0, -1.0]], requires_grad=True)
+    soft = shendu.nn.functional.gumbel_softmax(logits, tau=0.5)
+    assert abs(soft.sum().item() - 1) < 1e-6
+    hard = shendu.nn.functional.gumbel_softmax(logits, hard=True)
+    assert sorted(hard.detach().numpy().ravel().tolist()) == [0.0, 0.0, 1.0]
+    hard.sum().backward()
+    assert logits.grad is not None
+    counts = np.bincount([int(shendu.nn.functional.gumbel_softmax(logits, hard=True).argmax().item()) for _ in range(3000)], minlength=3)
+    expected = np.exp([2.0, 0.0, -1.0]) / np.exp([2.0, 0.0, -1.0]).sum()
+    np.testing.assert_allclose(counts / 3000, expected, atol=0.03)  # Gumbel-max samples the softmax distribution
