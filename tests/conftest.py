@@ -1,7 +1,11 @@
+import os
+
 import numpy as np
 import pytest
 
 import shendu
+
+os.environ.setdefault("KERAS_BACKEND", "torch")  # real Keras 3, the Keras dialect's oracle, runs on torch
 
 try:
     import torch

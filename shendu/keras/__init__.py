@@ -13,15 +13,15 @@ shendu's format (:mod:`shendu.io`).
 """
 
 from . import (
-    activations, backend, callbacks, datasets, initializers, layers, losses, metrics, models, optimizers,
-    preprocessing, regularizers, utils,
+    activations, backend, callbacks, datasets, initializers, layers, losses, metrics, models, ops, optimizers,
+    preprocessing, random, regularizers, utils,
 )  # fmt: skip
 from .layers import Input
 from .models import Model, Sequential
 
 __all__ = [
     "Input", "Model", "Sequential", "activations", "backend", "callbacks", "datasets", "initializers", "layers",
-    "losses", "metrics", "models", "optimizers", "preprocessing", "regularizers", "utils", "wrappers",
+    "losses", "metrics", "models", "ops", "optimizers", "preprocessing", "random", "regularizers", "utils", "wrappers",
 ]  # fmt: skip
 
 
