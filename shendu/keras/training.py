@@ -51,7 +51,7 @@ class _CompiledLoss:
             losses = self.loss._from_pre_activation(target, pre, activation)
         if losses is None:
             losses = self.loss.call(target, y_pred)
-        if self.class_weight is not None:
+        if self.class_weight is not None and self.model.training:  # Keras weights training batches only
             losses = losses * Tensor(self._sample_weights(target, losses))
         loss = self.loss._reduce(losses)
         if loss.ndim:

@@ -311,3 +311,20 @@ def test_a_users_own_layer_with_add_weight_trains_inside_a_sequential(rng):
     model.compile(optimizer=shendu.keras.optimizers.SGD(learning_rate=0.1), loss="mse")
     model.fit(x, y, epochs=30, verbose=0)
     np.testing.assert_allclose(model.get_weights()[0][:, 0], [2.0, -1.0, 0.5], atol=0.05)
+
+
+@pytest.mark.parametrize("shape", [(16, 6), (4, 5, 5, 3)])
+def test_batch_normalization_moving_statistics_match_real_keras(shape, rng):
+    import os
+
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    import keras
+
+    theirs, ours = keras.layers.BatchNormalization(momentum=0.9), layers.BatchNormalization(momentum=0.9)
+    for step in range(3):
+        x = (rng.standard_normal(shape) * (step + 1) + step).astype(np.float32)
+        expected = theirs(x, training=True).detach().numpy()
+        np.testing.assert_allclose(_np(ours(x, training=True)), expected, rtol=1e-5, atol=1e-5)
+    for got, want in zip(ours.get_weights(), [w.value.detach().numpy() for w in theirs.weights], strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)  # moving variance: the biased batch variance
+    np.testing.assert_allclose(_np(ours(x, training=False)), theirs(x, training=False).detach().numpy(), rtol=1e-5, atol=1e-5)

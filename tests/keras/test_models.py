@@ -407,3 +407,28 @@ def test_layer_names_count_per_session_and_clear_session_restarts_them():
     assert layers.MaxPooling2D().name == "max_pooling2d" and layers.SimpleRNN(1).name == "simple_rnn"
     keras.backend.clear_session()
     assert layers.Dense(1).name == "dense"
+
+
+def test_class_weight_scales_training_loss_but_not_val_loss_as_keras():
+    import os
+
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    import keras
+
+    from shendu.keras import layers as shendu_layers
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((32, 4)).astype(np.float32)
+    y = (x[:, 0] > 0.5).astype(np.int64)
+    theirs = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])
+    ours = Sequential([shendu_layers.Input((4,)), shendu_layers.Dense(2, activation="softmax")])
+    ours.set_weights([w.value.detach().numpy() for w in theirs.weights])
+    for model in (theirs, ours):
+        model.compile(optimizer=keras.optimizers.SGD(0.1) if model is theirs else "sgd", loss="sparse_categorical_crossentropy")
+    ours.optimizer.learning_rate = 0.1
+    weights = {0: 1.0, 1: 20.0}
+    kwargs = {"epochs": 1, "batch_size": 32, "class_weight": weights, "validation_data": (x, y), "verbose": 0}
+    history_theirs, history_ours = theirs.fit(x, y, **kwargs).history, ours.fit(x, y, **kwargs).history
+    np.testing.assert_allclose(history_ours["loss"], history_theirs["loss"], rtol=1e-5)
+    np.testing.assert_allclose(history_ours["val_loss"], history_theirs["val_loss"], rtol=1e-5)
+    assert history_ours["val_loss"][0] == pytest.approx(ours.evaluate(x, y, verbose=0), rel=1e-6)

@@ -87,9 +87,21 @@ class BatchNormalization(Layer):
         self._input_spec = {"ndim": ndim, "axes": {self._axis: channels}}
 
     def call(self, inputs):
-        if self._axis == 1:
-            return self.bn(inputs)
-        return self.bn(inputs.movedim(self._axis, 1)).movedim(1, self._axis)
+        updating = self.bn.training and self.bn.running_var is not None
+        previous = self.bn.running_var._array.copy() if updating else None
+        outputs = self.bn(inputs) if self._axis == 1 else self.bn(inputs.movedim(self._axis, 1)).movedim(1, self._axis)
+        if updating:
+            self._use_biased_variance(previous, inputs.numel() // inputs.shape[self._axis])
+        return outputs
+
+    def _use_biased_variance(self, previous, count):
+        """Keras moves ``moving_variance`` towards the biased batch variance σ² (PyTorch: σ²·m/(m-1)).
+
+        nn.BatchNorm added ``(1 - momentum)·σ²·m/(m-1)``; scale that step by (m-1)/m.
+        """
+        running = self.bn.running_var._array
+        kept = previous * self.momentum
+        running[...] = kept + (running - kept) * ((count - 1) / count)
 
     def _keras_weights(self):
         entries = []
