@@ -3,8 +3,10 @@
 import numpy as np
 
 from ..preprocessing import to_categorical
+from ..text.sequence import pad_sequences
+from .plot_model import plot_model
 
-__all__ = ["to_categorical", "normalize", "set_random_seed", "plot_model"]
+__all__ = ["to_categorical", "pad_sequences", "normalize", "set_random_seed", "plot_model"]
 
 
 def normalize(x, axis=-1, order=2):
@@ -20,7 +22,3 @@ def set_random_seed(seed):
 
     manual_seed(int(seed))
     np.random.seed(int(seed) % 2**32)
-
-
-def plot_model(*args, **kwargs):
-    raise NotImplementedError("plot_model needs graphviz; use model.summary() for a text view")
