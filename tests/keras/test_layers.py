@@ -328,3 +328,43 @@ def test_batch_normalization_moving_statistics_match_real_keras(shape, rng):
     for got, want in zip(ours.get_weights(), [w.value.detach().numpy() for w in theirs.weights], strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)  # moving variance: the biased batch variance
     np.testing.assert_allclose(_np(ours(x, training=False)), theirs(x, training=False).detach().numpy(), rtol=1e-5, atol=1e-5)
+
+
+def _custom_linear(keras_module, ops):
+    class CustomLinear(keras_module.layers.Layer):
+        def __init__(self, units=4, **kwargs):
+            super().__init__(**kwargs)
+            self.units = units
+
+        def build(self, input_shape):
+            self.w = self.add_weight(shape=(input_shape[-1], self.units), initializer="random_normal", trainable=True)
+            self.b = self.add_weight(shape=(self.units,), initializer="zeros", trainable=True)
+            self.total = self.add_weight(shape=(), initializer="zeros", trainable=False)
+
+        def call(self, x):
+            return ops.matmul(x, self.w) + self.b
+
+    return CustomLinear
+
+
+def test_self_attribute_add_weight_counts_once_as_keras():
+    import os
+
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    import keras
+
+    from shendu import keras as shendu_keras
+
+    theirs = _custom_linear(keras, keras.ops)()
+    ours = _custom_linear(shendu_keras, shendu_keras.ops)()
+    assert ours.weights == [] and theirs.weights == []
+    x = np.ones((2, 3), np.float32)
+    theirs(x), ours(x)
+    assert ours.count_params() == theirs.count_params() == 17
+    for attribute in ("weights", "trainable_weights", "non_trainable_weights"):
+        assert len(getattr(ours, attribute)) == len(getattr(theirs, attribute)), attribute
+    assert sorted(ours.state_dict()) == ["b", "total", "w"]
+    ours.set_weights([w.value.detach().numpy() for w in theirs.weights])
+    np.testing.assert_allclose(_np(ours(x)), theirs(x).detach().numpy(), rtol=1e-6)
+    ours.trainable = True
+    assert [w.requires_grad for w in ours.weights] == [True, True, False]

@@ -160,6 +160,7 @@ class Layer(Module):
         self._initial_weights = None if weights is None else list(weights)
         self._capture_pre_activation = False
         self._fixed = set()  # names of parameters that never train (e.g. LSTM's second bias)
+        self._frozen = set()  # names of Keras weights made with add_weight(trainable=False)
         # Keras layers run in inference mode unless training (fit switches them to training mode).
         object.__setattr__(self, "training", False)
         if batch_input_shape is not None:
@@ -193,7 +194,7 @@ class Layer(Module):
         """Set ``requires_grad`` of the layer's weights; a frozen model freezes every layer inside it."""
         effective = parent_trainable and self._trainable
         for name, param in self._own_named_parameters():
-            param.requires_grad_(effective and name not in self._fixed)
+            param.requires_grad_(effective and name not in self._fixed and name not in self._frozen)
         for child in self._child_layers():
             child._apply_trainable(effective)
 
@@ -274,8 +275,22 @@ class Layer(Module):
             attribute, index = f"{base}_{index}", index + 1
         setattr(self, attribute, param)
         if not trainable:
-            self._fixed.add(attribute)
+            self._frozen.add(attribute)
+        if name is None:  # ``self.w = self.add_weight(...)`` then moves it to "w" (see __setattr__)
+            self.__dict__.setdefault("_unnamed_weights", {})[id(param)] = attribute
         return param
+
+    def __setattr__(self, name, value):
+        unnamed = self.__dict__.get("_unnamed_weights")
+        if unnamed and isinstance(value, Parameter) and id(value) in unnamed:
+            # one weight, one name (Keras counts it once): drop the placeholder name add_weight gave it
+            placeholder = unnamed.pop(id(value))
+            if placeholder != name and self._parameters.get(placeholder) is value:
+                del self._parameters[placeholder]
+                if placeholder in self._frozen:
+                    self._frozen.discard(placeholder)
+                    self._frozen.add(name)
+        super().__setattr__(name, value)
 
     def _keras_weights(self):
         """[(tensor, to_keras, from_keras)] in Keras' order; by default the layer's own parameters as they
