@@ -6,6 +6,7 @@ Embedding → nn.Embedding, SimpleRNN/LSTM/GRU → nn.RNN/LSTM/GRU(batch_first=T
 nn.Dropout; the merge layers use the engine's cat/add/multiply.
 """
 
+from .activation_layers import ELU, LeakyReLU, ReLU, Softmax
 from .base import InputLayer, KerasTensor, Layer, Input
 from .convolutional import (
     AveragePooling1D, AveragePooling2D, Conv1D, Conv2D, GlobalAveragePooling1D, GlobalAveragePooling2D,
@@ -15,6 +16,7 @@ from .core import Activation, Dense, Dropout, Embedding, Flatten, Reshape
 from .merging import Add, Average, Concatenate, Multiply, Subtract, add, average, concatenate, multiply, subtract
 from .normalization import BatchNormalization, LayerNormalization
 from .recurrent import GRU, LSTM, SimpleRNN
+from .reshaping import Identity, Lambda, Permute, RepeatVector, Rescaling
 from .wrappers import Bidirectional
 
 MaxPool1D, MaxPool2D, AvgPool1D, AvgPool2D = MaxPooling1D, MaxPooling2D, AveragePooling1D, AveragePooling2D
@@ -27,6 +29,7 @@ __all__ = [
     "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
     "BatchNormalization", "LayerNormalization", "SimpleRNN", "LSTM", "GRU", "Bidirectional", "Concatenate", "Add",
     "Subtract", "Multiply", "Average", "concatenate", "add", "subtract", "multiply", "average",
+    "ReLU", "LeakyReLU", "ELU", "Softmax", "Identity", "Rescaling", "RepeatVector", "Permute", "Lambda",
 ]  # fmt: skip
 
 
@@ -36,7 +39,7 @@ def _register():
 
     for name in __all__:
         value = globals()[name]
-        if isinstance(value, type) and issubclass(value, Layer):
+        if isinstance(value, type) and issubclass(value, Layer) and value is not Lambda:  # no code from files
             register_layer(value, name=f"keras.{value.__name__}")
 
 

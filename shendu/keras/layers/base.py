@@ -15,6 +15,7 @@ conventions:
   ...``), so a wrong shape is reported at the layer, not deep inside NumPy.
 """
 
+import inspect
 import math
 
 import numpy as np
@@ -433,7 +434,9 @@ class Layer(Module):
         if _is_symbolic(inputs):
             return self._call_symbolic(inputs, rest, kwargs)
         training = kwargs.pop("training", None)
-        kwargs.pop("mask", None)
+        mask = kwargs.pop("mask", None)
+        if mask is not None and "mask" in inspect.signature(self.call).parameters:  # as Keras: only if call takes it
+            kwargs["mask"] = mask
         inputs = self._to_tensors(inputs)
         if not self.built:
             self._maybe_build(_shape_of(inputs))
