@@ -142,6 +142,15 @@ def _as_tensor(value):
     return value if isinstance(value, Tensor) else Tensor(np.asarray(value))
 
 
+def _feed_forward_activation(activation):
+    """The feed-forward block's activation: "relu", "gelu" or a callable, as PyTorch's Transformer layers."""
+    if isinstance(activation, str):
+        if activation not in ("relu", "gelu"):
+            raise RuntimeError(f"activation should be relu/gelu, not {activation}")
+        return relu if activation == "relu" else gelu
+    return activation
+
+
 class TransformerEncoderLayer(Module):
     """Self-attention and a feed-forward block, each with a residual connection, dropout and LayerNorm
     (after each block, or before with ``norm_first``), with PyTorch's submodule names."""
@@ -158,11 +167,7 @@ class TransformerEncoderLayer(Module):
         self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias)
         self.dropout1 = Dropout(dropout)
         self.dropout2 = Dropout(dropout)
-        if isinstance(activation, str):
-            if activation not in ("relu", "gelu"):
-                raise RuntimeError(f"activation should be relu/gelu, not {activation}")
-            activation = relu if activation == "relu" else gelu
-        self.activation = activation
+        self.activation = _feed_forward_activation(activation)
 
     def _self_attention(self, x, attn_mask, key_padding_mask, is_causal):
         out = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask, need_weights=False, is_causal=is_causal)[0]
@@ -213,11 +218,7 @@ class TransformerDecoderLayer(Module):
         self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias)
         self.norm3 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias)
         self.dropout1, self.dropout2, self.dropout3 = Dropout(dropout), Dropout(dropout), Dropout(dropout)
-        if isinstance(activation, str):
-            if activation not in ("relu", "gelu"):
-                raise RuntimeError(f"activation should be relu/gelu, not {activation}")
-            activation = relu if activation == "relu" else gelu
-        self.activation = activation
+        self.activation = _feed_forward_activation(activation)
 
     def _self_attention(self, x, mask, padding, causal):
         return self.dropout1(self.self_attn(x, x, x, attn_mask=mask, key_padding_mask=padding, need_weights=False, is_causal=causal)[0])

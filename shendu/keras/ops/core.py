@@ -4,6 +4,8 @@ Every op takes tensors, NumPy arrays or Python numbers and returns shendu tensor
 written against ``keras.ops`` runs on shendu's autograd unchanged.
 """
 
+import builtins
+
 import numpy as np
 
 from ... import _dtype
@@ -76,33 +78,21 @@ def stop_gradient(variable):
 
 def slice(inputs, start_indices, shape):  # noqa: A001 - Keras's name
     """``inputs[start[0]:start[0]+shape[0], ...]``."""
-    key = tuple(builtins_slice(int(s), int(s) + int(n)) for s, n in zip(start_indices, shape, strict=True))
+    key = tuple(builtins.slice(int(s), int(s) + int(n)) for s, n in zip(start_indices, shape, strict=True))
     return convert_to_tensor(inputs)[key]
-
-
-builtins_slice = __builtins__["slice"] if isinstance(__builtins__, dict) else __builtins__.slice
 
 
 def slice_update(inputs, start_indices, updates):
     """A copy of ``inputs`` with the block at ``start_indices`` replaced by ``updates``."""
+    from ...nn.functional import pad
     from .numpy import where
 
     inputs, updates = convert_to_tensor(inputs), convert_to_tensor(updates)
+    key = tuple(builtins.slice(int(s), int(s) + n) for s, n in zip(start_indices, updates.shape, strict=True))
     mask = np.zeros(inputs.shape, dtype=bool)
-    padded = np.zeros(inputs.shape, dtype=inputs.dtype.numpy_dtype)
-    key = tuple(builtins_slice(int(s), int(s) + n) for s, n in zip(start_indices, updates.shape, strict=True))
     mask[key] = True
-    padded_tensor = _place(updates.to(inputs.dtype), key, padded)
-    return where(Tensor(mask), padded_tensor, inputs)
-
-
-def _place(updates, key, zeros):
-    from ...nn.functional import pad
-
-    widths = []
-    for k, size in reversed(list(zip(key, zeros.shape, strict=True))):
-        widths += [k.start, size - k.stop]
-    return pad(updates, widths)
+    widths = [w for k, size in reversed(list(zip(key, inputs.shape, strict=True))) for w in (k.start, size - k.stop)]
+    return where(Tensor(mask), pad(updates.to(inputs.dtype), widths), inputs)
 
 
 class _ScatterAdd(Function):

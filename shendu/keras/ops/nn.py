@@ -9,7 +9,7 @@ import numpy as np
 import shendu
 import shendu.nn.functional as F
 
-from .core import cast, convert_to_tensor, keras_dtype
+from .core import convert_to_tensor, keras_dtype
 from .numpy import _floating, clip, log, mean, var
 
 
@@ -37,17 +37,8 @@ def leaky_relu(x, negative_slope=0.2):
     return F.leaky_relu(_floating(x), negative_slope)
 
 
-def hard_sigmoid(x):
-    """relu6(x + 3) / 6."""
-    return F.relu6(_floating(x) + 3.0) / 6.0
-
-
-def hard_silu(x):
-    """x · hard_sigmoid(x)."""
-    x = _floating(x)
-    return x * hard_sigmoid(x)
-
-
+hard_sigmoid = _activation("hard_sigmoid", F.hardsigmoid, "relu6(x + 3) / 6.")
+hard_silu = _activation("hard_silu", F.hardswish, "x · hard_sigmoid(x).")
 hard_swish = hard_silu
 
 
@@ -90,16 +81,12 @@ def multi_hot(inputs, num_classes, axis=-1, dtype=None, sparse=False):
     return convert_to_tensor(np.moveaxis(encoded.numpy().max(axis=-2), -1, axis))
 
 
-def _probabilities(output, from_logits, axis):
-    return softmax(output, axis) if from_logits else output / output.sum(dim=axis, keepdim=True)
-
-
 def categorical_crossentropy(target, output, from_logits=False, axis=-1):
     """-Σ target · log(p) along ``axis``, p clipped to [ε, 1-ε] (as Keras)."""
     target, output = _floating(target), _floating(output)
     if from_logits:
         return -(target * log_softmax(output, axis)).sum(dim=axis)
-    probabilities = clip(_probabilities(output, False, axis), 1e-7, 1.0 - 1e-7)
+    probabilities = clip(output / output.sum(dim=axis, keepdim=True), 1e-7, 1.0 - 1e-7)
     return -(target * log(probabilities)).sum(dim=axis)
 
 
@@ -130,7 +117,3 @@ def normalize(x, axis=-1, order=2, epsilon=None):
     x = _floating(x)
     return x / shendu.clamp(norm(x, ord=order, axis=axis, keepdims=True), min=epsilon or 1e-12)
 
-
-def cast_labels(x):  # used by one_hot's callers that pass float labels
-    """Float labels as int32 labels."""
-    return cast(x, "int32")

@@ -95,7 +95,7 @@ def argmax(x, axis=None, keepdims=False):
 
 def argmin(x, axis=None, keepdims=False):
     """Index of the smallest element, as int32."""
-    return argmax(-_t(x).to(_FLOATX) if not _t(x).dtype.is_floating_point else -_t(x), axis, keepdims)
+    return argmax(-_floating(x), axis, keepdims)
 
 
 def _unary(name, floating=True):
