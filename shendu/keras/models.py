@@ -96,7 +96,7 @@ class Model(TrainingMixin, Layer):
         self.loss = None
         self._loss_object = None
         self._metric_specs = []
-        self._trainer = None
+        self._active_trainer = None
         self.stop_training = False
         self.history = None
         self._graph = None
@@ -161,20 +161,21 @@ class Model(TrainingMixin, Layer):
             raise ValueError(f'Layer "{self.name}" expects {len(graph["inputs"])} input(s), but it received '
                              f"{len(values_in)} input tensors.")  # fmt: skip
         values = {id(t): v for t, v in zip(graph["inputs"], values_in)}
-        target = graph["outputs"][0].node if with_pre and len(graph["outputs"]) == 1 else None
-        pre = None
+        targets = {id(t.node) for t in graph["outputs"]} if with_pre else set()
+        pres = {}
         for node in graph["nodes"]:
             if isinstance(node.layer, InputLayer):
                 continue
             call_inputs, kwargs = node.call_arguments([values[id(t)] for t in node.inputs])
-            if node is target and not kwargs and len(node.outputs) == 1:
-                out, pre = node.layer._call_with_pre_activation(call_inputs)
+            if id(node) in targets and not kwargs and len(node.outputs) == 1:
+                out, pres[id(node)] = node.layer._call_with_pre_activation(call_inputs)
             else:
                 out = node.layer(call_inputs, **kwargs)
             outs = list(out) if len(node.outputs) > 1 else [out]
             for t, v in zip(node.outputs, outs):
                 values[id(t)] = v
         outputs = [values[id(t)] for t in graph["outputs"]]
+        pre = [pres.get(id(t.node)) for t in graph["outputs"]]
         return (outputs if graph["outputs_as_list"] else outputs[0]), pre
 
     # ----- running ----------------------------------------------------------------------------------
@@ -199,27 +200,40 @@ class Model(TrainingMixin, Layer):
             return self._run(inputs)[0]
         return self.call(inputs, *args, **kwargs)
 
+    def _output_layers(self):
+        """The layer that makes each output (None where it is not known, as in a subclassed model)."""
+        if self._graph is not None:
+            return [t.node.layer for t in self._graph["outputs"]]
+        return [None]
+
     def _output_layer(self):
-        if self._graph is not None and len(self._graph["outputs"]) == 1:
-            return self._graph["outputs"][0].node.layer
-        return None
+        layers = self._output_layers()
+        return layers[0] if len(layers) == 1 else None
+
+    @property
+    def output_names(self):
+        """The names of the outputs: the names of the layers that make them."""
+        layers = self._output_layers()
+        return [layer.name if layer is not None else f"output_{i}" for i, layer in enumerate(layers)]
 
     def _forward_for_loss(self, inputs):
-        """(output, pre-activation of the output layer, its activation name) for the compiled loss."""
-        output, pre = self._run(inputs, with_pre=True)
-        if isinstance(output, (list, tuple)):
-            raise ValueError("fit/evaluate support models with one output; this model has several")
-        layer = self._output_layer()
-        activation = getattr(layer, "_activation_name", None) if pre is not None else None
-        return _Prediction((output, pre, activation))
+        """(outputs, pre-activations of the output layers, their activation names) for the compiled loss."""
+        from .layers.base import _CALL_DEPTH
 
-    def _regularization_penalties(self):
-        penalties = []
-        for module in self.modules():
-            method = getattr(module, "_regularization", None)
-            if callable(method) and module is not self:
-                penalties.extend(p for p in method() if p is not None)
-        return penalties
+        self._clear_losses()
+        _CALL_DEPTH[0] += 1
+        try:
+            output, pre = self._run(inputs, with_pre=True)
+        finally:
+            _CALL_DEPTH[0] -= 1
+        count = len(output) if isinstance(output, (list, tuple)) else 1
+        pres = pre if isinstance(pre, list) else [pre] * count
+        layers = self._output_layers()
+        if len(layers) != count:
+            layers = [None] * count
+        activations = [getattr(layer, "_activation_name", None) if p is not None else None
+                       for layer, p in zip(layers, pres)]  # fmt: skip
+        return _Prediction((output, pres, activations))
 
     # ----- building and shapes ------------------------------------------------------------------------
     def build(self, input_shape=None):
@@ -588,9 +602,9 @@ class Sequential(Model):
     def call(self, inputs, training=None, mask=None):
         return self._run(inputs)[0]
 
-    def _output_layer(self):
+    def _output_layers(self):
         layers = self.layers
-        return layers[-1] if layers else None
+        return [layers[-1] if layers else None]
 
     def compute_output_shape(self, input_shape):
         shape = _tuple_shape(input_shape)

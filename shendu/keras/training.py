@@ -20,7 +20,6 @@ from ..tensor import Tensor
 from ..train.callbacks import History
 from ..train.trainer import Trainer, _to_array
 from . import losses as keras_losses
-from . import metrics as keras_metrics
 from . import optimizers as keras_optimizers
 from .layers.base import format_shape
 
@@ -28,55 +27,85 @@ __all__ = ["TrainingMixin"]
 
 
 class _Prediction(tuple):
-    """What the model gives the loss during training: ``(y_pred, pre_activation, activation_name)``.
+    """What the model gives the loss during training: ``(outputs, pre_activations, activation_names)``.
 
-    The core loop hands ``y_pred`` (the first item) to the metrics and the whole to the loss.
+    ``pre_activations`` and ``activation_names`` have one entry per output (None where the output
+    layer has no activation step); the compiled loss uses them for the fused, stable losses.
     """
 
 
-class _CompiledLoss:
-    """The training objective: the Keras loss (fused with the output activation when possible), weighted by
-    ``class_weight``, plus the layers' regularisation penalties."""
+_RATE_CALLBACKS = ("ReduceLROnPlateau", "LearningRateScheduler")
 
-    def __init__(self, model, loss, class_weight=None):
-        self.model, self.loss, self.class_weight = model, loss, class_weight
 
-    def __call__(self, output, target):
-        if isinstance(output, _Prediction):
-            y_pred, pre, activation = output
-        else:
-            y_pred, pre, activation = output, None, None
-        losses = None
-        if pre is not None:
-            losses = self.loss._from_pre_activation(target, pre, activation)
-        if losses is None:
-            losses = self.loss.call(target, y_pred)
-        if self.class_weight is not None and self.model.training:  # Keras weights training batches only
-            losses = losses * Tensor(self._sample_weights(target, losses))
-        loss = self.loss._reduce(losses)
-        if loss.ndim:
-            loss = loss.mean()
-        for penalty in self.model._regularization_penalties():
-            loss = loss + penalty
-        return loss
-
-    def _sample_weights(self, target, losses):
-        labels = target._array
-        if labels.ndim > 1 and labels.shape[-1] > 1:
-            labels = labels.argmax(axis=-1)
-        labels = labels.reshape(losses.shape).astype(np.int64)
-        weights = np.ones(labels.shape, dtype=losses._array.dtype)
-        for cls, weight in self.class_weight.items():
-            weights[labels == int(cls)] = weight
-        return weights
+def _sorted_logs(logs):
+    """Keras orders its logs by name."""
+    return {key: logs[key] for key in sorted(logs)}
 
 
 class _KerasTrainer(Trainer):
-    """The core Trainer, with the forward pass that also returns the output layer's pre-activation."""
+    """The core Trainer with Keras' forward pass (pre-activations for the loss), metrics per output, and
+    Keras' callback logs: running means at batch end, empty batch-begin logs, ``on_test_*`` during
+    validation."""
+
+    running_batch_logs = True
+
+    def __init__(self, model, loss_fn, optimizer, compiled_metrics, callbacks=None, test_callbacks=None):
+        super().__init__(model, loss_fn, optimizer, metrics=None, callbacks=callbacks)
+        self.compiled_metrics = compiled_metrics
+        self.metric_specs = compiled_metrics.all()
+        self.test_callbacks = list(test_callbacks if test_callbacks is not None else self.callbacks)
 
     def _forward(self, inputs):
         x = list(inputs) if len(inputs) > 1 else inputs[0]
         return self.model._forward_for_loss(x)
+
+    def _metrics(self):
+        return self.compiled_metrics.all()
+
+    def _update_metrics(self, metric_objects, target, output):
+        size = len(target[0] if isinstance(target, tuple) else target)
+        self.compiled_metrics.update(metric_objects, target, output, self.loss_fn, size)
+
+    def _batch_begin_logs(self, batch, size):
+        return {}
+
+    def _epoch_end_logs(self, logs):
+        lr = logs.pop("lr", None)
+        if lr is not None and any(type(c).__name__ in _RATE_CALLBACKS for c in self.callbacks):
+            logs["learning_rate"] = lr
+        return _sorted_logs(logs)
+
+    def _running_logs(self, metric_objects, total, count):
+        logs = {"loss": total / count if count else 0.0}
+        for metric in metric_objects:
+            value = metric.compute()
+            logs[metric.name] = float(value) if np.ndim(value) == 0 else value
+        return _sorted_logs(logs)
+
+    def _batch_end_logs(self, batch, size, loss_value, metric_objects, total, count):
+        return self._running_logs(metric_objects, total, count)
+
+    def _evaluation_batch(self, batch, metric_objects, total, count, end=False):
+        for callback in self.test_callbacks:
+            if end:
+                _call(callback, "on_test_batch_end", batch, self._running_logs(metric_objects, total, count))
+            else:
+                _call(callback, "on_test_batch_begin", batch, {})
+
+    def evaluate(self, data, batch_size=256, metrics=None, prefix="", verbose=0):
+        for callback in self.test_callbacks:
+            _call(callback, "on_test_begin", {})
+        results = super().evaluate(data, batch_size=batch_size, metrics=self._metrics(), verbose=verbose)
+        results = _sorted_logs(results)
+        for callback in self.test_callbacks:
+            _call(callback, "on_test_end", dict(results))
+        return {prefix + key: value for key, value in results.items()}
+
+
+def _call(callback, hook, *args):
+    method = getattr(callback, hook, None)
+    if callable(method):
+        method(*args)
 
 
 def _verbosity(verbose):
@@ -95,12 +124,15 @@ def _as_array(value, what):
     return array
 
 
-def _arrays(x, what):
-    """An array, or a list of arrays for a model with several inputs."""
+def _arrays(x, what, names=None):
+    """An array, or a list of arrays for a model with several inputs (a dict is ordered by ``names``)."""
     if isinstance(x, dict):
-        raise ValueError(f"{what}: a dict of named inputs is not supported; pass a list in the order of model.inputs")
+        if names is None or set(x) != set(names):
+            raise ValueError(f"{what}: the dict's keys {sorted(x)} do not match the model's input names {names}")
+        x = [x[name] for name in names]
     if isinstance(x, (list, tuple)) and x and all(isinstance(v, (np.ndarray, Tensor)) for v in x):
-        return [_as_array(v, what) for v in x]
+        arrays = [_as_array(v, what) for v in x]
+        return arrays if len(arrays) > 1 else arrays[0]
     return _as_array(x, what)
 
 
@@ -168,45 +200,57 @@ class TrainingMixin:
                 ``keras.optimizers`` instance. Defaults to "rmsprop".
             loss: a name (``"categorical_crossentropy"``, ``"sparse_categorical_crossentropy"``,
                 ``"binary_crossentropy"``, ``"mse"``, ``"mae"``, ``"huber"``, ...), a ``keras.losses``
-                object or a function ``fn(y_true, y_pred)``.
-            metrics: names such as ``["accuracy"]``, or metric objects. Defaults to none.
+                object or a function ``fn(y_true, y_pred)``; for several outputs a list (by position) or a
+                dict (by output name). None when the model's loss comes from ``add_loss``.
+            metrics: names such as ``["accuracy"]``, metric objects or functions; for several outputs a
+                list of lists or a dict by output name. Defaults to none.
+            loss_weights: the weight of each output's loss in the total (a list or dict). Defaults to 1 each.
+            weighted_metrics: metrics that take ``sample_weight`` / ``class_weight`` into account.
 
         Raises:
             ValueError: an unknown optimizer, loss or metric name (the message lists the accepted ones).
         """
         if kwargs:
             raise TypeError(f"compile() got unexpected argument(s) {sorted(kwargs)}")
-        if isinstance(loss, (list, dict)) or isinstance(metrics, dict) or loss_weights is not None:
-            raise ValueError("compile(): one loss for a single-output model is supported; got a list/dict of losses")
+        from .compile_utils import CompiledLoss, CompiledMetrics
+
+        names = self.output_names if hasattr(self, "output_names") else ["output_0"]
         self.optimizer = keras_optimizers.get(optimizer)
         self.loss = loss
-        self._loss_object = None if loss is None else keras_losses.get(loss)
-        specs = list(metrics or []) + list(weighted_metrics or [])
-        for spec in specs:
-            keras_metrics.get(spec)  # an unknown name fails here, not after the first epoch
-        self._metric_specs = specs
+        self._compiled_loss = CompiledLoss(self, loss, loss_weights, names)
+        self._compiled_metrics = CompiledMetrics(metrics, weighted_metrics, names)
+        self._compiled_metrics.check()  # an unknown name fails here, not after the first epoch
+        self._loss_object = self._compiled_loss.losses[0] if len(names) == 1 else None
+        self._metric_specs = list(metrics or []) if not isinstance(metrics, dict) else []
         self.compiled = True
-        self._compile_args = {"optimizer": optimizer, "loss": loss, "metrics": specs}
+        self._compile_args = {"optimizer": optimizer, "loss": loss, "metrics": metrics, "loss_weights": loss_weights,
+                              "weighted_metrics": weighted_metrics}  # fmt: skip
 
     def _require_compiled(self, what):
         if not getattr(self, "compiled", False):
             raise RuntimeError(f"You must call `compile()` before using the model: {what}() needs an optimizer and "
                                "a loss, e.g. model.compile(optimizer='adam', loss='categorical_crossentropy', "
                                "metrics=['accuracy'])")  # fmt: skip
-        if self._loss_object is None:
-            raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
+
+    def _fresh_metrics(self):
+        """The compiled metrics, rebuilt for a new run (Keras keeps one set per compile; so do we)."""
+        return self._compiled_metrics
 
     def get_compile_config(self):
         """The compile settings as plain data (None when they cannot be stored: a user loss function)."""
         if not getattr(self, "compiled", False):
             return None
-        loss = keras_losses.serialize(self._loss_object) if self._loss_object is not None else None
-        if self._loss_object is not None and loss is None:
+        losses = self._compiled_loss.losses
+        if len(losses) != 1:
             return None
+        loss = keras_losses.serialize(losses[0]) if losses[0] is not None else None
+        if losses[0] is not None and loss is None:
+            return None
+        metrics = self._compile_args.get("metrics")
         return {
             "optimizer": keras_optimizers.serialize(self.optimizer),
             "loss": loss,
-            "metrics": [m for m in self._metric_specs if isinstance(m, str)],
+            "metrics": [m for m in (metrics or []) if isinstance(m, str)] if isinstance(metrics, (list, tuple)) else [],
         }
 
     def compile_from_config(self, config):
@@ -217,13 +261,44 @@ class TrainingMixin:
     @property
     def metrics_names(self):
         names = ["loss"]
-        for spec in getattr(self, "_metric_specs", []):
-            names.append(keras_metrics.get(spec).name)
+        compiled = getattr(self, "_compiled_metrics", None)
+        if compiled is not None:
+            names += compiled.keys(self._compiled_loss)
         return names
 
+    @property
+    def metrics(self):
+        """The compiled metrics (after the first fit or evaluate, as in Keras)."""
+        compiled = getattr(self, "_compiled_metrics", None)
+        return [] if compiled is None or compiled.objects is None else [m.metric for m in compiled.objects]
+
     # ----- preparing data -------------------------------------------------------------------------
-    def _prepare(self, x, y, what, need_targets=True):
-        """Arrays (or a data loader) checked against the model and the loss; builds the model if needed."""
+    def _input_names(self):
+        graph = getattr(self, "_graph", None)
+        return [t.node.layer.name for t in graph["inputs"]] if graph is not None else None
+
+    def _targets(self, y, what):
+        """A tuple of target arrays, one per output (a dict is ordered by the output names)."""
+        names = self.output_names
+        if isinstance(y, dict):
+            missing = [name for name in names if name not in y and self._compiled_loss.losses[names.index(name)]]
+            if missing or set(y) - set(names):
+                raise ValueError(f"{what}: the dict's keys {sorted(y)} do not match the model's output names {names}")
+            y = [y.get(name) for name in names]
+        if isinstance(y, (list, tuple)) and len(names) > 1:
+            if len(y) != len(names):
+                raise ValueError(f"{what}: {len(y)} target arrays for a model with {len(names)} outputs {names}")
+            first = next(t for t in y if t is not None)
+            return tuple(_as_array(t if t is not None else np.zeros(len(first)), what) for t in y)
+        if isinstance(y, (list, tuple)) and y and all(isinstance(t, (np.ndarray, Tensor)) for t in y) and len(y) == 1:
+            y = y[0]
+        return (_as_array(y, what),)
+
+    def _prepare(self, x, y, what, need_targets=True, sample_weight=None):
+        """(inputs, target tuple or None) checked against the model and the loss; builds the model if needed.
+
+        The target tuple is ``(y_0, ..., y_k)`` plus the sample weights when they are given.
+        """
         if x is None:
             raise ValueError(f"{what}: x is required")
         if _is_loader(x):
@@ -231,31 +306,58 @@ class TrainingMixin:
                 raise ValueError(f"{what}: y must be None when x is a Dataset or DataLoader (it yields (x, y))")
             self._build_from_loader(x)
             return x, None
-        x = _arrays(x, f"{what} x")
-        if need_targets and y is None:
+        x = _arrays(x, f"{what} x", self._input_names())
+        if need_targets and y is None and not self._compiled_loss_is_model_losses():
             raise ValueError(f"{what}: y is required when x is an array")
-        y = None if y is None else _as_array(y, f"{what} y")
         first = x[0] if isinstance(x, list) else x
-        if y is not None and len(y) != len(first):
-            raise ValueError(f"{what}: x and y have different numbers of samples: {len(first)} and {len(y)}")
         if len(first) == 0:
             raise ValueError(f"{what}: the data is empty")
         self._build_for_data(x)
         self._check_input_data(x)
-        if y is not None and self._loss_object is not None:
-            check_targets(self._loss_object, y, self._output_shape_for_data(x))
-        return x, y
+        if y is None:
+            return x, None
+        targets = self._targets(y, f"{what} y")
+        for target in targets:
+            if len(target) != len(first):
+                raise ValueError(f"{what}: x and y have different numbers of samples: {len(first)} and {len(target)}")
+        output_shapes = self._output_shape_for_data(x)
+        output_shapes = output_shapes if isinstance(output_shapes, list) else [output_shapes]
+        for loss, target, shape in zip(self._compiled_loss.losses, targets, output_shapes):
+            if loss is not None:
+                check_targets(loss, target, shape)
+        self._compiled_metrics.build([t.shape for t in targets], [tuple(s) for s in output_shapes],
+                                     self._compiled_loss)  # fmt: skip
+        if sample_weight is not None:
+            weights = _as_array(sample_weight, f"{what} sample_weight")
+            if len(weights) != len(first):
+                raise ValueError(f"{what}: sample_weight has {len(weights)} values for {len(first)} samples")
+            targets = targets + (weights,)
+        return x, targets
+
+    def _compiled_loss_is_model_losses(self):
+        return not self._compiled_loss.any
 
     def _build_from_loader(self, loader):
-        if self.built:
-            return
         batch = next(iter(loader))
         x = batch[0] if isinstance(batch, (tuple, list)) else batch
-        self._build_for_data(_arrays(x, "data"))
+        x = _arrays(x, "data", self._input_names())
+        if not self.built:
+            self._build_for_data(x)
+        if isinstance(batch, (tuple, list)) and len(batch) >= 2 and getattr(self, "_compiled_metrics", None):
+            targets = self._targets(batch[1], "data y")
+            shapes = self._output_shape_for_data(x)
+            shapes = shapes if isinstance(shapes, list) else [shapes]
+            self._compiled_metrics.build([t.shape for t in targets], [tuple(s) for s in shapes], self._compiled_loss)
 
     def _ensure_optimizer(self):
         if not self.optimizer.built:
             self.optimizer.build([p for p in self.parameters() if p.requires_grad])
+
+    def _make_trainer(self, class_weight=None, callbacks=None, sample_weight=False, training=True):
+        loss = self._compiled_loss
+        loss.class_weight, loss.has_sample_weight = class_weight, sample_weight
+        return _KerasTrainer(self, loss, self.optimizer if training else None, self._compiled_metrics,
+                             callbacks=callbacks)  # fmt: skip
 
     # ----- fit -----------------------------------------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
@@ -264,16 +366,17 @@ class TrainingMixin:
         """Train the model for ``epochs`` epochs; returns a ``History`` (``history.history["val_accuracy"]``, ...).
 
         Args:
-            x: inputs (an array, a list of arrays for several inputs, or a shendu Dataset/DataLoader).
-            y: targets.
+            x: inputs (an array, a list or a dict of arrays for several inputs, or a shendu Dataset/DataLoader).
+            y: targets (a list or a dict by output name for several outputs).
             batch_size: samples per update. Defaults to 32.
             epochs: the epoch to stop after. Defaults to 1.
             verbose: "auto"/1 (progress and a line per epoch), 2 (a line per epoch) or 0. Defaults to "auto".
             callbacks: ``keras.callbacks`` objects. Defaults to none.
             validation_split: the fraction of the data held out — the *last* samples, before shuffling.
-            validation_data: ``(x_val, y_val)`` measured after each epoch.
+            validation_data: ``(x_val, y_val)`` or ``(x_val, y_val, sample_weight_val)``, measured after each epoch.
             shuffle: reshuffle the training data every epoch. Defaults to True.
-            class_weight: ``{class: weight}`` scaling each sample's loss. Defaults to None.
+            class_weight: ``{class: weight}`` scaling each training sample's loss. Defaults to None.
+            sample_weight: one weight per training sample. Defaults to None.
             initial_epoch: the epoch to start from. Defaults to 0.
 
         Raises:
@@ -281,44 +384,48 @@ class TrainingMixin:
             ValueError: inputs or labels that do not fit the model or the loss.
         """
         self._require_compiled("fit")
-        if sample_weight is not None:
-            raise ValueError("fit(sample_weight=...) is not supported; use class_weight={class: weight}")
         if validation_freq != 1:
             raise ValueError(f"fit: only validation_freq=1 is supported. Received: validation_freq={validation_freq!r}")
         if steps_per_epoch is not None and not _is_loader(x):
             raise ValueError("fit: steps_per_epoch is for data loaders; with arrays every epoch sees all the data")
+        if class_weight is not None and not isinstance(class_weight, dict):
+            raise ValueError(f"fit: class_weight must be a dict {{class: weight}}. Received: {class_weight!r}")
+        if class_weight is not None and len(self.output_names) > 1:
+            raise ValueError("`class_weight` is only supported for Models with a single output.")
         batch_size = 32 if batch_size is None else batch_size
-        x, y = self._prepare(x, y, "fit")
+        x, y = self._prepare(x, y, "fit", sample_weight=sample_weight)
         validation = None
         if validation_data is not None:
             if _is_loader(validation_data):
                 validation = validation_data
             else:
                 if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
-                    raise ValueError("fit: validation_data must be (x_val, y_val)")
-                if len(validation_data) == 3 and validation_data[2] is not None:
-                    raise ValueError("fit: validation sample weights (x_val, y_val, w_val) are not supported")
-                validation = self._prepare(validation_data[0], validation_data[1], "fit validation_data")
-        if class_weight is not None and not isinstance(class_weight, dict):
-            raise ValueError(f"fit: class_weight must be a dict {{class: weight}}. Received: {class_weight!r}")
+                    raise ValueError("fit: validation_data must be (x_val, y_val) or (x_val, y_val, sample_weight_val)")
+                val_weight = validation_data[2] if len(validation_data) == 3 else None
+                if (val_weight is None) != (sample_weight is None):
+                    raise ValueError("fit: give sample weights for both the training and the validation data, or for "
+                                     "neither")  # fmt: skip
+                validation = self._prepare(validation_data[0], validation_data[1], "fit validation_data",
+                                           sample_weight=val_weight)  # fmt: skip
         self._ensure_optimizer()
         callbacks = list(callbacks or [])
         verbose = _verbosity(verbose)
-        trainer = _KerasTrainer(self, _CompiledLoss(self, self._loss_object, class_weight), self.optimizer,
-                                metrics=self._metric_specs, callbacks=callbacks)  # fmt: skip
+        trainer = self._make_trainer(class_weight, callbacks, sample_weight is not None)
+        trainer.validation_batch_size = validation_batch_size or batch_size
         data = x if y is None else (x, y)
-        steps = None if not isinstance(y, np.ndarray) else int(np.ceil(len(y) * (1 - validation_split) / batch_size))
+        steps = None if y is None else int(np.ceil(len(y[0]) * (1 - validation_split) / batch_size))
         for callback in callbacks:
             if hasattr(callback, "set_params"):
                 callback.set_params({"epochs": epochs, "steps": steps, "verbose": verbose})
-        self._trainer = trainer
+        self._active_trainer = trainer
         self.stop_training = False  # a callback sets it (Keras' way); the core loop reads it
         try:
             history = trainer.fit(data, epochs=epochs, batch_size=batch_size, validation_data=validation,
                                   validation_split=validation_split, shuffle=shuffle, verbose=verbose,
                                   initial_epoch=initial_epoch or None)  # fmt: skip
         finally:
-            self._trainer = None
+            self._active_trainer = None
+            self._compiled_loss.class_weight = None
             self.eval()
         _keras_history(history, callbacks)
         history.params = {"epochs": epochs, "steps": steps, "verbose": verbose}
@@ -326,66 +433,74 @@ class TrainingMixin:
         return history
 
     # ----- evaluate / predict ------------------------------------------------------------------------
+    def _results(self, results, return_dict):
+        if return_dict:
+            return results
+        order = ["loss"] + [k for k in self.metrics_names[1:] if k.endswith("_loss")]
+        order += [k for k in self.metrics_names[1:] if k not in order]
+        values = [results[name] for name in order if name in results]
+        return values[0] if len(values) == 1 else values
+
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
                  callbacks=None, return_dict=False):  # fmt: skip
         """The loss and metrics on ``(x, y)``, in inference mode.
 
         Returns:
-            the loss (a float) without metrics, ``[loss, metric, ...]`` with metrics, or a dict with
-            ``return_dict=True``.
+            the loss (a float) without metrics, ``[loss, metric, ...]`` with metrics (for several
+            outputs: the total loss, each output's loss, then the metrics), or a dict with ``return_dict=True``.
         """
         self._require_compiled("evaluate")
-        if sample_weight is not None:
-            raise ValueError("evaluate(sample_weight=...) is not supported")
-        x, y = self._prepare(x, y, "evaluate")
-        trainer = _KerasTrainer(self, _CompiledLoss(self, self._loss_object), None, metrics=self._metric_specs)
+        x, y = self._prepare(x, y, "evaluate", sample_weight=sample_weight)
+        trainer = self._make_trainer(callbacks=list(callbacks or []), sample_weight=sample_weight is not None,
+                                training=False)  # fmt: skip
         results = trainer.evaluate(x if y is None else (x, y), batch_size=32 if batch_size is None else batch_size)
         if _verbosity(verbose):
-            print(" - ".join(f"{k}: {float(v):.4f}" for k, v in results.items()), flush=True)
-        if return_dict:
-            return results
-        values = [results["loss"]] + [results[name] for name in self.metrics_names[1:] if name in results]
-        return values[0] if len(values) == 1 else values
+            print(" - ".join(f"{k}: {float(v):.4f}" for k, v in results.items() if np.ndim(v) == 0), flush=True)
+        return self._results(results, return_dict)
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """The model's outputs for ``x`` as a NumPy array (a list of arrays for several outputs), in inference mode."""
         if _is_loader(x):
             self._build_from_loader(x)
         else:
-            x = _arrays(x, "predict x")
+            x = _arrays(x, "predict x", self._input_names())
             self._build_for_data(x)
             self._check_input_data(x)
             if isinstance(x, list):
                 x = tuple(x)
+        callbacks = list(callbacks or [])
+        for callback in callbacks:
+            _call(callback, "on_predict_begin", {})
         out = Trainer(self).predict(x, batch_size=32 if batch_size is None else batch_size)
+        for callback in callbacks:
+            _call(callback, "on_predict_end", {})
         return list(out) if isinstance(out, tuple) else out
 
     def predict_on_batch(self, x):
-        return self.predict(x, batch_size=len(x[0] if isinstance(x, (list, tuple)) else x))
+        return self.predict(x, batch_size=len(x[0] if isinstance(x, (list, tuple)) else x), verbose=0)
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One update on one batch; returns the loss (and metrics) measured on it before the update."""
         self._require_compiled("train_on_batch")
-        x, y = self._prepare(x, y, "train_on_batch")
+        x, y = self._prepare(x, y, "train_on_batch", sample_weight=sample_weight)
         self._ensure_optimizer()
-        trainer = _KerasTrainer(self, _CompiledLoss(self, self._loss_object, class_weight), self.optimizer,
-                                metrics=self._metric_specs)  # fmt: skip
-        history = trainer.fit((x, y), epochs=1, batch_size=len(y), shuffle=False, verbose=0)
-        self.eval()
+        trainer = self._make_trainer(class_weight, sample_weight=sample_weight is not None)
+        first = x[0] if isinstance(x, list) else x
+        try:
+            history = trainer.fit((x, y), epochs=1, batch_size=len(first), shuffle=False, verbose=0)
+        finally:
+            self._compiled_loss.class_weight = None
+            self.eval()
         results = {k: v[-1] for k, v in history.history.items() if k != "lr"}
-        if return_dict:
-            return results
-        values = [results["loss"]] + [results[name] for name in self.metrics_names[1:] if name in results]
-        return values[0] if len(values) == 1 else values
+        return self._results(results, return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
-        return self.evaluate(x, y, batch_size=len(y), verbose=0, return_dict=return_dict)
+        first = x[0] if isinstance(x, (list, tuple)) else x
+        return self.evaluate(x, y, batch_size=len(first), verbose=0, sample_weight=sample_weight,
+                             return_dict=return_dict)  # fmt: skip
 
 
 def _keras_history(history, callbacks):
-    """Keras' keys: no per-epoch ``lr`` unless a callback changes the rate (then ``learning_rate``)."""
-    if not isinstance(history, History):
-        return
-    lr = history.history.pop("lr", None)
-    if lr is not None and any(type(c).__name__ in ("ReduceLROnPlateau", "LearningRateScheduler") for c in callbacks):
-        history.history["learning_rate"] = lr
+    """Keras' keys: no per-epoch ``lr`` (a callback that changes the rate records ``learning_rate``)."""
+    if isinstance(history, History):
+        history.history.pop("lr", None)

@@ -521,7 +521,9 @@ class ProgressBar(Callback):
         if self.bar is None:
             return
         loss, size = (logs or {}).get("loss"), (logs or {}).get("size", 1)
-        if loss is not None and math.isfinite(float(loss)):
+        if getattr(self.trainer, "running_batch_logs", False):  # the logs already hold the running mean
+            self._loss_sum, self._count = (float(loss), 1) if loss is not None else (0.0, 0)
+        elif loss is not None and math.isfinite(float(loss)):
             self._loss_sum += float(loss) * size
             self._count += size
         self.bar.update(1)

@@ -15,7 +15,6 @@ writes checkpoints, which every process reads to resume.
 
 import numpy as np
 
-from ..tensor import Tensor
 
 __all__ = ["DataParallelRun"]
 
@@ -121,7 +120,4 @@ class _ShardedArraySource:
         order = rng.permutation(n) if rng is not None else np.arange(n)
         mine = self._shard(order, self.rank, self.world)
         for start in range(0, len(mine), self.batch_size):
-            index = mine[start : start + self.batch_size]
-            inputs = tuple(Tensor(a[index]) for a in self.inputs)
-            target = None if self.target is None else Tensor(self.target[index])
-            yield inputs, target, len(inputs[0])
+            yield self.source.batch(mine[start : start + self.batch_size])

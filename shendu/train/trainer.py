@@ -64,17 +64,29 @@ def _cast(array, float_dtype):
 
 
 class _ArraySource:
-    """Mini-batches from in-memory arrays: ``inputs`` (a tuple of arrays) and ``target``."""
+    """Mini-batches from in-memory arrays: ``inputs`` (a tuple of arrays) and ``target`` (an array, or a
+    tuple of arrays for several targets)."""
 
     def __init__(self, inputs, target, batch_size, float_dtype=None):
         self.inputs = tuple(_cast(a, float_dtype) for a in inputs)
-        self.target = None if target is None else _cast(target, float_dtype)
+        if isinstance(target, tuple):
+            self.target = tuple(_cast(t, float_dtype) for t in target)
+        else:
+            self.target = None if target is None else _cast(target, float_dtype)
         self.batch_size = batch_size
         n = len(self.inputs[0])
-        for array in self.inputs[1:] + (() if self.target is None else (self.target,)):
+        for array in self.inputs[1:] + self._targets():
             if len(array) != n:
                 raise ValueError(f"inputs and targets have different numbers of samples: {n} and {len(array)}")
         self.num_samples = n
+
+    def _targets(self):
+        return () if self.target is None else self.target if isinstance(self.target, tuple) else (self.target,)
+
+    def _target_at(self, index):
+        if isinstance(self.target, tuple):
+            return tuple(t[index] for t in self.target)
+        return None if self.target is None else self.target[index]
 
     def __len__(self):
         return math.ceil(self.num_samples / self.batch_size)
@@ -86,19 +98,25 @@ class _ArraySource:
         cut = int(self.num_samples * (1 - fraction))
         if cut == 0 or cut == self.num_samples:
             raise ValueError(f"validation_split={fraction} leaves an empty split of {self.num_samples} samples")
-        head = _ArraySource([a[:cut] for a in self.inputs], None if self.target is None else self.target[:cut],
-                            self.batch_size, None)  # fmt: skip
-        tail = _ArraySource([a[cut:] for a in self.inputs], None if self.target is None else self.target[cut:],
-                            self.batch_size, None)  # fmt: skip
+        head = _ArraySource([a[:cut] for a in self.inputs], self._target_at(slice(None, cut)), self.batch_size, None)
+        tail = _ArraySource([a[cut:] for a in self.inputs], self._target_at(slice(cut, None)), self.batch_size, None)
         return head, tail
 
     def batches(self, rng=None):
         order = rng.permutation(self.num_samples) if rng is not None else None
         for start in range(0, self.num_samples, self.batch_size):
             index = order[start : start + self.batch_size] if order is not None else slice(start, start + self.batch_size)
-            inputs = tuple(Tensor(a[index]) for a in self.inputs)
-            target = None if self.target is None else Tensor(self.target[index])
-            yield inputs, target, len(inputs[0])
+            yield self.batch(index)
+
+    def batch(self, index):
+        """(input tensors, target tensor(s) or None, size) of the samples at ``index``."""
+        inputs = tuple(Tensor(a[index]) for a in self.inputs)
+        target = self._target_at(index)
+        if isinstance(target, tuple):
+            target = tuple(Tensor(t) for t in target)
+        elif target is not None:
+            target = Tensor(target)
+        return inputs, target, len(inputs[0])
 
 
 class _LoaderSource:
@@ -161,6 +179,8 @@ def _make_source(data, batch_size, float_dtype, what, has_target=True, shuffle=F
             raise ValueError(f"{what} must be (inputs, targets), a Dataset or a DataLoader; got a sequence of {len(data)}")
         x, y = data
         inputs = [_to_array(a, what) for a in x] if isinstance(x, (tuple, list)) else [_to_array(x, what)]
+        if isinstance(y, tuple) and y and all(isinstance(t, (np.ndarray, Tensor)) for t in y):
+            return _ArraySource(inputs, tuple(_to_array(t, what) for t in y), batch_size, float_dtype)  # several
         return _ArraySource(inputs, _to_array(y, what), batch_size, float_dtype)
     if isinstance(data, (np.ndarray, Tensor)):
         if has_target:
@@ -345,6 +365,27 @@ class Trainer:
             raise ValueError("the data has no targets; the loss needs (inputs, targets)")
         return self.loss_fn(output, target)
 
+    # Hooks a dialect may override (the Keras trainer does): what callbacks see, how metrics are fed.
+    running_batch_logs = False  # True: batch-end logs hold running means (Keras), not the batch's own loss
+
+    def _batch_begin_logs(self, batch, size):
+        return {"batch": batch, "size": size}
+
+    def _batch_end_logs(self, batch, size, loss_value, metric_objects, total, count):
+        return {"batch": batch, "size": size, "loss": loss_value}
+
+    def _update_metrics(self, metric_objects, target, output):
+        for metric in metric_objects:
+            metric.update(target, _first(output).detach())
+
+    validation_batch_size = None  # None: max(batch_size, 256)
+
+    def _epoch_end_logs(self, logs):
+        return logs
+
+    def _evaluation_batch(self, batch, metric_objects, total, count, end=False):
+        """Called before (``end=False``) and after each evaluation batch; the Keras trainer calls on_test_batch_*."""
+
     def _lr(self):
         groups = getattr(self.optimizer, "param_groups", None)
         return float(groups[0]["lr"]) if groups else None
@@ -370,15 +411,16 @@ class Trainer:
         total, count = 0.0, 0
         progress = _Progress(verbose, len(source), "Evaluate")
         with _Modes(self.model), no_grad():
-            for inputs, target, size in source.batches():
+            for batch, (inputs, target, size) in enumerate(source.batches()):
                 progress.update()
+                self._evaluation_batch(batch, metric_objects, total, count)
                 output = self._forward(inputs)
                 if self.loss_fn is not None and target is not None:
                     total += float(self._loss(output, target).item()) * size
                 count += size
                 if target is not None:
-                    for metric in metric_objects:
-                        metric.update(target, _first(output))
+                    self._update_metrics(metric_objects, target, output)
+                self._evaluation_batch(batch, metric_objects, total, count, end=True)
         results = {}
         if self.loss_fn is not None and count:
             results[prefix + "loss"] = total / count
@@ -516,7 +558,8 @@ class Trainer:
                 raise ValueError("fit: validation_split needs array data; pass validation_data for a DataLoader")
             train, validation = train.split(validation_split)
         else:
-            validation = _make_source(validation_data, max(batch_size, 256), float_dtype, "validation_data")
+            validation = _make_source(validation_data, self.validation_batch_size or max(batch_size, 256), float_dtype,
+                                      "validation_data")  # fmt: skip
         if isinstance(train, _ArraySource):
             self.input_shape = list(train.inputs[0].shape[1:]) if len(train.inputs) == 1 else None
         train = parallel.shard(train)
@@ -569,7 +612,7 @@ class Trainer:
                 total, count = 0.0, 0
                 rng = self._data_rng if (shuffle and hasattr(train, "inputs")) else None
                 for batch, (inputs, target, size) in enumerate(train.batches(rng)):
-                    callback_list.on_batch_begin(batch, {"batch": batch, "size": size})
+                    callback_list.on_batch_begin(batch, self._batch_begin_logs(batch, size))
                     self.optimizer.zero_grad()
                     output = self._forward(inputs)
                     loss = self._loss(output, target)
@@ -595,9 +638,9 @@ class Trainer:
                     total += local_loss * size
                     count += size
                     if target is not None:
-                        for metric in metric_objects:
-                            metric.update(target, _first(output).detach())
+                        self._update_metrics(metric_objects, target, output)
                     if finite:
+                        batch_logs = self._batch_end_logs(batch, size, loss_value, metric_objects, total, count)
                         callback_list.on_batch_end(batch, batch_logs)
                     if self.stop_training:
                         break
@@ -633,6 +676,7 @@ class Trainer:
                 if callable(getattr(self.optimizer, "state_dict", None)):
                     self.optimizer.state_dict()
                 self.epoch = epoch + 1
+                logs = self._epoch_end_logs(logs)
                 callback_list.on_epoch_end(epoch, logs)
                 if checkpoint is not None and parallel.is_writer and (self.epoch % checkpoint_every == 0 or self.stop_training):
                     self.save_checkpoint(checkpoint)

@@ -26,9 +26,13 @@ from ...nn.module import Module
 from ...nn.parameter import Parameter
 from ...tensor import Tensor
 from .. import activations, initializers
+from ..variables import Variable
 from ..backend import snake_case, unique_name
 
 __all__ = ["Layer", "KerasTensor", "Node", "InputLayer", "Input", "format_shape"]
+
+
+_CALL_DEPTH = [0]  # layers being called (the outermost one clears the add_loss terms)
 
 
 # ----- shapes ------------------------------------------------------------------------------
@@ -269,7 +273,9 @@ class Layer(Module):
         # (*kernel, in, out) is that layout transposed, so fill a transposed view of it.
         view = array if array.ndim < 2 else np.transpose(array, (array.ndim - 1, array.ndim - 2, *range(array.ndim - 2)))
         fill(view)
-        param = Parameter(array, requires_grad=bool(trainable) and self._trainable)
+        param = Variable(array, trainable=trainable, name=name or "variable")
+        param.requires_grad_(bool(trainable) and self._trainable and array.dtype.kind == "f")
+        param.path = f"{self.name}/{param.name}"
         attribute = name or "weight"
         base, index = attribute, 1
         while attribute in self._parameters or attribute in self.__dict__:
@@ -364,6 +370,27 @@ class Layer(Module):
     def _keras_shapes(self):
         return [np.shape(t(w)) if t is not None else tuple(w.shape) for w, t, _ in self._keras_weights()]
 
+    # ----- losses added in call() -------------------------------------------------------------
+    def add_loss(self, loss):
+        """Add a term to the model's training loss (call it inside ``call``; it is renewed at every call)."""
+        self.__dict__.setdefault("_added_losses", []).append(loss)
+
+    @property
+    def losses(self):
+        """The ``add_loss`` terms of the last call of this layer and the layers inside it, then the weight
+        penalties of their regularisers."""
+        added, penalties = [], []
+        for module in self.modules():
+            added += module.__dict__.get("_added_losses", ())
+            method = getattr(module, "_regularization", None)
+            if callable(method):
+                penalties += [p for p in method() if p is not None]
+        return added + penalties
+
+    def _clear_losses(self):
+        for module in self.modules():
+            module.__dict__.pop("_added_losses", None)
+
     # ----- activation (with the hook the fused losses use) -----------------------------------
     def _set_activation(self, activation):
         self.activation = activations.get(activation)
@@ -441,15 +468,21 @@ class Layer(Module):
         if not self.built:
             self._maybe_build(_shape_of(inputs))
         self._check_input(inputs)
-        if training is None or bool(training) == self.training:
-            return Module.__call__(self, inputs, *rest, **kwargs)
-        saved = [(m, m.training) for m in self.modules()]
-        self.train(bool(training))
+        if _CALL_DEPTH[0] == 0:  # the outermost call renews the add_loss terms of everything inside
+            self._clear_losses()
+        _CALL_DEPTH[0] += 1
         try:
-            return Module.__call__(self, inputs, *rest, **kwargs)
+            if training is None or bool(training) == self.training:
+                return Module.__call__(self, inputs, *rest, **kwargs)
+            saved = [(m, m.training) for m in self.modules()]
+            self.train(bool(training))
+            try:
+                return Module.__call__(self, inputs, *rest, **kwargs)
+            finally:
+                for module, mode in saved:
+                    object.__setattr__(module, "training", mode)
         finally:
-            for module, mode in saved:
-                object.__setattr__(module, "training", mode)
+            _CALL_DEPTH[0] -= 1
 
     def forward(self, inputs, *args, **kwargs):
         return self.call(inputs, *args, **kwargs)
