@@ -117,6 +117,8 @@ class CompiledLoss:
 
     def sample_weights(self, target, n_outputs):
         """(targets, sample weights or None) from the target tuple, with class weights folded in (training only)."""
+        if target is None:  # no targets: only the add_loss terms count
+            return [None] * n_outputs, None
         targets = list(target) if isinstance(target, tuple) else [target]
         weight = None
         if self.has_sample_weight:
@@ -136,7 +138,7 @@ class CompiledLoss:
         targets, weight = self.sample_weights(target, len(y_preds))
         total = None
         for index, (loss, y_pred, y_true) in enumerate(zip(self.losses, y_preds, targets)):
-            if loss is None:
+            if loss is None or y_true is None:
                 continue
             value = self._output_losses(loss, y_true, y_pred, pres[index], activations[index], weight)
             if value.ndim:
@@ -178,6 +180,8 @@ class CompiledMetrics:
                 for spec in ([] if specs is None else specs if isinstance(specs, (list, tuple)) else [specs]):
                     metric = keras_metrics.resolve(spec, y_true_shapes[index], y_pred_shapes[index])
                     key = f"{name}_{metric.name}" if multi else metric.name
+                    if weighted and key in {o.name for o in objects}:  # Keras' name for the weighted twin
+                        key = f"{name}_weighted_{metric.name}" if multi else f"weighted_{metric.name}"
                     objects.append(_Keyed(key, metric, index, weighted))
         self.objects = objects
 

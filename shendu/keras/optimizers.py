@@ -34,6 +34,26 @@ def _number(owner, name, value, low=0.0, high=None, high_open=False):
     return value
 
 
+class _NothingToUpdate:
+    """The optimiser of a model without trainable weights: every step leaves everything as it is."""
+
+    def __init__(self, lr):
+        self.param_groups = [{"lr": lr, "params": []}]
+        self.state = {}
+
+    def zero_grad(self, set_to_none=True):
+        pass
+
+    def step(self, closure=None):
+        return None if closure is None else closure()
+
+    def state_dict(self):
+        return {"state": {}, "param_groups": [{"lr": self.param_groups[0]["lr"], "params": []}]}
+
+    def load_state_dict(self, state):
+        pass
+
+
 class Optimizer:
     """Base class of the Keras optimisers.
 
@@ -84,8 +104,9 @@ class Optimizer:
     def build(self, params):
         """Create the ``shendu.optim`` optimiser over ``params`` (the trainable weights)."""
         params = [p for p in params if p.requires_grad]
-        if not params:
-            raise ValueError("the model has no trainable weights: there is nothing for the optimizer to update")
+        if not params:  # as Keras: a model with nothing trainable trains nothing
+            self._optimizer = _NothingToUpdate(self._initial_lr())
+            return self
         self._optimizer = getattr(optim, self._optim_class)(params, lr=self._initial_lr(), **self._optim_kwargs())
         return self
 

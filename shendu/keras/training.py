@@ -62,6 +62,9 @@ class _KerasTrainer(Trainer):
     def _metrics(self):
         return self.compiled_metrics.all()
 
+    def _loss(self, output, target):
+        return self.loss_fn(output, target)  # the compiled loss: targets may be absent (add_loss only)
+
     def _update_metrics(self, metric_objects, target, output):
         size = len(target[0] if isinstance(target, tuple) else target)
         self.compiled_metrics.update(metric_objects, target, output, self.loss_fn, size)
@@ -412,8 +415,9 @@ class TrainingMixin:
         verbose = _verbosity(verbose)
         trainer = self._make_trainer(class_weight, callbacks, sample_weight is not None)
         trainer.validation_batch_size = validation_batch_size or batch_size
-        data = x if y is None else (x, y)
-        steps = None if y is None else int(np.ceil(len(y[0]) * (1 - validation_split) / batch_size))
+        data = x if _is_loader(x) else (x, y)
+        first = x[0] if isinstance(x, list) else x
+        steps = None if _is_loader(x) else int(np.ceil(len(first) * (1 - validation_split) / batch_size))
         for callback in callbacks:
             if hasattr(callback, "set_params"):
                 callback.set_params({"epochs": epochs, "steps": steps, "verbose": verbose})
@@ -453,7 +457,7 @@ class TrainingMixin:
         x, y = self._prepare(x, y, "evaluate", sample_weight=sample_weight)
         trainer = self._make_trainer(callbacks=list(callbacks or []), sample_weight=sample_weight is not None,
                                 training=False)  # fmt: skip
-        results = trainer.evaluate(x if y is None else (x, y), batch_size=32 if batch_size is None else batch_size)
+        results = trainer.evaluate(x if _is_loader(x) else (x, y), batch_size=32 if batch_size is None else batch_size)
         if _verbosity(verbose):
             print(" - ".join(f"{k}: {float(v):.4f}" for k, v in results.items() if np.ndim(v) == 0), flush=True)
         return self._results(results, return_dict)

@@ -179,6 +179,8 @@ def _make_source(data, batch_size, float_dtype, what, has_target=True, shuffle=F
             raise ValueError(f"{what} must be (inputs, targets), a Dataset or a DataLoader; got a sequence of {len(data)}")
         x, y = data
         inputs = [_to_array(a, what) for a in x] if isinstance(x, (tuple, list)) else [_to_array(x, what)]
+        if y is None:  # inputs only (a model whose loss needs no targets)
+            return _ArraySource(inputs, None, batch_size, float_dtype)
         if isinstance(y, tuple) and y and all(isinstance(t, (np.ndarray, Tensor)) for t in y):
             return _ArraySource(inputs, tuple(_to_array(t, what) for t in y), batch_size, float_dtype)  # several
         return _ArraySource(inputs, _to_array(y, what), batch_size, float_dtype)
@@ -626,7 +628,8 @@ class Trainer:
                         if self.stop_training:
                             self.stopped_on_nonfinite = True
                             break
-                    loss.backward()
+                    if loss.requires_grad:  # a model with nothing trainable trains nothing
+                        loss.backward()
                     parallel.average_gradients()
                     if self.grad_clip is not None:
                         from ..nn.utils import clip_grad_norm_
