@@ -219,5 +219,9 @@ class CompiledMetrics:
                     metric.add(float(value.item()), size)
             elif isinstance(metric, _Keyed):
                 y_pred = y_preds[metric.output]
-                y_pred = y_pred.detach() if isinstance(y_pred, Tensor) else y_pred
+                if isinstance(y_pred, Tensor):
+                    mask = getattr(y_pred, "_keras_mask", None)
+                    y_pred = y_pred.detach()
+                    if mask is not None:
+                        y_pred._keras_mask = mask
                 metric.update(targets[metric.output], y_pred, weight)

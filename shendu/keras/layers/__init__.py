@@ -13,6 +13,7 @@ from .convolutional import (
     GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPooling1D, MaxPooling2D,
 )  # fmt: skip
 from .core import Activation, Dense, Dropout, Embedding, Flatten, Reshape
+from .masking import Masking
 from .merging import Add, Average, Concatenate, Multiply, Subtract, add, average, concatenate, multiply, subtract
 from .normalization import BatchNormalization, LayerNormalization
 from .recurrent import GRU, LSTM, SimpleRNN
@@ -30,6 +31,7 @@ __all__ = [
     "BatchNormalization", "LayerNormalization", "SimpleRNN", "LSTM", "GRU", "Bidirectional", "Concatenate", "Add",
     "Subtract", "Multiply", "Average", "concatenate", "add", "subtract", "multiply", "average",
     "ReLU", "LeakyReLU", "ELU", "Softmax", "Identity", "Rescaling", "RepeatVector", "Permute", "Lambda",
+    "Masking",
 ]  # fmt: skip
 
 

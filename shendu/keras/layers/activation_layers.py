@@ -13,6 +13,8 @@ class ReLU(Layer):
         max_value: the ceiling (None: none). negative_slope: Defaults to 0. threshold: Defaults to 0.
     """
 
+    supports_masking = True
+
     def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
         super().__init__(**kwargs)
         if max_value is not None and max_value < 0:
@@ -34,6 +36,8 @@ class ReLU(Layer):
 class LeakyReLU(Layer):
     """``x`` for x ≥ 0, ``negative_slope · x`` below (Keras's default slope: 0.3)."""
 
+    supports_masking = True
+
     def __init__(self, negative_slope=0.3, **kwargs):
         super().__init__(**kwargs)
         if negative_slope is None or negative_slope < 0:
@@ -50,6 +54,8 @@ class LeakyReLU(Layer):
 class ELU(Layer):
     """``x`` for x > 0, ``alpha · (exp(x) - 1)`` below."""
 
+    supports_masking = True
+
     def __init__(self, alpha=1.0, **kwargs):
         super().__init__(**kwargs)
         self.alpha = float(alpha)
@@ -63,6 +69,8 @@ class ELU(Layer):
 
 class Softmax(Layer):
     """``exp(x) / Σ exp(x)`` along ``axis``; masked positions (``mask`` False) get probability 0."""
+
+    supports_masking = True
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)

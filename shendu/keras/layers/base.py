@@ -69,6 +69,14 @@ def _is_symbolic(inputs):
     return any(isinstance(x, KerasTensor) for x in _flatten(inputs))
 
 
+def _mask_of(inputs):
+    """The Keras mask carried by a tensor (a list of masks for a list of tensors, None when there is none)."""
+    if isinstance(inputs, (list, tuple)):
+        masks = [getattr(t, "_keras_mask", None) for t in inputs]
+        return masks if any(m is not None for m in masks) else None
+    return getattr(inputs, "_keras_mask", None)
+
+
 def _shape_of(value):
     if isinstance(value, (list, tuple)):
         return [_shape_of(v) for v in value]
@@ -462,9 +470,29 @@ class Layer(Module):
             return self._call_symbolic(inputs, rest, kwargs)
         training = kwargs.pop("training", None)
         mask = kwargs.pop("mask", None)
+        if mask is None:
+            mask = _mask_of(inputs)  # the mask the previous layer attached to its output
         if mask is not None and "mask" in inspect.signature(self.call).parameters:  # as Keras: only if call takes it
             kwargs["mask"] = mask
         inputs = self._to_tensors(inputs)
+        output = self._call_eagerly(inputs, rest, kwargs, training)
+        output_mask = self.compute_mask(inputs, mask)
+        if output_mask is not None:
+            for tensor in output if isinstance(output, (list, tuple)) else [output]:
+                if isinstance(tensor, Tensor):
+                    tensor._keras_mask = output_mask
+        return output
+
+    # ----- masks ----------------------------------------------------------------------------------
+    supports_masking = False
+
+    def compute_mask(self, inputs, previous_mask=None):
+        """The mask of the output: the input's mask when the layer keeps the time steps (``supports_masking``)."""
+        if not self.supports_masking:
+            return None
+        return previous_mask
+
+    def _call_eagerly(self, inputs, rest, kwargs, training):
         if not self.built:
             self._maybe_build(_shape_of(inputs))
         self._check_input(inputs)

@@ -329,8 +329,14 @@ class _GlobalPooling(_ChannelsLast):
     def build(self, input_shape):
         self._input_spec = {"ndim": self.rank + 2}
 
-    def call(self, inputs):
+    def call(self, inputs, mask=None):
         axes = tuple(range(1, inputs.ndim - 1)) if self.data_format == "channels_last" else tuple(range(2, inputs.ndim))
+        if self.mode == "avg" and mask is not None and self.rank == 1:
+            # Keras: the mean over the steps the mask keeps
+            step_axis = 1 if self.data_format == "channels_last" else 2
+            keep = Tensor(np.expand_dims(mask._array.astype(inputs._array.dtype), 3 - step_axis))
+            total = (inputs * keep).sum(dim=step_axis, keepdim=self.keepdims)
+            return total / keep.sum(dim=step_axis, keepdim=self.keepdims)
         if self.mode == "avg":
             return inputs.mean(dim=axes, keepdim=self.keepdims)
         return inputs.amax(dim=axes, keepdim=self.keepdims)

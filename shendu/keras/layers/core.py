@@ -87,6 +87,8 @@ class Dense(KernelBiasMixin, Layer):
         >>> Dense(10, activation="softmax", input_shape=(784,))
     """
 
+    supports_masking = True
+
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, **kwargs):  # fmt: skip
@@ -155,6 +157,8 @@ class Activation(Layer):
         activation: a name (see :mod:`shendu.keras.activations`) or a function.
     """
 
+    supports_masking = True
+
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
         self._set_activation(activation)
@@ -174,6 +178,8 @@ class Dropout(Layer):
         noise_shape: not supported (must be None).
         seed: accepted; shendu's generator (``shendu.manual_seed``) drives the masks.
     """
+
+    supports_masking = True
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -263,8 +269,8 @@ class Embedding(Layer):
         input_dim: the vocabulary size (largest id + 1), e.g. ``len(tokenizer.word_index) + 1``.
         output_dim: the vector size.
         embeddings_initializer: Defaults to "uniform" (U(-0.05, 0.05)).
-        mask_zero: accepted for compatibility; masks are not propagated, so with ``pad_sequences``'
-            default pre-padding the recurrent layer reads the padding first. Defaults to False.
+        mask_zero: id 0 is padding: the output carries a mask (ids != 0) that recurrent layers, masked
+            pooling, the loss and the metrics honour. Defaults to False.
         weights: ``[matrix]`` of shape (input_dim, output_dim): pre-trained vectors.
         input_length: the sequence length (Keras 2); sets the input shape. Defaults to None.
         trainable: False keeps pre-trained vectors fixed. Defaults to True.
@@ -328,6 +334,11 @@ class Embedding(Layer):
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape) + (self.output_dim,)
+
+    def compute_mask(self, inputs, previous_mask=None):
+        if not self.mask_zero:
+            return None
+        return Tensor(inputs._array != 0)
 
     @property
     def embeddings(self):

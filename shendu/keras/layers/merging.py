@@ -1,6 +1,9 @@
 """Merge layers for functional models: Concatenate, Add, Subtract, Multiply, Average (engine ops)."""
 
+import numpy as np
+
 from ...ops.shape import cat
+from ...tensor import Tensor
 from .base import Layer
 
 __all__ = ["Concatenate", "Add", "Subtract", "Multiply", "Average", "concatenate", "add", "subtract", "multiply",
@@ -8,6 +11,13 @@ __all__ = ["Concatenate", "Add", "Subtract", "Multiply", "Average", "concatenate
 
 
 class _Merge(Layer):
+    def compute_mask(self, inputs, previous_mask=None):
+        """The steps every input keeps (Keras: the masks combined with AND)."""
+        if previous_mask is None:
+            return None
+        masks = [m._array for m in previous_mask if m is not None]
+        return Tensor(np.logical_and.reduce(masks)) if masks else None
+
     def _check_buildable(self, input_shape):
         if not isinstance(input_shape, list) or len(input_shape) < 2:
             raise ValueError(f"A {type(self).__name__} layer should be called on a list of at least 2 inputs. "

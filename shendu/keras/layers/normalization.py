@@ -32,6 +32,8 @@ class BatchNormalization(Layer):
     Weights (Keras' order): gamma, beta, moving_mean, moving_variance (the last two non-trainable).
     """
 
+    supports_masking = True
+
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
                  gamma_initializer="ones", moving_mean_initializer="zeros", moving_variance_initializer="ones",
                  beta_regularizer=None, gamma_regularizer=None, beta_constraint=None, gamma_constraint=None,
@@ -125,6 +127,8 @@ class LayerNormalization(Layer):
         center: learn beta. Defaults to True.
         scale: learn gamma. Defaults to True.
     """
+
+    supports_masking = True
 
     def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
                  gamma_initializer="ones", **kwargs):  # fmt: skip

@@ -15,7 +15,8 @@ import numpy as np
 
 from ... import nn
 from ...nn import functional as F
-from ...ops.shape import flip
+from ...ops.shape import cat, flip
+from ...ops.arithmetic import where
 from ...tensor import Tensor
 from .. import initializers
 from .base import Layer
@@ -112,10 +113,26 @@ class _RNN(Layer):
                 self.rnn.bias_ih_l0._array[self.units : 2 * self.units] = 1.0
         self._input_spec = {"ndim": 3, "axes": {-1: features}}
 
-    def call(self, inputs, initial_state=None):
+    supports_masking = True
+    zero_output_for_mask = False  # masked steps repeat the previous output (Bidirectional: zeros)
+
+    def compute_mask(self, inputs, previous_mask=None):
+        output_mask = previous_mask if self.return_sequences else None
+        if self.return_state:
+            return None  # the state tensors carry no mask; the sequence keeps its own below
+        return output_mask
+
+    def call(self, inputs, initial_state=None, mask=None):
         x = inputs
+        keep = None if mask is None else np.asarray(mask._array if isinstance(mask, Tensor) else mask, dtype=bool)
+        if keep is not None and (keep.ndim != 2 or keep.shape != tuple(x.shape[:2])):
+            raise ValueError(f"{type(self).__name__} ({self.name}): the mask must have shape (batch, steps) = "
+                             f"{tuple(x.shape[:2])}; got {keep.shape}")  # fmt: skip
+        if keep is not None and keep.all():
+            keep = None
         if self.go_backwards:
             x = flip(x, [1])
+            keep = None if keep is None else keep[:, ::-1]
         if self.dropout and self.training:
             # The same input mask at every time step, as Keras.
             ones = Tensor(np.ones((x.shape[0], 1, x.shape[2]), x._array.dtype))
@@ -130,7 +147,7 @@ class _RNN(Layer):
                                  f"got {len(states)}")  # fmt: skip
             states = [s.unsqueeze(0) for s in states]
             hx = tuple(states) if self.mode == "LSTM" else states[0]
-        output, state = self.rnn(x, hx)
+        output, state = self.rnn(x, hx) if keep is None else self._masked_run(x, keep, hx)
         if self.mode == "LSTM":
             h, c = state[0][0], state[1][0]
             finals = [h, c]
@@ -141,6 +158,38 @@ class _RNN(Layer):
         if self.return_state:
             return [result, *finals]
         return result
+
+    def _masked_run(self, x, keep, hx):
+        """The recurrence over the kept steps only: state (and output) carried unchanged over masked steps.
+
+        Each sequence's kept steps are moved to the front (in order) and run as a packed batch — the
+        same as stepping with the state frozen at masked steps, in one fused call — then every step's
+        output is put back at its place; a masked step gets the last output before it (or zeros).
+        """
+        from ...nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+        n, steps = keep.shape
+        rows = np.arange(n)[:, None]
+        order = np.argsort(~keep, axis=1, kind="stable")
+        lengths = keep.sum(axis=1)
+        packed = pack_padded_sequence(x[rows, order], np.maximum(lengths, 1), batch_first=True, enforce_sorted=False)
+        packed_output, state = self.rnn(packed, hx)
+        compact, _ = pad_packed_sequence(packed_output, batch_first=True, total_length=steps)
+        empty = lengths == 0
+        if empty.any():  # a fully masked sequence keeps its initial state
+            initial = [s._array for s in (hx if isinstance(hx, tuple) else (hx,))] if hx is not None else None
+            state = state if isinstance(state, tuple) else (state,)
+            fixed = []
+            for i, s in enumerate(state):
+                start = Tensor(initial[i]) if initial is not None else Tensor(np.zeros(s.shape, s._array.dtype))
+                fixed.append(where(Tensor(empty[None, :, None]), start, s))
+            state = tuple(fixed) if self.mode == "LSTM" else fixed[0]
+        rank = np.cumsum(keep, axis=1) - 1  # where each step's latest kept output sits in `compact`
+        rank[empty] = -1
+        if self.zero_output_for_mask:
+            rank = np.where(keep, rank, -1)
+        padded = cat([Tensor(np.zeros((n, 1, compact.shape[2]), compact._array.dtype)), compact], dim=1)
+        return padded[rows, rank + 1], state
 
     def compute_output_shape(self, input_shape):
         batch, steps = input_shape[0], input_shape[1]

@@ -8,12 +8,16 @@ from .base import Layer
 class Identity(Layer):
     """Returns its input unchanged."""
 
+    supports_masking = True
+
     def call(self, inputs):
         return inputs
 
 
 class Rescaling(Layer):
     """``x · scale + offset``, e.g. ``Rescaling(1 / 255)`` for pixels; integer inputs become floats."""
+
+    supports_masking = True
 
     def __init__(self, scale, offset=0.0, **kwargs):
         super().__init__(**kwargs)

@@ -37,14 +37,21 @@ class Bidirectional(Layer):
             backward_layer = type(layer).from_config(config)
         self.backward_layer = backward_layer
         self.return_sequences = layer.return_sequences
+        for direction in (self.forward_layer, self.backward_layer):
+            direction.zero_output_for_mask = self.return_sequences  # as Keras: masked steps give zeros
 
     def build(self, input_shape):
         self.forward_layer._maybe_build(input_shape)
         self.backward_layer._maybe_build(input_shape)
 
-    def call(self, inputs):
-        forward = self.forward_layer(inputs)
-        backward = self.backward_layer(inputs)
+    supports_masking = True
+
+    def compute_mask(self, inputs, previous_mask=None):
+        return previous_mask if self.return_sequences else None
+
+    def call(self, inputs, mask=None):
+        forward = self.forward_layer(inputs, mask=mask)
+        backward = self.backward_layer(inputs, mask=mask)
         if self.return_sequences:
             backward = flip(backward, [1])  # back in the original time order
         if self.merge_mode == "concat":

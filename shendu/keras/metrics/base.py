@@ -175,7 +175,15 @@ class MeanMetricWrapper(Mean):
         self._fn, self._fn_kwargs = fn, kwargs
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        super().update_state(self._fn(y_true, y_pred, **self._fn_kwargs), sample_weight=sample_weight)
+        values = self._fn(y_true, y_pred, **self._fn_kwargs)
+        mask = getattr(y_pred, "_keras_mask", None)
+        if mask is not None:  # as Keras: masked steps weigh 0
+            keep = to_numpy(mask, np.float64)
+            if sample_weight is not None:
+                weight = to_numpy(sample_weight, np.float64)
+                keep = keep * weight.reshape(weight.shape + (1,) * (keep.ndim - weight.ndim))
+            sample_weight = keep
+        super().update_state(values, sample_weight=sample_weight)
 
     def get_config(self):
         return {**super().get_config(), **self._fn_kwargs}
