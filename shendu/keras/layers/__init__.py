@@ -6,22 +6,26 @@ Embedding → nn.Embedding, SimpleRNN/LSTM/GRU → nn.RNN/LSTM/GRU(batch_first=T
 nn.Dropout; the merge layers use the engine's cat/add/multiply.
 """
 
-from .activation_layers import ELU, LeakyReLU, ReLU, Softmax
+from .activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from .base import InputLayer, KerasTensor, Layer, Input
 from .convolutional import (
-    AveragePooling1D, AveragePooling2D, Conv1D, Conv2D, GlobalAveragePooling1D, GlobalAveragePooling2D,
-    GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPooling1D, MaxPooling2D,
+    AveragePooling1D, AveragePooling2D, Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose, Cropping1D, Cropping2D,
+    DepthwiseConv2D, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D,
+    MaxPooling1D, MaxPooling2D, SeparableConv2D, UpSampling1D, UpSampling2D, ZeroPadding1D, ZeroPadding2D,
 )  # fmt: skip
 from .core import Activation, Dense, Dropout, Embedding, Flatten, Reshape
 from .masking import Masking
 from .merging import Add, Average, Concatenate, Multiply, Subtract, add, average, concatenate, multiply, subtract
+from .noise import ActivityRegularization, GaussianDropout, GaussianNoise, SpatialDropout1D, SpatialDropout2D
 from .normalization import BatchNormalization, LayerNormalization
+from .preprocessing import CenterCrop, Normalization, Resizing
 from .recurrent import GRU, LSTM, SimpleRNN
 from .reshaping import Identity, Lambda, Permute, RepeatVector, Rescaling
-from .wrappers import Bidirectional
+from .wrappers import Bidirectional, TimeDistributed
 
 MaxPool1D, MaxPool2D, AvgPool1D, AvgPool2D = MaxPooling1D, MaxPooling2D, AveragePooling1D, AveragePooling2D
 Convolution1D, Convolution2D = Conv1D, Conv2D
+Convolution2DTranspose, SeparableConvolution2D = Conv2DTranspose, SeparableConv2D
 GlobalAvgPool1D, GlobalAvgPool2D = GlobalAveragePooling1D, GlobalAveragePooling2D
 
 __all__ = [
@@ -31,7 +35,10 @@ __all__ = [
     "BatchNormalization", "LayerNormalization", "SimpleRNN", "LSTM", "GRU", "Bidirectional", "Concatenate", "Add",
     "Subtract", "Multiply", "Average", "concatenate", "add", "subtract", "multiply", "average",
     "ReLU", "LeakyReLU", "ELU", "Softmax", "Identity", "Rescaling", "RepeatVector", "Permute", "Lambda",
-    "Masking",
+    "Masking", "PReLU", "Conv1DTranspose", "Conv2DTranspose", "UpSampling1D", "UpSampling2D", "ZeroPadding1D",
+    "ZeroPadding2D", "Cropping1D", "Cropping2D", "DepthwiseConv2D", "SeparableConv2D", "SpatialDropout1D",
+    "SpatialDropout2D", "GaussianNoise", "GaussianDropout", "ActivityRegularization", "TimeDistributed",
+    "Normalization", "Resizing", "CenterCrop",
 ]  # fmt: skip
 
 

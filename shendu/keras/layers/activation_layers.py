@@ -86,3 +86,41 @@ class Softmax(Layer):
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}
+
+
+class PReLU(Layer):
+    """``x`` for x ≥ 0, ``alpha · x`` below, with ``alpha`` learned (one per feature unless shared).
+
+    Args:
+        alpha_initializer: Defaults to "zeros".
+        shared_axes: axes (1-based, batch excluded) along which one alpha is shared, e.g. [1, 2] for
+            one per channel of (N, H, W, C) images. Defaults to None.
+
+    Weights: ``alpha`` of the input's shape without the batch axis (1 along shared axes).
+    """
+
+    supports_masking = True
+
+    def __init__(self, alpha_initializer="zeros", alpha_regularizer=None, alpha_constraint=None, shared_axes=None,
+                 **kwargs):  # fmt: skip
+        super().__init__(**kwargs)
+        if alpha_regularizer is not None or alpha_constraint is not None:
+            raise ValueError("PReLU: alpha_regularizer and alpha_constraint are not supported by shendu")
+        self.alpha_initializer = alpha_initializer
+        self.shared_axes = None if shared_axes is None else (
+            [shared_axes] if isinstance(shared_axes, int) else list(shared_axes))  # fmt: skip
+
+    def build(self, input_shape):
+        shape = list(input_shape[1:])
+        for axis in self.shared_axes or []:
+            shape[axis - 1] = 1
+        if any(d is None for d in shape):
+            raise ValueError(f"PReLU ({self.name}): the input shape {input_shape} has an undefined axis that is not "
+                             "in shared_axes")  # fmt: skip
+        self.alpha = self.add_weight(shape=shape, initializer=self.alpha_initializer, name="alpha")
+
+    def call(self, inputs):
+        return shendu.where(inputs >= 0, inputs, inputs * self.alpha)
+
+    def get_config(self):
+        return {**super().get_config(), "alpha_initializer": self.alpha_initializer, "shared_axes": self.shared_axes}

@@ -4,7 +4,7 @@ from ...ops.shape import cat, flip
 from .base import Layer
 from .recurrent import _RNN
 
-__all__ = ["Bidirectional"]
+__all__ = ["Bidirectional", "TimeDistributed"]
 
 _MERGE_MODES = ("concat", "sum", "mul", "ave", None)
 
@@ -75,3 +75,40 @@ class Bidirectional(Layer):
     def get_config(self):
         return {**super().get_config(), "layer": self.forward_layer, "merge_mode": self.merge_mode,
                 "backward_layer": self.backward_layer}  # fmt: skip
+
+
+class TimeDistributed(Layer):
+    """Applies ``layer`` to every step of (batch, steps, ...) inputs: the steps are folded into the batch.
+
+    Example:
+        >>> TimeDistributed(Dense(8))(sequence)   # (N, T, F) -> (N, T, 8)
+    """
+
+    supports_masking = True
+
+    def __init__(self, layer, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(layer, Layer):
+            raise ValueError(f"Please initialize `TimeDistributed` layer with a `keras.layers.Layer` instance. "
+                             f"Received: {layer!r}")  # fmt: skip
+        self.layer = layer
+
+    def _check_buildable(self, input_shape):
+        if not isinstance(input_shape, tuple) or len(input_shape) < 3:
+            raise ValueError(f"`TimeDistributed` Layer should be passed an `input_shape` with at least 3 dimensions, "
+                             f"received: {input_shape}")  # fmt: skip
+
+    def build(self, input_shape):
+        self.layer._maybe_build((None,) + tuple(input_shape[2:]))
+
+    def call(self, inputs):
+        batch, steps = inputs.shape[0], inputs.shape[1]
+        folded = self.layer(inputs.reshape(batch * steps, *inputs.shape[2:]))
+        return folded.reshape(batch, steps, *folded.shape[1:])
+
+    def compute_output_shape(self, input_shape):
+        inner = self.layer.compute_output_shape((None,) + tuple(input_shape[2:]))
+        return (input_shape[0], input_shape[1]) + tuple(inner[1:])
+
+    def get_config(self):
+        return {**super().get_config(), "layer": self.layer}
