@@ -14,14 +14,15 @@ shendu's format (:mod:`shendu.io`).
 
 from . import (
     activations, backend, callbacks, datasets, initializers, layers, losses, metrics, models, ops, optimizers,
-    preprocessing, random, regularizers, utils,
+    preprocessing, random, regularizers, saving, utils,
 )  # fmt: skip
 from .layers import Input
 from .models import Model, Sequential
+from .variables import Variable
 
 __all__ = [
-    "Input", "Model", "Sequential", "activations", "backend", "callbacks", "datasets", "initializers", "layers",
-    "losses", "metrics", "models", "ops", "optimizers", "preprocessing", "random", "regularizers", "utils", "wrappers",
+    "Input", "Model", "Sequential", "Variable", "activations", "backend", "callbacks", "datasets", "initializers", "layers",
+    "losses", "metrics", "models", "ops", "optimizers", "preprocessing", "random", "regularizers", "saving", "utils", "wrappers",
 ]  # fmt: skip
 
 

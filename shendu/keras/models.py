@@ -108,6 +108,11 @@ class Model(TrainingMixin, Layer):
 
     # ----- the functional graph -----------------------------------------------------------------
     def _init_graph(self, inputs, outputs):
+        output_keys = None
+        if isinstance(outputs, dict):  # named outputs: the keys name them (losses, metrics, predictions)
+            output_keys, outputs = list(outputs), list(outputs.values())
+        if isinstance(inputs, dict):
+            inputs = list(inputs.values())
         input_list, output_list = _flatten(inputs), _flatten(outputs)
         for t in input_list + output_list:
             if not isinstance(t, KerasTensor):
@@ -148,6 +153,7 @@ class Model(TrainingMixin, Layer):
         self._graph = {
             "nodes": order, "inputs": input_list, "outputs": output_list,
             "inputs_as_list": isinstance(inputs, (list, tuple)), "outputs_as_list": isinstance(outputs, (list, tuple)),
+            "output_keys": output_keys,
         }  # fmt: skip
         shapes = [t.shape for t in input_list]
         self._declared_input_shape = shapes if self._graph["inputs_as_list"] else shapes[0]
@@ -176,6 +182,8 @@ class Model(TrainingMixin, Layer):
                 values[id(t)] = v
         outputs = [values[id(t)] for t in graph["outputs"]]
         pre = [pres.get(id(t.node)) for t in graph["outputs"]]
+        if graph.get("output_keys") and not with_pre:
+            return dict(zip(graph["output_keys"], outputs)), pre
         return (outputs if graph["outputs_as_list"] else outputs[0]), pre
 
     # ----- running ----------------------------------------------------------------------------------
@@ -212,7 +220,9 @@ class Model(TrainingMixin, Layer):
 
     @property
     def output_names(self):
-        """The names of the outputs: the names of the layers that make them."""
+        """The names of the outputs: the keys of a dict of outputs, else the names of the layers that make them."""
+        if self._graph is not None and self._graph.get("output_keys"):
+            return list(self._graph["output_keys"])
         layers = self._output_layers()
         return [layer.name if layer is not None else f"output_{i}" for i, layer in enumerate(layers)]
 
@@ -295,12 +305,15 @@ class Model(TrainingMixin, Layer):
     def compute_output_shape(self, input_shape):
         if self._graph is not None:
             shapes = [t.shape for t in self._graph["outputs"]]
+            if self._graph.get("output_keys"):
+                return dict(zip(self._graph["output_keys"], shapes))
             return list(shapes) if self._graph["outputs_as_list"] else shapes[0]
         return _dry_run_shape(self, input_shape, self.call)
 
     def _output_shape_for_data(self, x):
         if self._graph is not None:
-            return self.compute_output_shape(None)
+            shapes = self.compute_output_shape(None)
+            return [shapes[k] for k in self.output_names] if isinstance(shapes, dict) else shapes
         shapes = [(None,) + a.shape[1:] for a in x] if isinstance(x, list) else (None,) + x.shape[1:]
         return _dry_run_shape(self, shapes, self.call)
 
@@ -433,11 +446,12 @@ class Model(TrainingMixin, Layer):
             "inputs": [[position[id(t.node)], t.index] for t in graph["inputs"]],
             "outputs": [[position[id(t.node)], t.index] for t in graph["outputs"]],
             "inputs_as_list": graph["inputs_as_list"], "outputs_as_list": graph["outputs_as_list"],
-            "compile_config": self.get_compile_config(),
+            "output_keys": graph.get("output_keys"), "compile_config": self.get_compile_config(),
         }  # fmt: skip
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config, custom_objects=None):
+        config = _own_layers(config, custom_objects)
         by_name = {layer.name: layer for layer in config["layers"]}
         produced = []
         for index, spec in enumerate(config["nodes"]):
@@ -452,8 +466,10 @@ class Model(TrainingMixin, Layer):
             produced.append(node if isinstance(node, list) else [node])
         inputs = [produced[i][j] for i, j in config["inputs"]]
         outputs = [produced[i][j] for i, j in config["outputs"]]
+        if config.get("output_keys"):
+            outputs = dict(zip(config["output_keys"], outputs))
         model = cls(inputs=inputs if config.get("inputs_as_list") else inputs[0],
-                    outputs=outputs if config.get("outputs_as_list") else outputs[0],
+                    outputs=outputs if config.get("outputs_as_list") or config.get("output_keys") else outputs[0],
                     name=config.get("name"), trainable=config.get("trainable", True))  # fmt: skip
         if config.get("compile_config"):
             model.compile_from_config(config["compile_config"])
@@ -475,6 +491,22 @@ class Model(TrainingMixin, Layer):
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _own_layers(config, custom_objects):
+    """A config whose layers the new model may own: layer objects (from ``model.get_config()``) are copied,
+    serialised layers are rebuilt (registered classes and ``custom_objects`` only)."""
+    import copy
+
+    from .saving import deserialize_keras_object
+
+    layers = config.get("layers", [])
+    if any(isinstance(layer, dict) for layer in layers):
+        config = dict(config, layers=[deserialize_keras_object(layer, custom_objects) if isinstance(layer, dict)
+                                      else layer for layer in layers])  # fmt: skip
+    elif any(isinstance(layer, Layer) and not isinstance(layer, InputLayer) and layer._inbound_nodes for layer in layers):
+        config = copy.deepcopy(config)  # the layers of a live model: the new model gets its own copies
+    return config
 
 
 def _replay_node(layer, values, spec):
@@ -635,7 +667,8 @@ class Sequential(Model):
         }  # fmt: skip
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config, custom_objects=None):
+        config = _own_layers(config, custom_objects)
         model = cls(name=config.get("name"), trainable=config.get("trainable", True))
         shape = config.get("build_input_shape")
         if shape is not None and config.get("declared"):
@@ -660,7 +693,8 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
 
     Args:
         filepath: the model directory.
-        custom_objects: not needed (layers are found in shendu's registry); must be None or empty.
+        custom_objects: ``{name: class}`` of custom layers not registered with
+            ``keras.saving.register_keras_serializable``. Defaults to None.
         compile: re-apply the saved ``compile`` settings. Defaults to True.
 
     Example:
@@ -670,13 +704,13 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """
     from ..io import load_model as _load_model
 
-    if custom_objects:
-        raise ValueError("load_model: custom_objects are not used; register your own layer classes with "
-                         "@shendu.io.register_model before loading")  # fmt: skip
+    from .saving import custom_object_scope
+
     if os.path.isfile(filepath):
         raise ValueError(f"load_model: {os.fspath(filepath)} is a file; shendu reads the model directories written "
                          "by model.save(path) (TensorFlow's own .h5/.keras files are not readable)")  # fmt: skip
-    model = _load_model(filepath)
+    with custom_object_scope(custom_objects or {}):
+        model = _load_model(filepath)
     if not compile and isinstance(model, Model):
         model.compiled, model.optimizer, model.loss, model._loss_object = False, None, None, None
     return model

@@ -105,6 +105,14 @@ class _KerasTrainer(Trainer):
         return {prefix + key: value for key, value in results.items()}
 
 
+class _Predictor(Trainer):
+    """The core predict loop; a dict of outputs is handed over as a tuple in the order of its keys."""
+
+    def _forward(self, inputs):
+        out = self.model(*inputs)
+        return tuple(out.values()) if isinstance(out, dict) else out
+
+
 def _call(callback, hook, *args):
     method = getattr(callback, hook, None)
     if callable(method):
@@ -475,10 +483,16 @@ class TrainingMixin:
         callbacks = list(callbacks or [])
         for callback in callbacks:
             _call(callback, "on_predict_begin", {})
-        out = Trainer(self).predict(x, batch_size=32 if batch_size is None else batch_size)
+        out = _Predictor(self).predict(x, batch_size=32 if batch_size is None else batch_size)
         for callback in callbacks:
             _call(callback, "on_predict_end", {})
+        if isinstance(out, tuple) and len(self.output_names) == len(out) and self._graph_output_keys():
+            return dict(zip(self.output_names, out))
         return list(out) if isinstance(out, tuple) else out
+
+    def _graph_output_keys(self):
+        graph = getattr(self, "_graph", None)
+        return graph.get("output_keys") if graph is not None else None
 
     def predict_on_batch(self, x):
         return self.predict(x, batch_size=len(x[0] if isinstance(x, (list, tuple)) else x), verbose=0)

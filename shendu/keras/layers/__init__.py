@@ -42,6 +42,20 @@ __all__ = [
 ]  # fmt: skip
 
 
+def serialize(layer):
+    """Plain data describing a layer (see :func:`shendu.keras.saving.serialize_keras_object`)."""
+    from ..saving import serialize_keras_object
+
+    return serialize_keras_object(layer)
+
+
+def deserialize(config, custom_objects=None):
+    """The layer :func:`serialize` described."""
+    from ..saving import deserialize_keras_object
+
+    return deserialize_keras_object(config, custom_objects)
+
+
 def _register():
     """Make every Keras layer savable by shendu.io under the name ``keras.<Class>``."""
     from ...io import register_layer
