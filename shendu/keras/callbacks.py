@@ -15,7 +15,7 @@ import math
 import sys
 
 from ..train import callbacks as core
-from ..train.callbacks import CSVLogger, History, TensorBoard, TerminateOnNaN  # noqa: F401  (same in both dialects)
+from ..train.callbacks import CSVLogger, History, TerminateOnNaN  # noqa: F401  (same in both dialects)
 
 __all__ = [
     "Callback", "History", "EarlyStopping", "ModelCheckpoint", "ReduceLROnPlateau", "CSVLogger", "TerminateOnNaN",
@@ -221,3 +221,68 @@ class LambdaCallback(Callback):
         for name, fn in hooks.items():
             if fn is not None:
                 setattr(self, name, fn)
+
+
+class TensorBoard(Callback):
+    """TensorBoard logs in Keras' layout: ``log_dir/train`` and ``log_dir/validation`` event files with
+    ``epoch_loss``, ``epoch_accuracy``, ... at step = epoch, and ``batch_*`` values every ``update_freq``
+    batches at step = batches seen since training began (Keras' count). Needs the ``tensorboard`` extra.
+
+    Args:
+        log_dir: Defaults to "logs" (Keras' default; the CLI writes to ``runs/``).
+        histogram_freq: weight histograms every this many epochs (0: never). Defaults to 0.
+        update_freq: "epoch", "batch" or an integer number of batches. Defaults to "epoch".
+        write_graph, write_images, write_steps_per_second, profile_batch, embeddings_freq,
+        embeddings_metadata: accepted; shendu writes scalars and histograms only.
+    """
+
+    rank_zero_only = True
+
+    def __init__(self, log_dir="logs", histogram_freq=0, write_graph=True, write_images=False,
+                 write_steps_per_second=False, update_freq="epoch", profile_batch=0, embeddings_freq=0,
+                 embeddings_metadata=None):  # fmt: skip
+        import os
+
+        if update_freq != "epoch" and update_freq != "batch" and not (isinstance(update_freq, int) and update_freq > 0):
+            raise ValueError(f"TensorBoard: update_freq must be 'epoch', 'batch' or a positive integer. Received: "
+                             f"update_freq={update_freq!r}")  # fmt: skip
+        self.log_dir, self.histogram_freq = os.fspath(log_dir), int(histogram_freq)
+        self.update_freq = 1 if update_freq == "batch" else update_freq
+        self._writers, self._step = {}, 0
+
+    def _writer(self, kind):
+        if kind not in self._writers:
+            import os
+
+            try:
+                from tensorboardX import SummaryWriter
+            except ImportError:
+                raise ImportError("the TensorBoard callback needs tensorboardX: pip install 'shendu[tensorboard]'") from None
+            self._writers[kind] = SummaryWriter(os.path.join(self.log_dir, kind))
+        return self._writers[kind]
+
+    def on_train_begin(self, logs=None):
+        self._step = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._step += 1
+        if self.update_freq != "epoch" and self._step % self.update_freq == 0:
+            for key, value in (logs or {}).items():
+                if isinstance(value, (int, float)):
+                    self._writer("train").add_scalar(f"batch_{key}", float(value), self._step)
+
+    def on_epoch_end(self, epoch, logs=None):
+        for key, value in (logs or {}).items():
+            if isinstance(value, (int, float)):
+                kind, name = ("validation", key[4:]) if key.startswith("val_") else ("train", key)
+                self._writer(kind).add_scalar(f"epoch_{name}", float(value), epoch)
+        if self.histogram_freq and epoch % self.histogram_freq == 0:
+            for weight in self.model.weights:
+                self._writer("train").add_histogram(getattr(weight, "path", None) or f"weight_{id(weight)}", weight._array, epoch)
+        for writer in self._writers.values():
+            writer.flush()
+
+    def on_train_end(self, logs=None):
+        for writer in self._writers.values():
+            writer.close()
+        self._writers = {}

@@ -90,7 +90,6 @@ class CompiledLoss:
         weights = per_output(loss_weights, names, "loss_weights") if loss_weights is not None else [1.0] * len(names)
         self.loss_weights = [1.0 if w is None else float(w) for w in weights]
         self.class_weight = None
-        self.has_sample_weight = False
         self.last = [None] * len(names)  # each output's loss in the last batch (for the trackers)
 
     @property
@@ -121,7 +120,7 @@ class CompiledLoss:
             return [None] * n_outputs, None
         targets = list(target) if isinstance(target, tuple) else [target]
         weight = None
-        if self.has_sample_weight:
+        if len(targets) > n_outputs:  # the sample weights come last
             weight = targets.pop()._array.astype(np.float64)
         if self.class_weight is not None and self.model.training:
             labels = targets[0]._array

@@ -113,6 +113,55 @@ class _Predictor(Trainer):
         return tuple(out.values()) if isinstance(out, dict) else out
 
 
+class _KerasBatches:
+    """A data loader (PyDataset, DataLoader, generator) read the Keras way: each batch is ``x``, ``(x, y)`` or
+    ``(x, y, sample_weight)``, with lists or dicts for several inputs/outputs; ``steps`` batches per pass, the
+    iterator kept between passes (Keras' ``steps_per_epoch``)."""
+
+    def __init__(self, model, loader, steps=None, keep_position=True):
+        if steps is not None and (not isinstance(steps, int) or steps < 1):
+            raise ValueError(f"steps must be a positive integer or None. Received: {steps!r}")
+        self.model, self.loader, self.steps, self.keep_position = model, loader, steps, keep_position
+        self._iterator = None
+
+    def __len__(self):
+        if self.steps is not None:
+            return self.steps
+        try:
+            return len(self.loader)
+        except TypeError:
+            return 0
+
+    def _batches(self):
+        if self.steps is None:
+            yield from self.loader
+            return
+        if self._iterator is None or not self.keep_position:
+            self._iterator = iter(self.loader)
+        for _ in range(self.steps):
+            try:
+                yield next(self._iterator)
+            except StopIteration:  # a finite loader starts over
+                self._iterator = iter(self.loader)
+                try:
+                    yield next(self._iterator)
+                except StopIteration:
+                    return
+
+    def __iter__(self):
+        for batch in self._batches():
+            x, y, weight = (tuple(batch) + (None, None))[:3] if isinstance(batch, tuple) else (batch, None, None)
+            x = _arrays(x, "data x", self.model._input_names())
+            x = x if isinstance(x, list) else [x]
+            if y is None:
+                yield (x,)
+                continue
+            targets = self.model._targets(y, "data y")
+            if weight is not None:
+                targets = targets + (_as_array(weight, "data sample_weight"),)
+            yield x, targets
+
+
 def _call(callback, hook, *args):
     method = getattr(callback, hook, None)
     if callable(method):
@@ -305,7 +354,7 @@ class TrainingMixin:
             y = y[0]
         return (_as_array(y, what),)
 
-    def _prepare(self, x, y, what, need_targets=True, sample_weight=None):
+    def _prepare(self, x, y, what, need_targets=True, sample_weight=None, steps=None):
         """(inputs, target tuple or None) checked against the model and the loss; builds the model if needed.
 
         The target tuple is ``(y_0, ..., y_k)`` plus the sample weights when they are given.
@@ -315,8 +364,11 @@ class TrainingMixin:
         if _is_loader(x):
             if y is not None:
                 raise ValueError(f"{what}: y must be None when x is a Dataset or DataLoader (it yields (x, y))")
+            if sample_weight is not None:
+                raise ValueError(f"{what}: sample_weight must be None when x is a Dataset or DataLoader (it yields "
+                                 "(x, y, sample_weight))")  # fmt: skip
             self._build_from_loader(x)
-            return x, None
+            return _KerasBatches(self, x, steps), None
         x = _arrays(x, f"{what} x", self._input_names())
         if need_targets and y is None and not self._compiled_loss_is_model_losses():
             raise ValueError(f"{what}: y is required when x is an array")
@@ -350,11 +402,11 @@ class TrainingMixin:
 
     def _build_from_loader(self, loader):
         batch = next(iter(loader))
-        x = batch[0] if isinstance(batch, (tuple, list)) else batch
+        x = batch[0] if isinstance(batch, tuple) else batch
         x = _arrays(x, "data", self._input_names())
         if not self.built:
             self._build_for_data(x)
-        if isinstance(batch, (tuple, list)) and len(batch) >= 2 and getattr(self, "_compiled_metrics", None):
+        if isinstance(batch, tuple) and len(batch) >= 2 and getattr(self, "_compiled_metrics", None):
             targets = self._targets(batch[1], "data y")
             shapes = self._output_shape_for_data(x)
             shapes = shapes if isinstance(shapes, list) else [shapes]
@@ -366,7 +418,7 @@ class TrainingMixin:
 
     def _make_trainer(self, class_weight=None, callbacks=None, sample_weight=False, training=True):
         loss = self._compiled_loss
-        loss.class_weight, loss.has_sample_weight = class_weight, sample_weight
+        loss.class_weight = class_weight
         return _KerasTrainer(self, loss, self.optimizer if training else None, self._compiled_metrics,
                              callbacks=callbacks)  # fmt: skip
 
@@ -404,11 +456,12 @@ class TrainingMixin:
         if class_weight is not None and len(self.output_names) > 1:
             raise ValueError("`class_weight` is only supported for Models with a single output.")
         batch_size = 32 if batch_size is None else batch_size
-        x, y = self._prepare(x, y, "fit", sample_weight=sample_weight)
+        x, y = self._prepare(x, y, "fit", sample_weight=sample_weight, steps=steps_per_epoch)
         validation = None
         if validation_data is not None:
             if _is_loader(validation_data):
-                validation = validation_data
+                validation = self._prepare(validation_data, None, "fit validation_data", steps=validation_steps)[0]
+                validation.keep_position = False  # as Keras: validation starts over every epoch
             else:
                 if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
                     raise ValueError("fit: validation_data must be (x_val, y_val) or (x_val, y_val, sample_weight_val)")
@@ -462,7 +515,7 @@ class TrainingMixin:
             outputs: the total loss, each output's loss, then the metrics), or a dict with ``return_dict=True``.
         """
         self._require_compiled("evaluate")
-        x, y = self._prepare(x, y, "evaluate", sample_weight=sample_weight)
+        x, y = self._prepare(x, y, "evaluate", sample_weight=sample_weight, steps=steps)
         trainer = self._make_trainer(callbacks=list(callbacks or []), sample_weight=sample_weight is not None,
                                 training=False)  # fmt: skip
         results = trainer.evaluate(x if _is_loader(x) else (x, y), batch_size=32 if batch_size is None else batch_size)
@@ -474,6 +527,7 @@ class TrainingMixin:
         """The model's outputs for ``x`` as a NumPy array (a list of arrays for several outputs), in inference mode."""
         if _is_loader(x):
             self._build_from_loader(x)
+            x = _KerasBatches(self, x, steps)
         else:
             x = _arrays(x, "predict x", self._input_names())
             self._build_for_data(x)

@@ -149,7 +149,10 @@ class _LoaderSource:
             else:
                 x, y = batch, None
             inputs = tuple(self._tensor(a) for a in x) if isinstance(x, (tuple, list)) else (self._tensor(x),)
-            target = None if y is None else self._tensor(y)
+            if isinstance(y, tuple):  # several targets (a dialect's structured batches)
+                target = tuple(self._tensor(t) for t in y)
+            else:
+                target = None if y is None else self._tensor(y)
             yield inputs, target, len(inputs[0])
 
 

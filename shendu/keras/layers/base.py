@@ -544,8 +544,12 @@ class Layer(Module):
         _check_against_spec(self.name, spec, tuple(inputs.shape))
 
     def _call_symbolic(self, inputs, rest, kwargs):
-        if rest:
-            raise TypeError(f"{self.name}: extra positional arguments are not supported in a symbolic call")
+        if rest:  # further positional arguments are recorded under the names call() gives them
+            names = [p.name for p in inspect.signature(self.call).parameters.values()
+                     if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)][1:]  # fmt: skip
+            if len(rest) > len(names):
+                raise TypeError(f"{self.name}: call() takes {len(names) + 1} positional argument(s); got {len(rest) + 1}")
+            kwargs = {**dict(zip(names, rest)), **kwargs}
         flat = _flatten(inputs)
         if not all(isinstance(t, KerasTensor) for t in flat):
             raise TypeError(f'Layer "{self.name}": mixing symbolic KerasTensors and concrete values in one call '
