@@ -150,7 +150,8 @@ class _KerasBatches:
 
     def __iter__(self):
         for batch in self._batches():
-            x, y, weight = (tuple(batch) + (None, None))[:3] if isinstance(batch, tuple) else (batch, None, None)
+            # Keras' unpacking: a tuple (or list) is (x, y, sample_weight) cut short; anything else is x alone
+            x, y, weight = (tuple(batch) + (None, None))[:3] if isinstance(batch, (tuple, list)) else (batch, None, None)
             x = _arrays(x, "data x", self.model._input_names())
             x = x if isinstance(x, list) else [x]
             if y is None:
@@ -402,11 +403,11 @@ class TrainingMixin:
 
     def _build_from_loader(self, loader):
         batch = next(iter(loader))
-        x = batch[0] if isinstance(batch, tuple) else batch
+        x = batch[0] if isinstance(batch, (tuple, list)) else batch
         x = _arrays(x, "data", self._input_names())
         if not self.built:
             self._build_for_data(x)
-        if isinstance(batch, tuple) and len(batch) >= 2 and getattr(self, "_compiled_metrics", None):
+        if isinstance(batch, (tuple, list)) and len(batch) >= 2 and getattr(self, "_compiled_metrics", None):
             targets = self._targets(batch[1], "data y")
             shapes = self._output_shape_for_data(x)
             shapes = shapes if isinstance(shapes, list) else [shapes]
