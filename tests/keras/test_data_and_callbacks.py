@@ -136,3 +136,22 @@ def test_tensorboard_writes_keras_train_and_validation_runs(tmp_path):
     assert train["epoch_loss"] == [0, 1] and train["epoch_accuracy"] == [0, 1]
     assert train["batch_loss"] == [2, 4, 6, 8]  # 4 batches per epoch (80 samples), counted across epochs
     assert validation["epoch_loss"] == [0, 1] and "epoch_val_loss" not in validation
+
+
+def test_call_receives_training_as_keras_passes_it():
+    seen = []
+
+    class Probe(layers.Layer):
+        def call(self, inputs, training=None):
+            seen.append(training)
+            return inputs
+
+    probe = Probe()
+    probe(X[:2])
+    probe(X[:2], training=True)
+    model = keras.Sequential([keras.Input((4,)), probe, layers.Dense(2, activation="softmax")])
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    seen.clear()
+    model.fit(X[:10], Y[:10], batch_size=10, epochs=1, verbose=0)
+    model.predict(X[:2], verbose=0)
+    assert seen == [True, False]

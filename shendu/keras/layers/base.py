@@ -472,8 +472,11 @@ class Layer(Module):
         mask = kwargs.pop("mask", None)
         if mask is None:
             mask = _mask_of(inputs)  # the mask the previous layer attached to its output
-        if mask is not None and "mask" in inspect.signature(self.call).parameters:  # as Keras: only if call takes it
+        parameters = inspect.signature(self.call).parameters
+        if mask is not None and "mask" in parameters:  # as Keras: only if call takes it
             kwargs["mask"] = mask
+        if "training" in parameters:  # as Keras: call() sees the mode (given, or the one the layer runs in)
+            kwargs["training"] = bool(training) if training is not None else self.training
         inputs = self._to_tensors(inputs)
         output = self._call_eagerly(inputs, rest, kwargs, training)
         output_mask = self.compute_mask(inputs, mask)
