@@ -292,3 +292,39 @@ def test_functional_argument_errors():
         F.group_norm(x, 2)
     with pytest.raises(TypeError, match=r"expects a Tensor input; got ndarray"):
         nn.LayerNorm(3)(np.zeros((2, 3)))
+
+
+def _channels_last(array):
+    """The same values stored NHWC (as every convolution output is), NCHW-shaped."""
+    return np.ascontiguousarray(np.moveaxis(array, 1, -1)).transpose(0, 3, 1, 2)
+
+
+@pytest.mark.parametrize("affine", [True, False])
+def test_batchnorm_matrix_path_equals_the_general_path(affine):
+    """The (M, C) path taken for channels-last and 2-D inputs against the axis-by-axis reference path."""
+    rng = np.random.default_rng(4)
+    x = rng.normal(3.0, 2.0, (6, 5, 7, 3)).astype(np.float64)
+    probe = rng.normal(size=x.shape)
+    gamma, beta = rng.uniform(0.5, 1.5, 5), rng.uniform(-1, 1, 5)
+    results = []
+    for stored in (_channels_last(x), np.ascontiguousarray(x)):  # matrix path, then the general one
+        xs = shendu.from_numpy(stored).requires_grad_()
+        assert xs._array.strides == stored.strides
+        weight = shendu.tensor(gamma, requires_grad=True) if affine else None
+        bias = shendu.tensor(beta, requires_grad=True) if affine else None
+        mean, var = shendu.zeros(5, dtype=shendu.float64), shendu.ones(5, dtype=shendu.float64)
+        y = F.batch_norm(xs, mean, var, weight, bias, training=True)
+        (y * shendu.tensor(probe)).sum().backward()
+        results.append([y.detach().numpy(), xs.grad.numpy(), mean.numpy(), var.numpy()]
+                       + ([weight.grad.numpy(), bias.grad.numpy()] if affine else []))  # fmt: skip
+    for fast, reference in zip(*results):
+        np.testing.assert_allclose(fast, reference, rtol=1e-12, atol=1e-12)
+
+
+def test_batchnorm_matrix_path_gradcheck_float64():
+    def fn(x, w, b):
+        stored = shendu.from_numpy(_channels_last(x.detach().numpy()))
+        channels_last = x + (stored - x).detach()  # x's values, stored NHWC, gradient to x
+        return F.batch_norm(channels_last, None, None, w, b, training=True)
+
+    gradcheck(fn, [(3, 2, 2, 2), (2,), (2,)])
