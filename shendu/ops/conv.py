@@ -127,6 +127,9 @@ class Conv2d(Function):
         if channels_last and not (input_channels_last if padded is x else is_channels_last(padded)):
             padded = xp.ascontiguousarray(padded.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
         windows = _windows(padded, (oh, ow), (kh, kw), self.stride, self.dilation)
+        self.depthwise = self.groups == c == o and c > 1
+        if self.depthwise:
+            return self._depthwise_forward(windows, weight, bias)
         if self.groups > 1:
             return self._grouped_forward(windows, weight, bias)
         m, k = n * oh * ow, kh * kw * c
@@ -150,6 +153,8 @@ class Conv2d(Function):
 
     def backward(self, gy):
         needs = self.needs_input_grad
+        if self.depthwise:
+            return self._depthwise_backward(gy)
         if self.groups > 1:
             return self._grouped_backward(gy)
         n, c = self.x_shape[:2]
@@ -177,6 +182,48 @@ class Conv2d(Function):
                 for q in range(kw)
             )
             gx = self._col2im(blocks, gy2.dtype)
+        return gx, gw, gb
+
+    def _depthwise_forward(self, windows, weight, bias):
+        """One filter per channel: y = Σ_{p,q} window(p, q) ⊙ w[:, p, q], a multiply-add over (N·OH·OW, C) per offset.
+
+        NOTE: the grouped path's batched GEMM has one output column per group, where BLAS does worst; this
+        runs kh·kw vectorised passes over channels-last rows instead (measured in BENCHMARKS.md, W7 separable).
+        """
+        n, oh, ow, kh, kw, c = windows.shape
+        self.windows, self.wdepth = windows, weight.reshape(c, kh * kw).T  # (kh·kw, C)
+        y = xp.empty((n, oh, ow, c), windows.dtype)
+        scratch = xp.empty_like(y)
+        for index in range(kh * kw):
+            p, q = divmod(index, kw)
+            if index == 0:
+                xp.multiply(windows[:, :, :, p, q, :], self.wdepth[index], out=y)
+            else:
+                xp.multiply(windows[:, :, :, p, q, :], self.wdepth[index], out=scratch)
+                y += scratch
+        if bias is not None:
+            y += bias
+        return y.transpose(0, 3, 1, 2)
+
+    def _depthwise_backward(self, gy):
+        needs = self.needs_input_grad
+        n, c = self.x_shape[:2]
+        oh, ow = self.out_hw
+        kh, kw = self.kernel
+        rows = gy.transpose(0, 2, 3, 1)  # (N, OH, OW, C), a view when gy is stored NHWC
+        gx = gw = gb = None
+        if len(needs) > 2 and needs[2]:
+            gb = rows.sum(axis=(0, 1, 2))
+        if needs[1]:
+            gw = xp.empty((kh * kw, c), gy.dtype)
+            for index in range(kh * kw):
+                p, q = divmod(index, kw)
+                gw[index] = xp.einsum("nijc,nijc->c", self.windows[:, :, :, p, q, :], rows)
+            gw = xp.ascontiguousarray(gw.T).reshape(c, 1, kh, kw)
+        if needs[0]:
+            block = xp.empty((n, oh, ow, c), gy.dtype)
+            blocks = (xp.multiply(rows, self.wdepth[index], out=block) for index in range(kh * kw))
+            gx = self._col2im(blocks, gy.dtype)
         return gx, gw, gb
 
     def _grouped_forward(self, windows, weight, bias):

@@ -31,6 +31,8 @@ CONV2D_CASES = [
     ((3, 3, 6, 7), (4, 3, 3, 3), {"stride": 3, "padding": 1}),  # stride larger than the kernel
     ((2, 6, 7, 7), (5, 6, 3, 3), {}),  # more than a few channels: NCHW input copied to NHWC
     ((2, 6, 7, 7), (4, 3, 3, 3), {"groups": 2, "padding": 1, "stride": 2}),
+    ((2, 5, 9, 8), (5, 1, 3, 3), {"groups": 5, "padding": 1, "stride": 2}),  # depthwise, multiplier 1
+    ((2, 6, 7, 7), (6, 1, 3, 2), {"groups": 6, "dilation": (1, 2)}),
 ]
 CASE_IDS = [
     "plain",
@@ -45,6 +47,8 @@ CASE_IDS = [
     "sparse",
     "wide",
     "wide-groups-pad",
+    "depthwise-stride",
+    "depthwise-dil-wide",
 ]
 
 
@@ -127,6 +131,26 @@ def test_gradcheck_float64():
     gradcheck(lambda x, w: F.conv2d(x, w, dilation=(2, 1), padding="same"), [(1, 2, 5, 5), (2, 2, 2, 3)])
     gradcheck(lambda x, w, b: F.conv2d(x, w, b, groups=2), [(2, 4, 4, 4), (4, 2, 2, 2), (4,)])
     gradcheck(lambda x, w, b: F.conv1d(x, w, b, stride=2, padding=1), [(2, 2, 7), (3, 2, 3), (3,)])
+
+
+def test_depthwise_fast_path_equals_per_channel_plain_convolutions():
+    """groups == channels == filters runs kh·kw multiply-adds; the oracle is one plain (im2col) conv per channel."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(2, 4, 7, 6))
+    w, b, probe = rng.normal(size=(4, 1, 3, 3)), rng.normal(size=4), rng.normal(size=(2, 4, 4, 3))
+    grads = []
+    for depthwise in (True, False):
+        xs, ws, bs = (shendu.tensor(a, dtype=shendu.float64, requires_grad=True) for a in (x, w, b))
+        if depthwise:
+            y = F.conv2d(xs, ws, bs, stride=2, padding=1, groups=4)
+        else:
+            y = shendu.cat([F.conv2d(xs[:, c : c + 1], ws[c : c + 1], bs[c : c + 1], stride=2, padding=1)
+                            for c in range(4)], dim=1)  # fmt: skip
+        (y * shendu.tensor(probe)).sum().backward()
+        grads.append([y.detach().numpy(), xs.grad.numpy(), ws.grad.numpy(), bs.grad.numpy()])
+    for fast, plain in zip(*grads):
+        np.testing.assert_allclose(fast, plain, rtol=1e-12, atol=1e-12)
+    gradcheck(lambda x, w, b: F.conv2d(x, w, b, padding=1, groups=3), [(2, 3, 4, 4), (3, 1, 3, 3), (3,)])
 
 
 def test_channels_last_float64_gradients_equal_the_gradchecked_path():
