@@ -264,16 +264,23 @@ class Conv2d(Function):
     def _col2im(self, blocks, dtype):
         """Add the window gradients (one (N, OH, OW, C) block per offset, row-major) onto the padded input; crop."""
         n, c, h, w = self.x_shape
-        oh, ow = self.out_hw
-        kh, kw = self.kernel
         top, bottom, left, right = self.padding
-        sh, sw = self.stride
-        dh, dw = self.dilation
-        gx = xp.zeros((n, h + top + bottom, w + left + right, c), dtype)
-        offsets = ((p, q) for p in range(kh) for q in range(kw))
-        for (p, q), block in zip(offsets, blocks):
-            gx[:, p * dh : p * dh + sh * (oh - 1) + 1 : sh, q * dw : q * dw + sw * (ow - 1) + 1 : sw, :] += block
+        gx = scatter_windows(blocks, (n, h + top + bottom, w + left + right, c), self.out_hw, self.kernel,
+                             self.stride, self.dilation)  # fmt: skip
         return gx[:, top : top + h, left : left + w, :].transpose(0, 3, 1, 2)
+
+
+def scatter_windows(blocks, shape, out_hw, kernel, stride, dilation):
+    """col2im: a zero (N, H, W, C) array with each offset's (N, OH, OW, C) block added at its strided window positions."""
+    oh, ow = out_hw
+    (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
+    gx = None
+    offsets = ((p, q) for p in range(kh) for q in range(kw))
+    for (p, q), block in zip(offsets, blocks):
+        if gx is None:
+            gx = xp.zeros(shape, block.dtype)
+        gx[:, p * dh : p * dh + sh * (oh - 1) + 1 : sh, q * dw : q * dw + sw * (ow - 1) + 1 : sw, :] += block
+    return gx
 
 
 def int_tuple(value, n, name, fname, minimum):

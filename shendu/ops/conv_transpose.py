@@ -1,18 +1,23 @@
 """Transposed convolution (``conv_transpose1d/2d``): the gradient of a convolution with respect to its input.
 
 y = conv_transpose(x, W) spreads each input pixel over a kernel-sized patch of the output, ``stride``
-apart. It is computed as an ordinary convolution: the input with (stride − 1) zeros between its
-elements, a border of dilation·(k − 1) − padding zeros (plus ``output_padding`` at the end), and the
-kernel flipped with its in/out channels swapped (per group). Every step is a differentiable op,
-so gradients come from them.
+apart. Without groups it is computed directly (:class:`ConvTranspose2d`): one GEMM per kernel offset, each
+scattered onto the output ``stride`` apart — the data gradient of a convolution run forwards; its
+backward is a convolution (for ∂L/∂x) and the im2col of that convolution (for ∂L/∂W).
 
-NOTE: the zeros make the convolution stride² larger than needed; a direct col2im kernel would be
-faster (the CNN performance issue tracks it). Parity and gradient tests against PyTorch cover every
-argument.
+With groups it is computed as an ordinary convolution: the input with (stride − 1) zeros between
+its elements, a border of dilation·(k − 1) − padding zeros (plus ``output_padding`` at the end),
+and the kernel flipped with its in/out channels swapped (per group). Every step is a differentiable
+op, so gradients come from them; this plain form is also the oracle of the direct one in the tests.
+
+NOTE: the zeros of the plain form make its convolution stride² larger than needed; the direct form
+does only the useful products (DCGAN generator, W7: see BENCHMARKS.md).
 """
 
+from .._backend import xp
+from ..autograd import Function
 from ..tensor import Tensor
-from .conv import conv2d, int_tuple
+from .conv import Conv2d, conv2d, int_tuple, scatter_windows
 from .shape import flip, pad, permute, reshape
 
 __all__ = ["conv_transpose1d", "conv_transpose2d", "transposed_output_size"]
@@ -42,6 +47,61 @@ def _border(x, lead, trail):
     top, left = max(-lead[0], 0), max(-lead[1], 0)
     bottom, right = h - max(-trail[0], 0), w - max(-trail[1], 0)
     return x if (top, left, bottom, right) == (0, 0, h, w) else x[:, :, top:bottom, left:right]
+
+
+class ConvTranspose2d(Function):
+    """y[n, o, i·s + p·d − pad, j·s + q·d − pad] += Σ_c x[n, c, i, j] · W[c, o, p, q] (+ b[o]); groups = 1.
+
+    The output is an NCHW-shaped view of NHWC memory, like every convolution output here.
+    """
+
+    def __init__(self, stride, padding, output_padding, dilation):
+        self.stride, self.padding, self.output_padding, self.dilation = stride, padding, output_padding, dilation
+
+    def _full_size(self, size, axis, kernel):
+        """The length of the uncropped output: (n − 1)·s + d·(k − 1) + 1 + output_padding."""
+        s, d, op = self.stride[axis], self.dilation[axis], self.output_padding[axis]
+        return (size - 1) * s + d * (kernel - 1) + 1 + op
+
+    def forward(self, x, weight, bias=None):
+        n, c, h, w = x.shape
+        o, kh, kw = weight.shape[1], weight.shape[2], weight.shape[3]
+        self.x_shape, self.kernel = x.shape, (kh, kw)
+        rows = xp.ascontiguousarray(x.transpose(0, 2, 3, 1)).reshape(n * h * w, c)
+        self.rows = rows
+        wmat = xp.ascontiguousarray(weight.transpose(2, 3, 0, 1))  # (kh, kw, C_in, C_out)
+        block = xp.empty((n * h * w, o), x.dtype)
+        blocks = (xp.matmul(rows, wmat[p, q], out=block).reshape(n, h, w, o) for p in range(kh) for q in range(kw))
+        full = (self._full_size(h, 0, kh), self._full_size(w, 1, kw))
+        out = scatter_windows(blocks, (n, full[0], full[1], o), (h, w), (kh, kw), self.stride, self.dilation)
+        ph, pw = self.padding
+        out = out[:, ph : full[0] - ph, pw : full[1] - pw, :]
+        if bias is not None:
+            out += bias
+        return out.transpose(0, 3, 1, 2)
+
+    def backward(self, gy):
+        needs = self.needs_input_grad
+        n, c, h, w = self.x_shape
+        kh, kw = self.kernel
+        ph, pw = self.padding
+        (oph, opw) = self.output_padding
+        x, weight, *rest = self.input_values()
+        # ∂L/∂x is the convolution of gy with W (C_out as its input channels), over the window each input
+        # pixel was spread to; rows past the reach of any window (output_padding beyond the padding) are cut.
+        gy_in = gy[:, :, : gy.shape[2] + min(ph - oph, 0), : gy.shape[3] + min(pw - opw, 0)]
+        conv = Conv2d(self.stride, (ph, max(ph - oph, 0), pw, max(pw - opw, 0)), self.dilation, 1)
+        conv.needs_input_grad = (False, False)
+        gx_full = conv.forward(gy_in, weight)  # (N, C_in, H, W)
+        gx = gx_full if needs[0] else None
+        gw = gb = None
+        if needs[1]:
+            # ∂L/∂W[c, o, p, q] = Σ x[n, c, i, j] · gy[n, o, i·s + p·d − pad, j·s + q·d − pad]: the conv's im2col
+            gwm = self.rows.T @ conv.cols[:, : kh * kw * gy.shape[1]]  # (C_in, kh·kw·C_out)
+            gw = xp.ascontiguousarray(gwm.reshape(c, kh, kw, gy.shape[1]).transpose(0, 3, 1, 2))
+        if rest and len(needs) > 2 and needs[2]:
+            gb = gy.sum(axis=(0, 2, 3))
+        return gx, gw, gb
 
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
@@ -76,6 +136,22 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     sizes = [transposed_output_size(n, k, s, p, op, d) for n, k, s, p, op, d in zip(x.shape[2:], kernel, stride, padding, output_padding, dilation)]
     if min(sizes) <= 0:
         raise ValueError(f"{name}: the output would be empty ({sizes}); check padding against the kernel and input sizes")
+    if groups == 1:
+        from .dtype_check import check_same_dtype
+
+        for other in (weight, bias):
+            if other is not None and other._array.dtype != x._array.dtype:
+                check_same_dtype(name, x, other)
+        args = (x, weight) if bias is None else (x, weight, bias)
+        y = ConvTranspose2d(stride, padding, output_padding, dilation)(*args)
+        return reshape(y, tuple(y.shape[1:])) if unbatched else y
+    return _plain_conv_transpose2d(x, weight, bias, stride, padding, output_padding, groups, dilation, unbatched)
+
+
+def _plain_conv_transpose2d(x, weight, bias, stride, padding, output_padding, groups, dilation, unbatched):
+    """The transposed convolution as a convolution of the spread input with the flipped kernel (any groups)."""
+    in_channels, per_group = weight.shape[0], weight.shape[1]
+    kernel = tuple(weight.shape[2:])
     # The convolution's kernel: in/out channels swapped within each group, spatially flipped.
     w = reshape(weight, (groups, in_channels // groups, per_group, *kernel))
     w = flip(reshape(permute(w, (0, 2, 1, 3, 4)), (groups * per_group, in_channels // groups, *kernel)), (2, 3))

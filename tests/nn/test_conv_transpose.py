@@ -95,3 +95,32 @@ def test_bad_arguments_name_the_problem():
         F.conv_transpose2d(shendu.ones(1, 3, 3, 3), shendu.ones(2, 2, 3, 3))
     with pytest.raises(ValueError, match='Only "zeros" padding mode is supported for ConvTranspose2d'):
         nn.ConvTranspose2d(2, 2, 3, padding_mode="reflect")
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"stride": 2, "padding": 1}, {"stride": 2, "padding": 0, "output_padding": 1},
+    {"stride": (3, 2), "padding": (1, 0), "output_padding": (2, 1), "dilation": (1, 2)},
+    {"stride": 1, "padding": 2, "dilation": 2}, {"stride": 2, "padding": 3},
+])  # fmt: skip
+def test_direct_transposed_convolution_equals_the_plain_spread_convolution(kwargs):
+    """The direct form (GEMM per offset, scattered) against the plain one (a convolution of the spread input)."""
+    from shendu.ops.conv_transpose import _plain_conv_transpose2d
+    from shendu.ops.conv import int_tuple
+
+    rng = np.random.default_rng(2)
+    x, w, b = rng.normal(size=(2, 3, 5, 4)), rng.normal(size=(3, 4, 3, 3)), rng.normal(size=4)
+    args = {k: int_tuple(kwargs.get(k, d), 2, k, "test", 0) for k, d in
+            (("stride", 1), ("padding", 0), ("output_padding", 0), ("dilation", 1))}  # fmt: skip
+    results = []
+    for direct in (True, False):
+        xs, ws, bs = (shendu.tensor(a, dtype=shendu.float64, requires_grad=True) for a in (x, w, b))
+        if direct:
+            y = F.conv_transpose2d(xs, ws, bs, **kwargs)
+        else:
+            y = _plain_conv_transpose2d(xs, ws, bs, args["stride"], args["padding"], args["output_padding"], 1,
+                                        args["dilation"], False)  # fmt: skip
+        probe = shendu.tensor(np.random.default_rng(3).normal(size=tuple(y.shape)))
+        (y * probe).sum().backward()
+        results.append([y.detach().numpy(), xs.grad.numpy(), ws.grad.numpy(), bs.grad.numpy()])
+    for fast, plain in zip(*results):
+        np.testing.assert_allclose(fast, plain, rtol=1e-11, atol=1e-11)
