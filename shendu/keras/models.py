@@ -17,10 +17,10 @@ import os
 
 import numpy as np
 
-from ..autograd import no_grad
 from ..nn.module import Module
-from ..tensor import Tensor
-from .layers.base import InputLayer, KerasTensor, Layer, _flatten, _plain_shape, _tuple_shape, format_shape
+from .layers.base import (
+    InputLayer, KerasTensor, Layer, _dry_run_shape, _flatten, _plain_shape, _tuple_shape, format_shape,
+)  # fmt: skip
 from .summary import print_summary
 from .training import TrainingMixin, _Prediction
 
@@ -36,23 +36,6 @@ def _register_child(model, layer):
     if "." in layer.name or not layer.name:
         raise ValueError(f"Layer names must be non-empty and must not contain '.'. Received: {layer.name!r}")
     model._modules[layer.name] = layer
-
-
-def _dry_run_shape(layer, input_shape, run=None):
-    """The output shape of ``layer`` found by running it (or ``run``) on one zero sample, in inference mode."""
-    shapes = input_shape if isinstance(input_shape, list) else [input_shape]
-    dummies = [Tensor(np.zeros(tuple(1 if d is None else d for d in s), np.float32)) for s in shapes]
-    saved = [(m, m.training) for m in layer.modules()]
-    layer.eval()
-    try:
-        with no_grad():
-            out = (run or layer)(dummies if isinstance(input_shape, list) else dummies[0])
-    finally:
-        for module, mode in saved:
-            object.__setattr__(module, "training", mode)
-    if isinstance(out, (list, tuple)):
-        return [(None,) + tuple(o.shape[1:]) for o in out]
-    return (None,) + tuple(out.shape[1:])
 
 
 def _output_shape(layer, input_shape):

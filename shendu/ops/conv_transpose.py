@@ -125,7 +125,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
             raise ValueError(f"{name}: output padding must be smaller than either stride or dilation, but got output_padding={output_padding}, stride={stride}, dilation={dilation}")
     unbatched = input.ndim == 3
     x = reshape(input, (1, *input.shape)) if unbatched else input
-    in_channels, per_group = weight.shape[0], weight.shape[1]
+    in_channels = weight.shape[0]
     if x.ndim != 4 or x.shape[1] != in_channels:
         raise ValueError(
             f"{name}: input of shape {tuple(input.shape)} does not match weight of shape {tuple(weight.shape)}; expected (N, {in_channels}, H, W)"

@@ -7,6 +7,7 @@ nn.Dropout; the merge layers use the engine's cat/add/multiply.
 """
 
 from .activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from .attention import Attention, MultiHeadAttention
 from .base import InputLayer, KerasTensor, Layer, Input
 from .convolutional import (
     AveragePooling1D, AveragePooling2D, Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose, Cropping1D, Cropping2D,
@@ -16,6 +17,7 @@ from .convolutional import (
 from .core import Activation, Dense, Dropout, Embedding, Flatten, Reshape
 from .masking import Masking
 from .merging import Add, Average, Concatenate, Multiply, Subtract, add, average, concatenate, multiply, subtract
+from .operations import TensorOperation
 from .noise import ActivityRegularization, GaussianDropout, GaussianNoise, SpatialDropout1D, SpatialDropout2D
 from .normalization import BatchNormalization, LayerNormalization
 from .preprocessing import CenterCrop, Normalization, Resizing
@@ -38,8 +40,9 @@ __all__ = [
     "Masking", "PReLU", "Conv1DTranspose", "Conv2DTranspose", "UpSampling1D", "UpSampling2D", "ZeroPadding1D",
     "ZeroPadding2D", "Cropping1D", "Cropping2D", "DepthwiseConv2D", "SeparableConv2D", "SpatialDropout1D",
     "SpatialDropout2D", "GaussianNoise", "GaussianDropout", "ActivityRegularization", "TimeDistributed",
-    "Normalization", "Resizing", "CenterCrop",
-]  # fmt: skip
+    "Normalization", "Resizing", "CenterCrop", "MultiHeadAttention", "Attention",
+]
+_INTERNAL = [TensorOperation]  # graph nodes for arithmetic on KerasTensors: savable, not part of the public list  # fmt: skip
 
 
 def serialize(layer):
@@ -60,6 +63,8 @@ def _register():
     """Make every Keras layer savable by shendu.io under the name ``keras.<Class>``."""
     from ...io import register_layer
 
+    for value in _INTERNAL:
+        register_layer(value, name=f"keras.{value.__name__}")
     for name in __all__:
         value = globals()[name]
         if isinstance(value, type) and issubclass(value, Layer) and value is not Lambda:  # no code from files

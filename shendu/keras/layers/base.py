@@ -83,6 +83,24 @@ def _shape_of(value):
     return (None,) + tuple(int(d) for d in value.shape[1:])
 
 
+def _dry_run_shape(layer, input_shape, run=None, dtypes=None):
+    """The output shape of ``layer`` found by running it (or ``run``) on one zero sample, in inference mode."""
+    shapes = input_shape if isinstance(input_shape, list) else [input_shape]
+    dtypes = dtypes or ["float32"] * len(shapes)
+    dummies = [Tensor(np.zeros(tuple(1 if d is None else d for d in s), np.dtype(t))) for s, t in zip(shapes, dtypes)]
+    saved = [(m, m.training) for m in layer.modules()]
+    layer.eval()
+    try:
+        with no_grad():
+            out = (run or layer)(dummies if isinstance(input_shape, list) else dummies[0])
+    finally:
+        for module, mode in saved:
+            object.__setattr__(module, "training", mode)
+    if isinstance(out, (list, tuple)):
+        return [(None,) + tuple(o.shape[1:]) for o in out]
+    return (None,) + tuple(out.shape[1:])
+
+
 # ----- symbolic tensors --------------------------------------------------------------------
 class KerasTensor:
     """A symbolic tensor: the shape (batch axis ``None``) and dtype of a value a model will compute.
@@ -110,6 +128,51 @@ class KerasTensor:
             "A KerasTensor is symbolic: it has a shape but no values. Use it to build a Model "
             "(keras.Model(inputs, outputs)) and call the model on arrays."
         )
+
+    # Arithmetic on symbolic tensors records an operation in the graph (``x + attention``, ``x[:, -1]``).
+    def _operation(self, op, other=None, reverse=False):
+        from .operations import TensorOperation
+
+        return TensorOperation.record(op, self, other, reverse)
+
+    def __add__(self, other):
+        return self._operation("add", other)
+
+    def __radd__(self, other):
+        return self._operation("add", other, reverse=True)
+
+    def __sub__(self, other):
+        return self._operation("subtract", other)
+
+    def __rsub__(self, other):
+        return self._operation("subtract", other, reverse=True)
+
+    def __mul__(self, other):
+        return self._operation("multiply", other)
+
+    def __rmul__(self, other):
+        return self._operation("multiply", other, reverse=True)
+
+    def __truediv__(self, other):
+        return self._operation("divide", other)
+
+    def __rtruediv__(self, other):
+        return self._operation("divide", other, reverse=True)
+
+    def __matmul__(self, other):
+        return self._operation("matmul", other)
+
+    def __rmatmul__(self, other):
+        return self._operation("matmul", other, reverse=True)
+
+    def __pow__(self, other):
+        return self._operation("power", other)
+
+    def __neg__(self):
+        return self._operation("negative")
+
+    def __getitem__(self, key):
+        return self._operation("getitem", key)
 
 
 class Node:
@@ -570,7 +633,13 @@ class Layer(Module):
             self._maybe_build(shapes)
         elif self._input_spec is not None and not isinstance(shapes, list):
             _check_against_spec(self.name, self._input_spec, shapes)
-        output_shape = self.compute_output_shape(shapes)
+        if type(self).compute_output_shape is Layer.compute_output_shape and not kw_layout and \
+                not type(self).__module__.startswith("shendu."):
+            # a user's layer that does not declare its output shape: run it once on zeros, as Keras traces it
+            dtypes = [t.dtype for t in _flatten(inputs)]
+            output_shape = _dry_run_shape(self, shapes, lambda x: self.call(x, **plain), dtypes)
+        else:
+            output_shape = self.compute_output_shape(shapes)
         node = Node(self, flat, isinstance(inputs, (list, tuple)), plain, [], n_main, kw_layout)
         multiple = isinstance(output_shape, list)
         shapes_out = output_shape if multiple else [output_shape]
