@@ -103,9 +103,9 @@ class EarlyStopping(core.EarlyStopping):
 class ModelCheckpoint(core.ModelCheckpoint):
     """Save the model (or its weights) after every epoch, or only when ``monitor`` improves.
 
-    A path ending in ``.weights.h5`` or ``.safetensors`` (or ``save_weights_only=True``) gets the
-    weights in a safetensors file; any other path a shendu model directory that
-    ``keras.models.load_model`` reads back, compiled.
+    As ``model.save``/``save_weights``: a path ending in ``.keras`` gets a Keras 3 archive, one ending in
+    ``.weights.h5`` Keras' weight file (both readable by Keras 3), ``.safetensors`` a safetensors file;
+    any other path a shendu model directory. ``keras.models.load_model`` reads each back, compiled.
 
     Args:
         filepath: may hold fields such as ``"ckpt-{epoch:02d}-{val_loss:.2f}.keras"``.
@@ -127,6 +127,14 @@ class ModelCheckpoint(core.ModelCheckpoint):
                          save_weights_only=weights_only, verbose=verbose)  # fmt: skip
         if initial_value_threshold is not None:
             self.best = float(initial_value_threshold)
+
+    def _save(self, path, fields):
+        if self.save_weights_only:
+            self.model.save_weights(path)
+        elif path.endswith(".keras"):
+            self.model.save(path)
+        else:
+            super()._save(path, fields)
 
 
 class ReduceLROnPlateau(Callback):

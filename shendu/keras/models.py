@@ -365,16 +365,20 @@ class Model(TrainingMixin, Layer):
 
     # ----- weights and persistence -------------------------------------------------------------------------
     def save(self, filepath, overwrite=True, **kwargs):
-        """Save architecture, weights and compile settings into the model directory ``filepath``.
+        """Save architecture, weights and compile settings.
 
-        ``keras.models.load_model(filepath)`` rebuilds it, compiled. The directory holds shendu's
-        model format (config.json, model.safetensors, metadata.json) whatever the name
-        (``"model.keras"`` works).
+        A path ending in ``.keras`` gets Keras 3's archive (which Keras 3 loads too; needs the
+        ``keras-files`` extra); any other path a shendu model directory (config.json,
+        model.safetensors, metadata.json). ``keras.models.load_model(filepath)`` rebuilds either, compiled.
         """
         from ..io import save_model as _save_model
 
         if not overwrite and os.path.exists(filepath):
             raise FileExistsError(f"save: {filepath} exists and overwrite=False")
+        if os.fspath(filepath).endswith(".keras") and not os.path.isdir(filepath):
+            from .keras_files import save_keras_file
+
+            return save_keras_file(self, filepath)
         shape = self._build_input_shape
         if isinstance(shape, list):  # several inputs: one sample shape each
             sample = [list(s[1:]) for s in shape]
@@ -383,11 +387,15 @@ class Model(TrainingMixin, Layer):
         return _save_model(self, filepath, input_shape=sample)
 
     def save_weights(self, filepath, overwrite=True):
-        """Save the weights (the state_dict) into a safetensors file."""
+        """Save the weights: ``.weights.h5`` (or ``.h5``) in Keras 3's layout, any other name as a safetensors file."""
         from ..io import save
 
         if not overwrite and os.path.exists(filepath):
             raise FileExistsError(f"save_weights: {filepath} exists and overwrite=False")
+        if os.fspath(filepath).endswith(".h5"):
+            from .keras_files import save_weights_h5
+
+            return save_weights_h5(self, filepath)
         save(self.state_dict(), filepath)
 
     def load_weights(self, filepath, skip_mismatch=False, **kwargs):
@@ -400,6 +408,10 @@ class Model(TrainingMixin, Layer):
 
         if not self.built:
             raise ValueError("load_weights: build the model first (give an input shape or call it on data)")
+        if os.fspath(filepath).endswith(".h5"):
+            from .keras_files import load_weights_h5
+
+            return load_weights_h5(self, filepath)
         state = load(filepath)
         own = self.state_dict()
         if set(state) != set(own) and len(state) == len(own):
@@ -675,7 +687,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """Load a model saved with ``model.save`` (or ``ModelCheckpoint``): architecture, weights and compile settings.
 
     Args:
-        filepath: the model directory.
+        filepath: a Keras 3 ``.keras`` archive (written by Keras or by shendu) or a shendu model directory.
         custom_objects: ``{name: class}`` of custom layers not registered with
             ``keras.saving.register_keras_serializable``. Defaults to None.
         compile: re-apply the saved ``compile`` settings. Defaults to True.
@@ -687,11 +699,14 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """
     from ..io import load_model as _load_model
 
+    from .keras_files import is_keras_archive, load_keras_file
     from .saving import custom_object_scope
 
+    if is_keras_archive(filepath):
+        return load_keras_file(filepath, custom_objects=custom_objects, compile=compile)
     if os.path.isfile(filepath):
-        raise ValueError(f"load_model: {os.fspath(filepath)} is a file; shendu reads the model directories written "
-                         "by model.save(path) (TensorFlow's own .h5/.keras files are not readable)")  # fmt: skip
+        raise ValueError(f"load_model: {os.fspath(filepath)} is neither a Keras 3 .keras archive nor a model directory "
+                         "written by model.save(path) (legacy TensorFlow .h5 models are not readable)")  # fmt: skip
     with custom_object_scope(custom_objects or {}):
         model = _load_model(filepath)
     if not compile and isinstance(model, Model):

@@ -308,6 +308,8 @@ class TrainingMixin:
         if losses[0] is not None and loss is None:
             return None
         metrics = self._compile_args.get("metrics")
+        if isinstance(self._compile_args.get("loss"), str):  # kept as given, as Keras keeps it
+            loss = self._compile_args["loss"]
         return {
             "optimizer": keras_optimizers.serialize(self.optimizer),
             "loss": loss,

@@ -339,6 +339,12 @@ class ModelCheckpoint(Callback):
             self.best = value
         fields = {k: v for k, v in logs.items() if _is_scalar(v)}
         path = self.filepath.format(epoch=epoch + 1, **fields)
+        self._save(path, fields)
+        self.last_saved = path
+        if self.verbose:
+            print(f"Epoch {epoch + 1}: saved {path}")
+
+    def _save(self, path, fields):
         if self.save_weights_only:
             from ..io import save
 
@@ -347,9 +353,6 @@ class ModelCheckpoint(Callback):
             from ..io import save_model
 
             save_model(self.model, path, metrics=fields, input_shape=getattr(self.trainer, "input_shape", None))
-        self.last_saved = path
-        if self.verbose:
-            print(f"Epoch {epoch + 1}: saved {path}")
 
     def state_dict(self):
         return {"best": self.best}

@@ -329,7 +329,7 @@ def test_sequential_takes_a_leading_input_and_casts_float64_and_integer_inputs()
 def test_load_model_on_a_file_says_what_it_reads(tmp_path):
     path = tmp_path / "model.h5"
     path.write_bytes(b"\x89HDF\r\n")
-    with pytest.raises(ValueError, match="reads the model directories written by model.save"):
+    with pytest.raises(ValueError, match="is neither a Keras 3 .keras archive nor a model directory written by model.save"):
         load_model(path)
 
 

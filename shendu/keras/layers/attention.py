@@ -88,7 +88,7 @@ class MultiHeadAttention(Layer):
         for name, value in (("num_heads", num_heads), ("key_dim", key_dim)):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"MultiHeadAttention: {name} must be a positive integer. Received: {name}={value!r}")
-        if attention_axes is not None:
+        if attention_axes not in (None, 1, (1,), [1]):  # Keras writes [1] for the sequence axis of (B, T, dim)
             raise ValueError("MultiHeadAttention: only attention over the sequence axis (attention_axes=None) is supported")
         if any(v is not None for v in (kernel_regularizer, bias_regularizer, activity_regularizer, kernel_constraint,
                                        bias_constraint)):  # fmt: skip
