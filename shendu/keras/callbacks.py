@@ -12,6 +12,8 @@ Example:
 
 import inspect
 import math
+
+import numpy as np
 import sys
 
 from ..train import callbacks as core
@@ -286,7 +288,7 @@ class TensorBoard(Callback):
                 self._writer(kind).add_scalar(f"epoch_{name}", float(value), epoch)
         if self.histogram_freq and epoch % self.histogram_freq == 0:
             for weight in self.model.weights:
-                self._writer("train").add_histogram(getattr(weight, "path", None) or f"weight_{id(weight)}", weight._array, epoch)
+                self._writer("train").add_histogram(getattr(weight, "path", None) or f"weight_{id(weight)}", np.asarray(weight), epoch)
         for writer in self._writers.values():
             writer.flush()
 

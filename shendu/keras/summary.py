@@ -23,7 +23,7 @@ parameters; a frozen Embedding's table is non-trainable.
 
 import math
 
-from ..nn.parameter import Parameter
+
 from .layers.base import InputLayer, format_shape
 
 __all__ = ["print_summary", "readable_memory_size"]
@@ -40,14 +40,15 @@ def readable_memory_size(size):
 
 
 def _weights_size(weights):
-    return sum(math.prod(w.shape) for w in weights), sum(math.prod(w.shape) * w._array.itemsize for w in weights)
+    return sum(math.prod(w.shape) for w in weights), sum(math.prod(w.shape) * w.value._array.itemsize for w in weights)
 
 
 def _unique(weights):
     seen, out = set(), []
     for w in weights:
-        if id(w) not in seen:
-            seen.add(id(w))
+        key = id(getattr(w, "value", w))  # a Variable view and the parameter behind it are one weight
+        if key not in seen:
+            seen.add(key)
             out.append(w)
     return out
 
@@ -137,7 +138,7 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, show_t
     if not table:
         print_fn("=" * total_width)
     weights = _unique(model.weights)
-    trainable = [w for w in weights if isinstance(w, Parameter) and w.requires_grad]
+    trainable = [w for w in weights if w.trainable]
     trainable_ids = {id(w) for w in trainable}
     frozen = [w for w in weights if id(w) not in trainable_ids]
     for label, group in (("Total", weights), ("Trainable", trainable), ("Non-trainable", frozen)):

@@ -80,3 +80,36 @@ def test_dict_outputs_name_the_outputs_and_predictions():
     assert {"loss", "score_loss", "kind_loss", "kind_accuracy"} <= set(history.history)
     predictions = model.predict(X, verbose=0)
     assert set(predictions) == {"score", "kind"} and predictions["kind"].shape == (5, 2)
+
+
+def test_weights_behave_as_keras_variables():
+    import os
+    import warnings
+
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    import keras as real
+
+    def build(k):
+        inputs = k.Input((3,))
+        x = k.layers.Dense(4, name="dense")(inputs)
+        x = k.layers.BatchNormalization(name="bn")(x)
+        return k.Model(inputs, k.layers.Dense(2, name="out")(x))
+
+    ours, theirs = build(keras), build(real)
+    ours.set_weights([w.value.detach().cpu().numpy() for w in theirs.weights])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        expected = [(w.path, tuple(w.shape), bool(w.trainable), w.numpy()) for w in theirs.weights]
+    got = [(w.path, tuple(w.shape), bool(w.trainable), w.numpy()) for w in ours.weights]
+    assert [g[:3] for g in got] == [e[:3] for e in expected]
+    for (_, _, _, mine), (_, _, _, real_value) in zip(got, expected):
+        np.testing.assert_array_equal(mine, real_value)
+    kernel = ours.get_layer("dense").weights[0]
+    assert kernel.name == "kernel" and kernel.shape == (3, 4) and ours.weights[0] is kernel
+    kernel.assign(np.ones((3, 4)))
+    kernel.assign_add(np.ones((3, 4)))
+    np.testing.assert_array_equal(ours.get_layer("dense").get_weights()[0], np.full((3, 4), 2.0))
+    assert kernel.value is ours.get_layer("dense").linear.weight  # the parameter behind, shendu's (out, in) layout
+    with pytest.raises(ValueError, match="cannot assign a value of shape \\(4, 3\\) to a variable of shape \\(3, 4\\)"):
+        kernel.assign(np.ones((4, 3)))
+    assert layers.Dense(2).weights == []  # unbuilt: no weights yet

@@ -33,6 +33,84 @@ __all__ = ["Layer", "KerasTensor", "Node", "InputLayer", "Input", "format_shape"
 
 
 _CALL_DEPTH = [0]  # layers being called (the outermost one clears the add_loss terms)
+_KERAS_NAMES = {"weight_ih_l0": "kernel", "weight_hh_l0": "recurrent_kernel", "bias_ih_l0": "bias",
+                "running_mean": "moving_mean", "running_var": "moving_variance"}  # fmt: skip
+
+
+def _keras_weight_name(layer, attribute):
+    """Keras' name for the weight that shendu keeps at ``attribute`` of ``layer`` (``linear.weight`` → ``kernel``)."""
+    leaf = attribute.split(".")[-1]
+    if leaf in _KERAS_NAMES:
+        return _KERAS_NAMES[leaf]
+    kind = type(layer).__name__
+    if leaf == "weight":
+        if "BatchNormalization" in kind or "LayerNormalization" in kind:
+            return "gamma"
+        if kind == "Embedding":
+            return "embeddings"
+        if attribute.startswith("pointwise"):
+            return "pointwise_kernel"
+        return "depthwise_kernel" if "Depthwise" in kind or "Separable" in kind else "kernel"
+    if leaf == "bias" and ("BatchNormalization" in kind or "LayerNormalization" in kind):
+        return "beta"
+    return leaf
+
+
+class WeightView:
+    """A built-in layer's weight seen as a Keras Variable, over the shendu parameter that holds it.
+
+    ``numpy()``, ``shape`` and ``assign`` use Keras' layout (a Dense kernel is (in, out), shendu's
+    ``nn.Linear`` keeps (out, in)); ``value`` is the parameter itself.
+    """
+
+    def __init__(self, tensor, to_keras, from_keras, name, layer_name):
+        self.value, self._to_keras, self._from_keras = tensor, to_keras, from_keras
+        self.name, self.path = name, f"{layer_name}/{name}"
+
+    def numpy(self):
+        array = self._to_keras(self.value) if self._to_keras is not None else self.value._array
+        return np.array(array, copy=True)
+
+    def __array__(self, dtype=None, copy=None):
+        array = self.numpy()
+        return array if dtype is None else array.astype(dtype)
+
+    @property
+    def shape(self):
+        return tuple(np.shape(self._to_keras(self.value))) if self._to_keras is not None else tuple(self.value.shape)
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    @property
+    def dtype(self):
+        return self.value._array.dtype.name
+
+    @property
+    def trainable(self):
+        return bool(self.value.requires_grad)
+
+    def assign(self, value):
+        array = np.asarray(value._array if isinstance(value, Tensor) else value)
+        if tuple(array.shape) != self.shape:
+            raise ValueError(f"Variable {self.path!r}: cannot assign a value of shape {array.shape} to a variable of "
+                             f"shape {self.shape}")  # fmt: skip
+        with no_grad():
+            if self._from_keras is not None:
+                self._from_keras(self.value, array)
+            else:
+                self.value._array[...] = array.astype(self.value._array.dtype, copy=False)
+        return self
+
+    def assign_add(self, delta):
+        return self.assign(self.numpy() + np.asarray(delta))
+
+    def assign_sub(self, delta):
+        return self.assign(self.numpy() - np.asarray(delta))
+
+    def __repr__(self):
+        return f"<Variable path={self.path}, shape={self.shape}, dtype={self.dtype}>"
 
 
 # ----- shapes ------------------------------------------------------------------------------
@@ -284,6 +362,16 @@ class Layer(Module):
             stack += [(f"{prefix}.{n}", m) for n, m in module._modules.items() if m is not None and not isinstance(m, Layer)]
         return out
 
+    def _own_named_buffers(self):
+        """Buffers of this layer and of the plain nn modules it wraps (BatchNorm's running statistics)."""
+        out = [(n, b) for n, b in self._buffers.items() if b is not None]
+        stack = [(n, m) for n, m in self._modules.items() if m is not None and not isinstance(m, Layer)]
+        while stack:
+            prefix, module = stack.pop(0)
+            out += [(f"{prefix}.{n}", b) for n, b in module._buffers.items() if b is not None]
+            stack += [(f"{prefix}.{n}", m) for n, m in module._modules.items() if m is not None and not isinstance(m, Layer)]
+        return out
+
     def _child_layers(self):
         """The Keras layers directly inside this one (found through plain containers too)."""
         found, stack = [], [m for m in self._modules.values() if m is not None]
@@ -380,12 +468,40 @@ class Layer(Module):
 
     @property
     def weights(self):
-        """The layer's weights in Keras' order (as shendu tensors, in shendu's layout)."""
-        return [tensor for tensor, _, _ in self._keras_weights()]
+        """The layer's weights in Keras' order, as Keras Variables: ``numpy()`` and ``shape`` in Keras' layout,
+        ``name``, ``path``, ``assign``; ``.value`` is the shendu parameter behind (its gradient in ``.value.grad``)."""
+        if not self.built:
+            return []  # as Keras: an unbuilt layer has no weights yet
+        return [self._weight_view(tensor, to_keras, from_keras) for tensor, to_keras, from_keras in self._keras_weights()]
+
+    def _weight_view(self, tensor, to_keras, from_keras):
+        if isinstance(tensor, Variable):
+            return tensor
+        owner, attribute = self._weight_owner(tensor)
+        views = owner.__dict__.setdefault("_weight_views", {})
+        view = views.get(id(tensor))
+        if view is None or view.value is not tensor:
+            view = WeightView(tensor, to_keras, from_keras, _keras_weight_name(owner, attribute), owner.name)
+            views[id(tensor)] = view
+        return view
+
+    def _weight_owner(self, tensor):
+        """(the Keras layer whose own weight ``tensor`` is, its attribute path there)."""
+        stack = [self]
+        while stack:
+            layer = stack.pop(0)
+            for name, candidate in layer._own_named_parameters():
+                if candidate is tensor:
+                    return layer, name
+            for name, candidate in layer._own_named_buffers():
+                if candidate is tensor:
+                    return layer, name
+            stack += layer._child_layers()
+        return self, "variable"
 
     @property
     def trainable_weights(self):
-        return [w for w in self.weights if isinstance(w, Parameter) and w.requires_grad]
+        return [w for w in self.weights if w.trainable]
 
     @property
     def non_trainable_weights(self):
