@@ -352,25 +352,22 @@ class Layer(Module):
         for child in self._child_layers():
             child._apply_trainable(effective)
 
-    def _own_named_parameters(self):
-        """Parameters of this layer and of the plain nn modules it wraps (not of nested Keras layers)."""
-        out = [(n, p) for n, p in self._parameters.items() if p is not None]
+    def _own_named(self, table):
+        """``(name, tensor)`` of this layer's ``_parameters`` or ``_buffers`` and of the plain nn modules it wraps
+        (not of nested Keras layers)."""
+        out = [(n, t) for n, t in getattr(self, table).items() if t is not None]
         stack = [(n, m) for n, m in self._modules.items() if m is not None and not isinstance(m, Layer)]
         while stack:
             prefix, module = stack.pop(0)
-            out += [(f"{prefix}.{n}", p) for n, p in module._parameters.items() if p is not None]
+            out += [(f"{prefix}.{n}", t) for n, t in getattr(module, table).items() if t is not None]
             stack += [(f"{prefix}.{n}", m) for n, m in module._modules.items() if m is not None and not isinstance(m, Layer)]
         return out
 
+    def _own_named_parameters(self):
+        return self._own_named("_parameters")
+
     def _own_named_buffers(self):
-        """Buffers of this layer and of the plain nn modules it wraps (BatchNorm's running statistics)."""
-        out = [(n, b) for n, b in self._buffers.items() if b is not None]
-        stack = [(n, m) for n, m in self._modules.items() if m is not None and not isinstance(m, Layer)]
-        while stack:
-            prefix, module = stack.pop(0)
-            out += [(f"{prefix}.{n}", b) for n, b in module._buffers.items() if b is not None]
-            stack += [(f"{prefix}.{n}", m) for n, m in module._modules.items() if m is not None and not isinstance(m, Layer)]
-        return out
+        return self._own_named("_buffers")
 
     def _child_layers(self):
         """The Keras layers directly inside this one (found through plain containers too)."""
