@@ -38,6 +38,7 @@ lint: $(STAMP)
 ## Benchmarks against PyTorch, side by side in one process.
 bench: $(STAMP)
 	$(PY) -m benchmarks.run_all
+	$(PY) -m benchmarks.cnn_family --json benchmarks/results/w7.json
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
