@@ -106,11 +106,23 @@ class _KerasTrainer(Trainer):
 
 
 class _Predictor(Trainer):
-    """The core predict loop; a dict of outputs is handed over as a tuple in the order of its keys."""
+    """The core predict loop, calling on_predict_batch_begin/end; a dict of outputs is handed over as a tuple in
+    the order of its keys."""
+
+    def __init__(self, model, callbacks=()):
+        super().__init__(model)
+        self.predict_callbacks = list(callbacks)
 
     def _forward(self, inputs):
         out = self.model(*inputs)
         return tuple(out.values()) if isinstance(out, dict) else out
+
+    def _prediction_batch(self, batch, outputs=None, end=False):
+        for callback in self.predict_callbacks:
+            if end:
+                _call(callback, "on_predict_batch_end", batch, {"outputs": outputs})
+            else:
+                _call(callback, "on_predict_batch_begin", batch, {})
 
 
 class _KerasBatches:
@@ -540,7 +552,7 @@ class TrainingMixin:
         callbacks = list(callbacks or [])
         for callback in callbacks:
             _call(callback, "on_predict_begin", {})
-        out = _Predictor(self).predict(x, batch_size=32 if batch_size is None else batch_size)
+        out = _Predictor(self, callbacks).predict(x, batch_size=32 if batch_size is None else batch_size)
         for callback in callbacks:
             _call(callback, "on_predict_end", {})
         if isinstance(out, tuple) and len(self.output_names) == len(out) and self._graph_output_keys():

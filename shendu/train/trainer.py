@@ -388,6 +388,9 @@ class Trainer:
     def _epoch_end_logs(self, logs):
         return logs
 
+    def _prediction_batch(self, batch, outputs=None, end=False):
+        """Called before and after each prediction batch; the Keras trainer calls on_predict_batch_*."""
+
     def _evaluation_batch(self, batch, metric_objects, total, count, end=False):
         """Called before (``end=False``) and after each evaluation batch; the Keras trainer calls on_test_batch_*."""
 
@@ -448,10 +451,12 @@ class Trainer:
         outputs, count = [], 0
         progress = _Progress(verbose, len(source), "Predict")
         with _Modes(self.model), no_grad():
-            for inputs, _, size in source.batches():
+            for batch, (inputs, _, size) in enumerate(source.batches()):
                 progress.update()
+                self._prediction_batch(batch)
                 out = self._forward(inputs)
                 outputs.append(tuple(o._array for o in out) if isinstance(out, (tuple, list)) else out._array)
+                self._prediction_batch(batch, outputs[-1], end=True)
                 count += size
         progress.close(f"Predict ({count} samples)")
         if not outputs:

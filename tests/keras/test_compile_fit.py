@@ -200,6 +200,20 @@ def test_evaluate_and_predict_call_their_callbacks():
     model.evaluate(X1, Y_CLASS, batch_size=20, verbose=0, callbacks=[recorder])
     assert [e[0] for e in recorder.events] == ["test_begin", "test_batch_end", "test_batch_end", "test_end"]
     assert list(recorder.events[-1][-1]) == ["accuracy", "loss"]
+    seen = []
+
+    class PredictProbe(skeras.callbacks.Callback):
+        def on_predict_begin(self, logs=None):
+            seen.append("begin")
+
+        def on_predict_batch_end(self, batch, logs=None):
+            seen.append((batch, logs["outputs"].shape))
+
+        def on_predict_end(self, logs=None):
+            seen.append("end")
+
+    model.predict(X1, batch_size=30, verbose=0, callbacks=[PredictProbe()])
+    assert seen == ["begin", (0, (30, 3)), (1, (10, 3)), "end"]
 
 
 def test_mismatched_structures_are_refused_with_the_names():
