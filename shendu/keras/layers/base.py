@@ -657,9 +657,13 @@ class Layer(Module):
         output = self._call_eagerly(inputs, rest, kwargs, training)
         output_mask = self.compute_mask(inputs, mask)
         if output_mask is not None:
-            for tensor in output if isinstance(output, (list, tuple)) else [output]:
-                if isinstance(tensor, Tensor):
-                    tensor._keras_mask = output_mask
+            outputs = list(output) if isinstance(output, (list, tuple)) else [output]
+            # one mask per output when the layer gives a list of them (as a layer that splits its input does)
+            masks = list(output_mask) if isinstance(output_mask, (list, tuple)) and len(output_mask) == len(outputs) \
+                else [output_mask] * len(outputs)
+            for tensor, tensor_mask in zip(outputs, masks):
+                if isinstance(tensor, Tensor) and tensor_mask is not None:
+                    tensor._keras_mask = tensor_mask
         return output
 
     # ----- masks ----------------------------------------------------------------------------------
@@ -750,7 +754,12 @@ class Layer(Module):
                 not type(self).__module__.startswith("shendu."):
             # a user's layer that does not declare its output shape: run it once on zeros, as Keras traces it
             dtypes = [t.dtype for t in _flatten(inputs)]
-            output_shape = _dry_run_shape(self, shapes, lambda x: self.call(x, **plain), dtypes)
+            extra = dict(plain)
+            if "mask" in inspect.signature(self.call).parameters and any(getattr(t, "_has_mask", False) for t in flat):
+                # the layer reads a mask the graph will carry: trace it with one that keeps every step
+                first = flat[0].shape
+                extra["mask"] = Tensor(np.ones((1,) + tuple(1 if d is None else d for d in first[1:2]), bool))
+            output_shape = _dry_run_shape(self, shapes, lambda x: self.call(x, **extra), dtypes)
         else:
             output_shape = self.compute_output_shape(shapes)
         node = Node(self, flat, isinstance(inputs, (list, tuple)), plain, [], n_main, kw_layout)
@@ -761,6 +770,11 @@ class Layer(Module):
             for i, shape in enumerate(shapes_out)
         ]
         node.outputs = outputs
+        masked = any(getattr(t, "_has_mask", False) for t in flat)
+        produces = type(self).compute_mask is not Layer.compute_mask and getattr(self, "mask_zero", True)
+        if (masked and (self.supports_masking or produces)) or (produces and type(self).__name__ in ("Embedding", "Masking")):
+            for out in outputs:
+                out._has_mask = True  # a Keras mask will ride on this value when the model runs
         self._inbound_nodes.append(node)
         return outputs if multiple else outputs[0]
 
