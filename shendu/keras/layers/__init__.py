@@ -8,6 +8,9 @@ nn.Dropout; the merge layers use the engine's cat/add/multiply.
 
 from .activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from .attention import Attention, MultiHeadAttention
+from .augmentation import (
+    RandomBrightness, RandomContrast, RandomCrop, RandomFlip, RandomRotation, RandomTranslation, RandomZoom,
+)  # fmt: skip
 from .base import InputLayer, KerasTensor, Layer, Input
 from .convolutional import (
     AveragePooling1D, AveragePooling2D, Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose, Cropping1D, Cropping2D,
@@ -41,6 +44,8 @@ __all__ = [
     "ZeroPadding2D", "Cropping1D", "Cropping2D", "DepthwiseConv2D", "SeparableConv2D", "SpatialDropout1D",
     "SpatialDropout2D", "GaussianNoise", "GaussianDropout", "ActivityRegularization", "TimeDistributed",
     "Normalization", "Resizing", "CenterCrop", "MultiHeadAttention", "Attention",
+    "RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast", "RandomBrightness",
+    "RandomCrop",
 ]
 _INTERNAL = [TensorOperation]  # graph nodes for arithmetic on KerasTensors: savable, not part of the public list  # fmt: skip
 
