@@ -26,6 +26,7 @@ __all__ = ["conv1d", "conv2d"]
 
 _as_strided = xp.lib.stride_tricks.as_strided
 _FEW_CHANNELS = 4  # up to this many input channels, im2col reads an NCHW input as it is
+IMPLICIT_GEMM_MAX_CHANNELS = 32  # stride-1 convolutions with at most this many input channels skip im2col
 
 
 def empty_in_layout(shape, dtype, channels_last, fill=None):
@@ -126,6 +127,9 @@ class Conv2d(Function):
         padded = pad_spatial(x, self.padding, channels_last=channels_last)
         if channels_last and not (input_channels_last if padded is x else is_channels_last(padded)):
             padded = xp.ascontiguousarray(padded.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+        self.implicit = self._implicit_pays(c, padded, (oh, ow))
+        if self.implicit:
+            return self._implicit_forward(padded, weight, bias)
         windows = _windows(padded, (oh, ow), (kh, kw), self.stride, self.dilation)
         self.depthwise = self.groups == c == o and c > 1
         if self.depthwise:
@@ -153,6 +157,8 @@ class Conv2d(Function):
 
     def backward(self, gy):
         needs = self.needs_input_grad
+        if self.implicit:
+            return self._implicit_backward(gy)
         if self.depthwise:
             return self._depthwise_backward(gy)
         if self.groups > 1:
@@ -182,6 +188,76 @@ class Conv2d(Function):
                 for q in range(kw)
             )
             gx = self._col2im(blocks, gy2.dtype)
+        return gx, gw, gb
+
+    def _implicit_pays(self, c, padded, out_hw):
+        """Few channels, stride 1: the implicit GEMM beats writing the im2col matrix (see _implicit_forward)."""
+        if self.groups != 1 or self.stride != (1, 1) or self.dilation != (1, 1) or c > IMPLICIT_GEMM_MAX_CHANNELS:
+            return False
+        hp, wp = padded.shape[2], padded.shape[3]
+        return is_channels_last(padded) and hp * wp <= 1.3 * out_hw[0] * out_hw[1]
+
+    def _implicit_forward(self, padded, weight, bias):
+        """Stride-1 convolution without an im2col matrix: over the padded NHWC input flattened to rows of C,
+        the window offset (p, q) is the same matrix shifted by p·W' + q rows, so the output (on the padded
+        grid, whose extra columns and rows are cut) is Σ_{p,q} rows[shift:shift + L] @ W[:, :, p, q]ᵀ.
+
+        NOTE: nine contiguous GEMMs instead of writing and reading a (pixels × kh·kw·C) matrix: a ResNet-20
+        16-channel 3×3 layer at 32×32 (batch 128) forward 21.7 → 10.0 ms (PyTorch 11 ms); it pays up to 32
+        channels when the padding adds at most 30 % to the grid (measured; the im2col path stays the oracle).
+        """
+        n, c, hp, wp = padded.shape
+        o = weight.shape[0]
+        kh, kw = self.kernel
+        oh, ow = self.out_hw
+        rows = xp.ascontiguousarray(padded.transpose(0, 2, 3, 1)).reshape(n * hp * wp, c)
+        kernel = xp.ascontiguousarray(weight.transpose(2, 3, 1, 0))  # (kh, kw, C, O)
+        length = n * hp * wp - ((kh - 1) * wp + (kw - 1))
+        grid = xp.empty((n * hp * wp, o), rows.dtype)
+        total, scratch = grid[:length], xp.empty((length, o), rows.dtype)
+        for index in range(kh * kw):
+            p, q = divmod(index, kw)
+            shift = p * wp + q
+            if index == 0:
+                xp.matmul(rows[shift : shift + length], kernel[p, q], out=total)
+            else:
+                xp.matmul(rows[shift : shift + length], kernel[p, q], out=scratch)
+                total += scratch
+        self.rows, self.kernel_blocks, self.grid_hw, self.length = rows, kernel, (hp, wp), length
+        cropped = grid.reshape(n, hp, wp, o)[:, :oh, :ow, :]
+        out = cropped + bias if bias is not None else cropped.copy()
+        return out.transpose(0, 3, 1, 2)
+
+    def _implicit_backward(self, gy):
+        needs = self.needs_input_grad
+        n, c, h, w = self.x_shape
+        oh, ow = self.out_hw
+        kh, kw = self.kernel
+        hp, wp = self.grid_hw
+        o, length = gy.shape[1], self.length
+        grid = xp.zeros((n, hp, wp, o), gy.dtype)
+        grid[:, :oh, :ow, :] = gy.transpose(0, 2, 3, 1)
+        grid = grid.reshape(n * hp * wp, o)[:length]
+        gx = gw = gb = None
+        if len(needs) > 2 and needs[2]:
+            gb = grid.sum(axis=0)
+        if needs[1]:
+            gw = xp.empty((kh, kw, c, o), gy.dtype)
+            for index in range(kh * kw):
+                p, q = divmod(index, kw)
+                shift = p * wp + q
+                xp.matmul(self.rows[shift : shift + length].T, grid, out=gw[p, q])
+            gw = xp.ascontiguousarray(gw.transpose(3, 2, 0, 1))
+        if needs[0]:
+            padded = xp.zeros((n * hp * wp, c), gy.dtype)
+            scratch = xp.empty((length, c), gy.dtype)
+            for index in range(kh * kw):
+                p, q = divmod(index, kw)
+                shift = p * wp + q
+                xp.matmul(grid, self.kernel_blocks[p, q].T, out=scratch)
+                padded[shift : shift + length] += scratch
+            top, _, left, _ = self.padding
+            gx = padded.reshape(n, hp, wp, c)[:, top : top + h, left : left + w, :].transpose(0, 3, 1, 2)
         return gx, gw, gb
 
     def _depthwise_forward(self, windows, weight, bias):

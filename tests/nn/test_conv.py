@@ -449,3 +449,32 @@ def test_functional_argument_errors():
     with pytest.raises(ValueError) as info:
         F.conv2d(x, shendu.zeros(4, 1, 3, 3), groups=3)
     assert str(info.value) == "conv2d: out_channels must be divisible by groups. Received: out_channels=4, groups=3"
+
+
+@pytest.mark.parametrize("shape,kernel,padding", [((2, 6, 16, 16), 3, 1), ((2, 5, 12, 14), (3, 2), (1, 0)),
+                                                  ((1, 8, 30, 30), 5, 2), ((2, 16, 15, 15), 1, 0)])  # fmt: skip
+def test_implicit_gemm_path_equals_the_im2col_path(shape, kernel, padding, monkeypatch):
+    """Stride-1 convolutions with few channels skip im2col; the im2col path is the oracle (float64), and PyTorch agrees."""
+    import shendu.ops.conv as conv_module
+
+    rng = np.random.default_rng(5)
+    kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
+    x, w, b = rng.normal(size=shape), rng.normal(size=(7, shape[1], kh, kw)), rng.normal(size=7)
+    results, implicit_calls = [], []
+    original = conv_module.Conv2d._implicit_forward
+    monkeypatch.setattr(conv_module.Conv2d, "_implicit_forward",
+                        lambda self, *a: implicit_calls.append(1) or original(self, *a))  # fmt: skip
+    for limit in (32, 0):  # implicit, then forced im2col
+        monkeypatch.setattr(conv_module, "IMPLICIT_GEMM_MAX_CHANNELS", limit)
+        stored = np.ascontiguousarray(np.moveaxis(x, 1, -1)).transpose(0, 3, 1, 2)  # channels-last, as conv outputs
+        xs = shendu.from_numpy(stored).requires_grad_()
+        ws, bs = (shendu.tensor(a, dtype=shendu.float64, requires_grad=True) for a in (w, b))
+        y = F.conv2d(xs, ws, bs, padding=padding)
+        probe = shendu.tensor(np.random.default_rng(6).normal(size=tuple(y.shape)))
+        (y * probe).sum().backward()
+        results.append([y.detach().numpy(), xs.grad.numpy(), ws.grad.numpy(), bs.grad.numpy()])
+    assert implicit_calls == [1]  # the first run took the implicit path, the second did not
+    for fast, plain in zip(*results):
+        np.testing.assert_allclose(fast, plain, rtol=1e-11, atol=1e-11)
+    expected = torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(w), torch.tensor(b), padding=padding)
+    np.testing.assert_allclose(results[0][0], expected.numpy(), rtol=1e-10, atol=1e-10)
