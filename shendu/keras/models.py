@@ -646,11 +646,33 @@ class Sequential(Model):
 
     @property
     def inputs(self):
-        raise AttributeError("a Sequential model has no symbolic inputs; build a functional Model for that")
+        """[the symbolic input] of a Sequential model with a known input shape (``keras.Input`` first, or built)."""
+        return self._symbolic_graph()[0]
 
     @property
     def outputs(self):
-        raise AttributeError("a Sequential model has no symbolic outputs; build a functional Model for that")
+        return self._symbolic_graph()[1]
+
+    def _symbolic_graph(self):
+        """([input], [output]): the layers called in order on an ``Input`` of the model's shape, once (so each layer
+        gets its ``output``, for feature-extraction models built from them)."""
+        shape = self._declared_input_shape if self._declared_input_shape is not None else (
+            self._build_input_shape if self.built else None)  # fmt: skip
+        cached = self.__dict__.get("_symbolic")
+        if cached is not None and cached[0] == (shape, len(self.layers)):
+            return cached[1]
+        if shape is None or isinstance(shape, list):
+            raise AttributeError(f"Sequential model {self.name!r} has no defined input: start it with keras.Input(shape=...) "
+                                 "or build it, then it has inputs and outputs")  # fmt: skip
+        from .layers.base import Input
+
+        symbolic_input = Input(batch_shape=tuple(shape))
+        x = symbolic_input
+        for layer in self.layers:
+            x = layer(x)
+        graph = ([symbolic_input], [x])
+        self.__dict__["_symbolic"] = ((shape, len(self.layers)), graph)
+        return graph
 
     def get_config(self):
         build_shape = self._declared_input_shape if self._declared_input_shape is not None else (

@@ -155,3 +155,15 @@ def test_call_receives_training_as_keras_passes_it():
     model.fit(X[:10], Y[:10], batch_size=10, epochs=1, verbose=0)
     model.predict(X[:2], verbose=0)
     assert seen == [True, False]
+
+
+def test_a_sequential_model_has_inputs_and_outputs_for_feature_extraction():
+    model = keras.Sequential([keras.Input((8, 8, 1)), layers.Conv2D(2, 3, name="first"), layers.Conv2D(3, 3, name="second")])
+    extractor = keras.Model(inputs=model.inputs, outputs=[layer.output for layer in model.layers])
+    features = extractor(np.ones((1, 8, 8, 1), np.float32))
+    assert [tuple(f.shape) for f in features] == [(1, 6, 6, 2), (1, 4, 4, 3)]
+    np.testing.assert_allclose(features[1].detach().numpy(), model(np.ones((1, 8, 8, 1), np.float32)).detach().numpy())
+    middle = keras.Model(inputs=model.inputs, outputs=model.get_layer(name="first").output)
+    assert tuple(middle.output_shape) == (None, 6, 6, 2)
+    with pytest.raises(AttributeError, match="has no defined input"):
+        keras.Sequential([layers.Dense(2)]).inputs
