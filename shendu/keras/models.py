@@ -662,7 +662,7 @@ class Sequential(Model):
         if cached is not None and cached[0] == (shape, len(self.layers)):
             return cached[1]
         if shape is None or isinstance(shape, list):
-            raise AttributeError(f"Sequential model {self.name!r} has no defined input: start it with keras.Input(shape=...) "
+            raise ValueError(f"Sequential model {self.name!r} has no defined input: start it with keras.Input(shape=...) "
                                  "or build it, then it has inputs and outputs")  # fmt: skip
         from .layers.base import Input
 

@@ -165,5 +165,5 @@ def test_a_sequential_model_has_inputs_and_outputs_for_feature_extraction():
     np.testing.assert_allclose(features[1].detach().numpy(), model(np.ones((1, 8, 8, 1), np.float32)).detach().numpy())
     middle = keras.Model(inputs=model.inputs, outputs=model.get_layer(name="first").output)
     assert tuple(middle.output_shape) == (None, 6, 6, 2)
-    with pytest.raises(AttributeError, match="has no defined input"):
-        keras.Sequential([layers.Dense(2)]).inputs
+    with pytest.raises(ValueError, match="has no defined input"):
+        _ = keras.Sequential([layers.Dense(2)]).inputs
