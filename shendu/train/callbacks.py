@@ -493,6 +493,18 @@ class TensorBoard(Callback):
             self.writer = None
 
 
+def in_notebook():
+    """True inside a Jupyter (IPython kernel) session, where tqdm.auto draws a widget bar."""
+    shell = sys.modules.get("IPython")
+    get = getattr(shell, "get_ipython", None)
+    return "ipykernel" in sys.modules and callable(get) and type(get()).__name__ == "ZMQInteractiveShell"
+
+
+def shows_progress_bars(stream):
+    """Progress bars go to terminals and to notebooks (their output is not a terminal, but tqdm.auto draws there)."""
+    return (hasattr(stream, "isatty") and stream.isatty()) or (stream in (sys.stderr, sys.stdout) and in_notebook())
+
+
 class ProgressBar(Callback):
     """A tqdm bar per epoch (only on a terminal) and a summary line per epoch.
 
@@ -509,8 +521,7 @@ class ProgressBar(Callback):
         self.bar, self._start, self._loss_sum, self._count = None, None, 0.0, 0
 
     def _bar_wanted(self):
-        stream = self.stream or sys.stderr
-        return self.verbose == 1 and hasattr(stream, "isatty") and stream.isatty()
+        return self.verbose == 1 and shows_progress_bars(self.stream or sys.stderr)
 
     def on_epoch_begin(self, epoch, logs=None):
         self._start, self._loss_sum, self._count = time.perf_counter(), 0.0, 0

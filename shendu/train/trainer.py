@@ -27,7 +27,7 @@ import numpy as np
 from .. import random as _random
 from ..autograd import no_grad
 from ..tensor import Tensor
-from .callbacks import CallbackList, History, ProgressBar
+from .callbacks import CallbackList, History, ProgressBar, shows_progress_bars
 from .data_parallel import DataParallelRun
 from .metrics import get_metric
 
@@ -260,12 +260,12 @@ def _check_verbose(verbose, who):
 
 
 class _Progress:
-    """evaluate/predict's ``verbose``: 1 a tqdm bar over the batches (only on a terminal) and a
+    """evaluate/predict's ``verbose``: 1 a tqdm bar over the batches (on a terminal or in a notebook) and a
     summary line on stdout; 2 the summary line only; 0 nothing."""
 
     def __init__(self, verbose, total, desc):
         self.verbose, self.bar, self.start = verbose, None, time.perf_counter()
-        if verbose == 1 and hasattr(sys.stderr, "isatty") and sys.stderr.isatty():
+        if verbose == 1 and shows_progress_bars(sys.stderr):
             from tqdm.auto import tqdm
 
             self.bar = tqdm(total=total or None, desc=desc, file=sys.stderr, leave=False, dynamic_ncols=True,

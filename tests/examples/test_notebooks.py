@@ -53,3 +53,24 @@ def test_notebook_runs_in_fast_mode(name, tmp_path, monkeypatch):
     text = _text_outputs(notebook)
     for expected in EXPECTED[name]:
         assert expected in text, f"{name}: {expected!r} not in its outputs"
+
+
+@pytest.mark.slow
+def test_training_in_a_notebook_draws_a_progress_bar(tmp_path):
+    """Jupyter's output is not a terminal, but tqdm.auto draws a widget there: fit and evaluate show their bars."""
+    pytest.importorskip("ipywidgets")
+    code = (
+        "import numpy as np\nimport shendu\nfrom shendu import nn\nfrom shendu.train import Trainer\n"
+        "model = nn.Sequential(nn.Linear(4, 3))\n"
+        "trainer = Trainer(model, 'cross_entropy', shendu.optim.SGD(model.parameters(), lr=0.1))\n"
+        "x, y = np.random.rand(64, 4).astype('float32'), np.random.randint(0, 3, 64)\n"
+        "trainer.fit((x, y), epochs=1, batch_size=16, verbose=1)\n"
+        "trainer.evaluate((x, y), verbose=1)\n"
+    )  # fmt: skip
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}}).execute()  # fmt: skip
+    outputs = notebook.cells[0]["outputs"]
+    widgets = [o for o in outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    assert len(widgets) == 2  # one bar for the epoch, one for evaluate
+    assert "Epoch 1/1" in _text_outputs(notebook)
