@@ -10,6 +10,8 @@ When that fails too (no network), the 10,000 real MNIST digits embedded in shend
 (8,000 train, 2,000 test), with a one-line notice on stderr.
 """
 
+import contextlib
+import io
 import os
 import sys
 
@@ -44,12 +46,15 @@ def load_data(path="mnist.npz"):
                                                                       os.path.join(root, "MNIST", "raw")])  # fmt: skip
     if folder is not None:
         return read_idx_folder(folder)
+    attempts = io.StringIO()  # the per-mirror "Downloading ..." lines: shown only if the download succeeds
     try:
-        downloaded = MNIST(root, train=True, download=True)
+        with contextlib.redirect_stderr(attempts):
+            downloaded = MNIST(root, train=True, download=True)
+        sys.stderr.write(attempts.getvalue())
         return read_idx_folder(downloaded.raw_folder)
-    except (DownloadError, OSError) as error:
-        reason = str(error).splitlines()[0]
-    print(f"shendu.keras.datasets.mnist: full MNIST not found in {root} and not downloadable ({reason}); using the "
+    except (DownloadError, OSError):
+        pass
+    print(f"shendu.keras.datasets.mnist: MNIST is not in {root} and cannot be downloaded (offline?); using the "
           "10,000 MNIST digits embedded in shendu (8,000 train / 2,000 test)", file=sys.stderr)  # fmt: skip
     (x_train, y_train), (x_test, y_test) = load_digits()
     return (x_train, y_train.astype("uint8")), (x_test, y_test.astype("uint8"))
