@@ -8,7 +8,7 @@ from . import init
 from .module import Module
 from .parameter import Parameter
 
-__all__ = ["Embedding"]
+__all__ = ["Embedding", "EmbeddingBag"]
 
 
 def _positive_int(layer, name, value):
@@ -144,3 +144,63 @@ class Embedding(Module):
         if self.scale_grad_by_freq:
             text += ", scale_grad_by_freq=True"
         return text
+
+
+class EmbeddingBag(Module):
+    """Sums or means (or maxima) of bags of embeddings, without building the per-token tensor in between the
+    user's code and the reduction (``F.embedding_bag``); as ``torch.nn.EmbeddingBag``.
+
+    Args:
+        num_embeddings, embedding_dim, max_norm, norm_type, scale_grad_by_freq, padding_idx: as :class:`Embedding`.
+        mode: "sum", "mean" or "max". Defaults to "mean".
+        include_last_offset: ``offsets`` has one more entry, the end of the last bag. Defaults to False.
+
+    Call: ``bag(input, offsets=None, per_sample_weights=None)`` — input (B, N), or 1-D with ``offsets`` (B,).
+
+    Example:
+        >>> bag = EmbeddingBag(10000, 64)
+        >>> bag(tensor([1, 2, 4, 5, 4, 3, 2, 9]), tensor([0, 4])).shape
+        shendu.Size([2, 64])
+    """
+
+    def __init__(self, num_embeddings, embedding_dim, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+                 mode="mean", sparse=False, _weight=None, include_last_offset=False, padding_idx=None, device=None,
+                 dtype=None):  # fmt: skip
+        super().__init__()
+        if mode not in ("sum", "mean", "max"):
+            raise ValueError(f"EmbeddingBag: mode must be 'sum', 'mean' or 'max'. Received: mode={mode!r}")
+        table = Embedding(num_embeddings, embedding_dim, padding_idx=padding_idx, max_norm=max_norm,
+                          norm_type=norm_type, scale_grad_by_freq=scale_grad_by_freq, sparse=sparse, _weight=_weight,
+                          dtype=dtype)  # fmt: skip
+        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
+        self.max_norm, self.norm_type, self.scale_grad_by_freq = max_norm, norm_type, scale_grad_by_freq
+        self.mode, self.sparse, self.include_last_offset = mode, sparse, include_last_offset
+        self.padding_idx = table.padding_idx
+        self.weight = table.weight
+
+    def reset_parameters(self):
+        init.normal_(self.weight)
+        if self.padding_idx is not None:
+            self.weight._array[self.padding_idx] = 0
+
+    @classmethod
+    def from_pretrained(cls, embeddings, freeze=True, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+                        mode="mean", sparse=False, include_last_offset=False, padding_idx=None):  # fmt: skip
+        array = embeddings._array if isinstance(embeddings, Tensor) else xp.asarray(embeddings)
+        if array.ndim != 2:
+            raise ValueError(f"EmbeddingBag.from_pretrained: embeddings must be 2-D; got shape {array.shape}")
+        bag = cls(array.shape[0], array.shape[1], max_norm=max_norm, norm_type=norm_type,
+                  scale_grad_by_freq=scale_grad_by_freq, mode=mode, sparse=sparse, _weight=array,
+                  include_last_offset=include_last_offset, padding_idx=padding_idx)  # fmt: skip
+        bag.weight.requires_grad_(not freeze)
+        return bag
+
+    def forward(self, input, offsets=None, per_sample_weights=None):
+        from ..ops.embedding import embedding_bag
+
+        return embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type, self.scale_grad_by_freq,
+                             self.mode, self.sparse, per_sample_weights, self.include_last_offset, self.padding_idx)  # fmt: skip
+
+    def extra_repr(self):
+        text = f"{self.num_embeddings}, {self.embedding_dim}, mode='{self.mode}'"
+        return text + (f", padding_idx={self.padding_idx}" if self.padding_idx is not None else "")

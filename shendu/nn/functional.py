@@ -10,6 +10,7 @@ from ..ops.similarity import cosine_similarity, glu, gumbel_softmax, pairwise_di
 from .attention import scaled_dot_product_attention
 from ..ops.interpolate import interpolate, upsample, upsample_bilinear, upsample_nearest
 from ..ops.dropout import *
+from ..ops.embedding import embedding, embedding_bag
 from ..ops.loss import *
 from ..ops.normalization import *
 from ..ops.pooling import *

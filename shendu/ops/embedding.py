@@ -4,7 +4,7 @@ from .._backend import xp
 from ..autograd import Function, no_grad
 from ..tensor import Tensor
 
-__all__ = ["embedding"]
+__all__ = ["embedding", "embedding_bag"]
 
 
 _LONG_RUN = 64  # an index repeated this often in a batch has its gradient rows summed by a matmul
@@ -122,3 +122,76 @@ def _renorm_rows(weight, idx, max_norm, norm_type):
         if over.any():
             scale = (max_norm / (norms[over] + 1e-7)).astype(picked.dtype)
             weight._array[rows[over]] = picked[over] * scale[:, None]
+
+
+def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, mode="mean",
+                  sparse=False, per_sample_weights=None, include_last_offset=False, padding_idx=None):  # fmt: skip
+    """Sums, means or maxima of bags of embeddings, as ``torch.nn.functional.embedding_bag``.
+
+    A bag is a row of a 2-D ``input`` (B, N), or, for a 1-D ``input``, the indices from ``offsets[b]``
+    up to the next offset. ``padding_idx`` entries take no part (not counted in the mean); an empty
+    bag gives zeros. ``per_sample_weights`` (input's shape) scale each looked-up row (mode "sum" only).
+
+    out[b] = Σ_{i ∈ bag b} w_i·W[input_i]  (sum),  that / |bag b|  (mean),  max_i W[input_i]  (max).
+    """
+    from .linalg import matmul
+    from .shape import cat
+
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError(f"embedding_bag: mode must be 'sum', 'mean' or 'max'. Received: mode={mode!r}")
+    if sparse:
+        raise ValueError("embedding_bag: sparse gradients are not supported. Received: sparse=True")
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError(f"embedding_bag: per_sample_weights was not None. per_sample_weights is only "
+                                  f"supported for mode='sum' (got mode='{mode}'). Please open a feature request on "
+                                  "GitHub.")  # fmt: skip
+    rows = weight.shape[0]
+    idx = indices_of(input, rows, f"embedding_bag(num_embeddings={rows})")
+    if idx.ndim == 2:
+        if offsets is not None:
+            raise ValueError("embedding_bag: if input is 2D, then offsets has to be None, as input is treated as a "
+                             "mini-batch of fixed length sequences.")  # fmt: skip
+        bags, length = idx.shape
+        starts = xp.arange(0, bags * length + 1, length)
+        flat = idx.reshape(-1)
+    elif idx.ndim == 1:
+        if offsets is None:
+            raise ValueError("embedding_bag: offsets has to be a 1D Tensor but got null")
+        starts = xp.asarray(offsets._array if isinstance(offsets, Tensor) else offsets).astype(xp.int64).reshape(-1)
+        if starts.size and (starts[0] != 0 or xp.any(xp.diff(starts) < 0) or starts[-1] > idx.size):
+            raise ValueError(f"embedding_bag: offsets must start at 0, not decrease and stay within the input's "
+                             f"{idx.size} indices; got {starts.tolist()[:10]}")  # fmt: skip
+        starts = starts if include_last_offset else xp.concatenate([starts, [idx.size]])
+        flat = idx
+    else:
+        raise ValueError(f"embedding_bag: input has to be 1D or 2D Tensor, but got Tensor of dimension {idx.ndim}")
+    if padding_idx is not None:
+        padding_idx %= rows
+    bags = len(starts) - 1
+    bag_of = xp.repeat(xp.arange(bags), xp.diff(starts))
+    keep = xp.ones(flat.size, bool) if padding_idx is None else flat != padding_idx
+    looked_up = lookup(flat, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq)  # (total, D)
+    if per_sample_weights is not None:
+        sample = per_sample_weights if isinstance(per_sample_weights, Tensor) else Tensor(xp.asarray(per_sample_weights))
+        looked_up = looked_up * sample.reshape(-1, 1)
+    if mode in ("sum", "mean"):
+        pooling = xp.zeros((bags, flat.size), weight._array.dtype)
+        pooling[bag_of[keep], xp.nonzero(keep)[0]] = 1.0
+        if mode == "mean":
+            counts = pooling.sum(axis=1, keepdims=True)
+            pooling = xp.divide(pooling, counts, out=xp.zeros_like(pooling), where=counts > 0)
+        return matmul(Tensor(pooling), looked_up)
+    # max: each bag's rows gathered into a (bags, longest, D) block padded with −inf, reduced, empty bags → 0
+    positions = xp.nonzero(keep)[0]
+    members = bag_of[positions]
+    counts = xp.bincount(members, minlength=bags)
+    longest = max(int(counts.max(initial=0)), 1)
+    first = xp.concatenate([[0], xp.cumsum(counts)[:-1]]).astype(xp.int64)  # where each bag's kept rows begin
+    table = xp.full((bags, longest), flat.size, xp.int64)  # index flat.size is the −inf row
+    table[members, xp.arange(positions.size) - xp.repeat(first, counts)] = positions
+    fill = Tensor(xp.full((1, weight.shape[1]), -xp.inf, weight._array.dtype))
+    out = cat([looked_up, fill], dim=0)[table].amax(dim=1)
+    empty = counts == 0
+    if empty.any():
+        out = out.masked_fill(Tensor(xp.broadcast_to(empty[:, None], tuple(out.shape))), 0.0)
+    return out
