@@ -10,7 +10,7 @@ from .linear import _check_size, _factory_dtype
 from .module import Module
 from .parameter import Parameter
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm", "LocalResponseNorm"]
 
 
 def _add_affine(module, enabled, bias, shape, numpy_dtype):
@@ -295,3 +295,26 @@ class GroupNorm(Module):
 
     def extra_repr(self):
         return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, bias={self.bias is not None}"
+
+
+class LocalResponseNorm(Module):
+    """Normalise each channel by its neighbours' energy: b_c = a_c / (k + α/n Σ a_c'²)^β over n = ``size`` channels.
+
+    Args:
+        size: the number of neighbouring channels in the window.
+        alpha: Defaults to 1e-4. beta: Defaults to 0.75. k: Defaults to 1.
+    """
+
+    def __init__(self, size, alpha=1e-4, beta=0.75, k=1.0):
+        super().__init__()
+        if not isinstance(size, int) or size < 1:
+            raise ValueError(f"LocalResponseNorm: size must be a positive integer. Received: size={size!r}")
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def forward(self, input):
+        from ..ops.normalization import local_response_norm
+
+        return local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self):
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"

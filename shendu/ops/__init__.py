@@ -29,7 +29,7 @@ _METHODS = [
     "tril", "triu", "diagonal", "diag", "trace", "roll", "repeat_interleave", "masked_select", "kron", "addmm",
     "baddbmm", "mv", "inner", "isin", "bincount", "unique", "nan_to_num", "erf", "erfc", "atan", "atan2", "arctan",
     "sinh", "cosh", "hypot", "logaddexp", "xlogy", "logit", "fmod", "frac", "clamp_min", "clamp_max", "deg2rad",
-    "rad2deg", "diag_embed", "cumprod", "logcumsumexp",
+    "rad2deg", "diag_embed", "cumprod", "logcumsumexp", "cummax", "cummin",
 ]  # fmt: skip
 
 for _name in _METHODS:

@@ -19,7 +19,7 @@ from ..autograd import Function
 from ..tensor import Tensor
 from .dtype_check import check_same_dtype
 
-__all__ = ["batch_norm", "layer_norm", "group_norm", "normalize"]
+__all__ = ["batch_norm", "layer_norm", "group_norm", "normalize", "local_response_norm"]
 
 
 def _normalized_input_grad(g, xhat, invstd, axes):
@@ -385,3 +385,24 @@ def normalize(input, p=2.0, dim=1, eps=1e-12):
     """
     norm = input.norm(p=p, dim=dim, keepdim=True)
     return input / norm.clamp(min=eps)
+
+
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    """Local response normalisation across channels (Krizhevsky et al. 2012), as ``torch.nn.functional``'s:
+
+    b_c = a_c / (k + α/n · Σ_{c' ∈ window(c)} a_c'²)^β, the window of n = ``size`` channels around c
+    (zero-padded at the ends), for inputs (N, C, *).
+    """
+    from .pooling import avg_pool2d
+    from .shape import pad
+
+    _check_tensor("local_response_norm", input)
+    if not isinstance(size, int) or size < 1:
+        raise ValueError(f"local_response_norm: size must be a positive integer. Received: size={size!r}")
+    if input.ndim < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality input (got {input.ndim} dimensions)")
+    n, c = input.shape[0], input.shape[1]
+    squares = (input * input).reshape(n, 1, c, -1)
+    windows = avg_pool2d(pad(squares, (0, 0, size // 2, (size - 1) // 2)), (size, 1), stride=1)
+    denominator = (windows.reshape(*input.shape) * alpha + k) ** beta
+    return input / denominator

@@ -7,6 +7,7 @@ from ..autograd import Function
 from ..tensor import Tensor
 
 __all__ = [
+    "cummax", "cummin",
     "sum", "mean", "var", "std", "max", "min", "amax", "amin", "prod", "argmax", "argmin",
     "logsumexp", "sum_to_shape", "broadcast_to", "norm", "all", "any", "count_nonzero",
     "cumsum", "var_mean", "std_mean", "topk", "sort", "argsort",
@@ -17,6 +18,8 @@ return_types_max = collections.namedtuple("max", ["values", "indices"])
 return_types_min = collections.namedtuple("min", ["values", "indices"])
 return_types_topk = collections.namedtuple("topk", ["values", "indices"])
 return_types_sort = collections.namedtuple("sort", ["values", "indices"])
+return_types_cummax = collections.namedtuple("cummax", ["values", "indices"])
+return_types_cummin = collections.namedtuple("cummin", ["values", "indices"])
 
 
 def _axes(dim, ndim):
@@ -495,6 +498,34 @@ def cumsum(input, dim):
     input = _tensor(input)
     (axis,) = _axes(dim, input.ndim)
     return CumSum(axis)(input)
+
+
+def _running_extreme(input, dim, largest, result):
+    from .indexing import gather
+
+    input = _tensor(input)
+    (axis,) = _axes(dim, input.ndim)
+    array = input._array
+    accumulate = xp.maximum.accumulate if largest else xp.minimum.accumulate
+    running = accumulate(array, axis=axis)
+    shape = [1] * array.ndim
+    shape[axis] = array.shape[axis] if array.ndim else 1
+    positions = xp.arange(array.shape[axis] if array.ndim else 1).reshape(shape)
+    # the latest position holding the running extreme (ties go to the later index, as PyTorch); NaN is extreme
+    holds = (array == running) | xp.isnan(array)
+    indices = xp.maximum.accumulate(xp.where(holds, positions, 0), axis=axis).astype(xp.int64)
+    index_tensor = Tensor._from_op(indices, False)
+    return result(gather(input, axis, index_tensor), index_tensor)
+
+
+def cummax(input, dim):
+    """The running maximum along ``dim`` and where it was reached: values[i] = max(x[:i+1]) (gradient to that index)."""
+    return _running_extreme(input, dim, True, return_types_cummax)
+
+
+def cummin(input, dim):
+    """The running minimum along ``dim`` and where it was reached."""
+    return _running_extreme(input, dim, False, return_types_cummin)
 
 
 def topk(input, k, dim=-1, largest=True, sorted=True):

@@ -228,3 +228,18 @@ def test_gumbel_softmax_samples_a_distribution_and_a_hard_one_hot():
     counts = np.bincount([int(shendu.nn.functional.gumbel_softmax(logits, hard=True).argmax().item()) for _ in range(3000)], minlength=3)
     expected = np.exp([2.0, 0.0, -1.0]) / np.exp([2.0, 0.0, -1.0]).sum()
     np.testing.assert_allclose(counts / 3000, expected, atol=0.03)  # Gumbel-max samples the softmax distribution
+
+
+@pytest.mark.parametrize("name", ["cummax", "cummin"])
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_cummax_and_cummin_equal_torch_with_gradients(name, dim):
+    x = np.array([[1.0, 3, 2, 3, 5, 0, 5], [4, 1, 4, 2, 6, 6, 1], [0, 0, 7, -1, 7, 2, 2]])
+    probe = np.random.default_rng(0).normal(size=x.shape)
+    results = []
+    for lib in (shendu, torch):
+        t = lib.tensor(x, dtype=lib.float64, requires_grad=True)
+        values, indices = getattr(t, name)(dim)
+        (values * lib.tensor(probe)).sum().backward()
+        results.append((values.detach().numpy(), indices.numpy(), t.grad.numpy()))
+    for mine, theirs in zip(*results):
+        np.testing.assert_array_equal(mine, theirs)

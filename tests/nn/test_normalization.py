@@ -328,3 +328,20 @@ def test_batchnorm_matrix_path_gradcheck_float64():
         return F.batch_norm(channels_last, None, None, w, b, training=True)
 
     gradcheck(fn, [(3, 2, 2, 2), (2,), (2,)])
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 8])
+@pytest.mark.parametrize("shape", [(2, 7, 3, 4), (3, 6, 5)])
+def test_local_response_norm_matches_torch_values_and_gradients(size, shape):
+    x = np.random.default_rng(0).normal(size=shape)
+    probe = np.random.default_rng(1).normal(size=shape)
+    results = []
+    for lib, layer in ((shendu, nn.LocalResponseNorm), (torch, torch.nn.LocalResponseNorm)):
+        t = lib.tensor(x, dtype=lib.float64, requires_grad=True)
+        y = layer(size, alpha=0.5, beta=0.6, k=2.0)(t)
+        (y * lib.tensor(probe)).sum().backward()
+        results.append((y.detach().numpy(), t.grad.numpy()))
+    for mine, theirs in zip(*results):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match="Expected 3D or higher dimensionality input"):
+        F.local_response_norm(shendu.ones(2, 3), 2)
