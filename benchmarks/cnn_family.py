@@ -28,6 +28,7 @@ import sys
 
 import numpy as np
 
+from . import common
 from .common import copy_state, interleave, machine_info, set_threads
 from .workloads import digit_images
 
@@ -262,6 +263,28 @@ def runners_for(name):
 ALL = list(NETWORKS) + ["dcgan", "resnet18_infer_b1", "resnet18_infer_b16"]
 
 
+def memory_probe(name, framework, threads, steps=10):
+    """Peak resident-set rise (MB) while one framework runs ``steps`` steps of network ``name``, in this process.
+
+    Both frameworks are imported first (the networks are built in PyTorch and copied), then the kernel's
+    high-water mark is reset, so the rise is what the framework's steps allocate.
+    """
+    import torch
+
+    import shendu
+
+    set_threads(threads)
+    runners, _ = runners_for(name)
+    del runners["torch" if framework == "shendu" else "shendu"]
+    run = runners[framework]
+    baseline = common.reset_peak_rss()
+    for _ in range(steps):
+        next(run)
+    peak = common.peak_rss_mb()
+    del torch, shendu
+    return {"network": name, "framework": framework, "rise_mb": None if baseline is None else peak - baseline}
+
+
 def measure(name, threads, rounds, steps):
     set_threads(threads)
     runners, what = runners_for(name)
@@ -282,7 +305,12 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--steps", type=int, default=4, help="steps per round")
     parser.add_argument("--json", default=None)
+    parser.add_argument("--memory", action="store_true", help="also the peak memory rise of each framework (subprocesses)")
+    parser.add_argument("--memory-probe", nargs=2, metavar=("NETWORK", "FRAMEWORK"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.memory_probe:
+        print(json.dumps(memory_probe(*args.memory_probe, threads=int(args.threads.split(",")[0]))))
+        return [True]
     names = args.only.split(",") if args.only else ALL
     unknown = sorted(set(names) - set(ALL))
     if unknown:
@@ -295,6 +323,15 @@ def main(argv=None):
             results.append(row)
             print(f"{name:<20} {threads:>7} {row['shendu_ms']:>10.1f} {row['torch_ms']:>10.1f} {row['ratio']:>7.2f} "
                   f"{row['cpu_ratio']:>9.2f}  {row['what']}", flush=True)  # fmt: skip
+    if args.memory:
+        print(f"{'network':<20} {'shendu MB':>10} {'torch MB':>10} {'ratio':>7}  (peak resident-set rise over 10 steps)")
+        for name in names:
+            rises = {fw: common.run_json_subprocess("benchmarks.cnn_family", ["--memory-probe", name, fw,
+                                                                              "--threads", "2"])["rise_mb"]
+                     for fw in ("shendu", "torch")}  # fmt: skip
+            results.append({"network": name, "memory_mb": rises})
+            print(f"{name:<20} {rises['shendu']:>10.1f} {rises['torch']:>10.1f} {rises['shendu'] / rises['torch']:>7.2f}",
+                  flush=True)  # fmt: skip
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"machine": machine_info(), "results": results}, f, indent=1)
