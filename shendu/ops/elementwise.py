@@ -64,9 +64,20 @@ def erf(input):
     return Erf()(_float(input))
 
 
+class Erfc(Function):
+    """erfc(x) = 1 − erf(x) = 2Φ(−x√2), computed from the tail (no cancellation for large x); derivative −2/√π·e^(−x²)."""
+
+    def forward(self, x):
+        return (2 * _normal_cdf(-x * math.sqrt(2.0))).astype(x.dtype)
+
+    def backward(self, gy):
+        (x,) = self.input_values()
+        return gy * (-2 / math.sqrt(math.pi)) * np.exp(-x * x)
+
+
 def erfc(input):
-    """1 − erf(x)."""
-    return 1 - erf(input)
+    """1 − erf(x), accurate where it is tiny (large x)."""
+    return Erfc()(_float(input))
 
 
 def atan(input):

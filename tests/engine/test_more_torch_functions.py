@@ -243,3 +243,36 @@ def test_cummax_and_cummin_equal_torch_with_gradients(name, dim):
         results.append((values.detach().numpy(), indices.numpy(), t.grad.numpy()))
     for mine, theirs in zip(*results):
         np.testing.assert_array_equal(mine, theirs)
+
+
+SPECIAL_INPUTS = {
+    "logit": [0.05, 0.1, 0.5, 0.9, 0.99], "entr": [0.05, 0.2, 1.0, 3.0], "log1p": [-0.5, 0.0, 0.3, 2.0],
+}
+
+
+@pytest.mark.parametrize("name", ["expit", "logit", "erf", "erfc", "ndtr", "log_ndtr", "entr", "exp2", "expm1",
+                                  "log1p", "sinc"])  # fmt: skip
+def test_special_functions_equal_torch_with_gradients(name):
+    x = np.array(SPECIAL_INPUTS.get(name, [-8.0, -3.0, -1.5, -0.2, 0.3, 1.0, 2.5]))
+    results = []
+    for lib in (shendu, torch):
+        t = lib.tensor(x, dtype=lib.float64, requires_grad=True)
+        y = getattr(lib.special, name)(t)
+        y.sum().backward()
+        results.append((y.detach().numpy(), t.grad.numpy()))
+    for mine, theirs in zip(*results):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-9, atol=1e-12)
+
+
+def test_special_edge_values_equal_torch():
+    x = np.array([-1.0, 0.0, 2.0])
+    np.testing.assert_array_equal(shendu.special.entr(shendu.tensor(x)).numpy(), torch.special.entr(torch.tensor(x)).numpy())
+    np.testing.assert_array_equal(shendu.special.sinc(shendu.tensor(x)).numpy(), torch.special.sinc(torch.tensor(x)).numpy())
+    a, b = np.array([0.0, 2.0, 0.0]), np.array([-1.0, 0.5, 3.0])
+    np.testing.assert_allclose(shendu.special.xlog1py(shendu.tensor(a), shendu.tensor(b)).numpy(),
+                               torch.special.xlog1py(torch.tensor(a), torch.tensor(b)).numpy())  # fmt: skip
+
+
+def test_erfc_keeps_its_precision_in_the_tail():
+    x = np.array([3.0, 6.0, 10.0, 26.0])
+    np.testing.assert_allclose(shendu.erfc(shendu.tensor(x)).numpy(), torch.erfc(torch.tensor(x)).numpy(), rtol=1e-12)
