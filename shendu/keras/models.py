@@ -78,7 +78,6 @@ class Model(TrainingMixin, Layer):
         self.optimizer = None
         self.loss = None
         self._loss_object = None
-        self._metric_specs = []
         self._active_trainer = None
         self.stop_training = False
         self.history = None

@@ -294,7 +294,6 @@ class TrainingMixin:
         self._compiled_metrics = CompiledMetrics(metrics, weighted_metrics, names)
         self._compiled_metrics.check()  # an unknown name fails here, not after the first epoch
         self._loss_object = self._compiled_loss.losses[0] if len(names) == 1 else None
-        self._metric_specs = list(metrics or []) if not isinstance(metrics, dict) else []
         self.compiled = True
         self._compile_args = {"optimizer": optimizer, "loss": loss, "metrics": metrics, "loss_weights": loss_weights,
                               "weighted_metrics": weighted_metrics}  # fmt: skip
@@ -304,10 +303,6 @@ class TrainingMixin:
             raise RuntimeError(f"You must call `compile()` before using the model: {what}() needs an optimizer and "
                                "a loss, e.g. model.compile(optimizer='adam', loss='categorical_crossentropy', "
                                "metrics=['accuracy'])")  # fmt: skip
-
-    def _fresh_metrics(self):
-        """The compiled metrics, rebuilt for a new run (Keras keeps one set per compile; so do we)."""
-        return self._compiled_metrics
 
     def get_compile_config(self):
         """The compile settings as plain data (None when they cannot be stored: a user loss function)."""
@@ -431,7 +426,7 @@ class TrainingMixin:
         if not self.optimizer.built:
             self.optimizer.build([p for p in self.parameters() if p.requires_grad])
 
-    def _make_trainer(self, class_weight=None, callbacks=None, sample_weight=False, training=True):
+    def _make_trainer(self, class_weight=None, callbacks=None, training=True):
         loss = self._compiled_loss
         loss.class_weight = class_weight
         return _KerasTrainer(self, loss, self.optimizer if training else None, self._compiled_metrics,
@@ -489,7 +484,7 @@ class TrainingMixin:
         self._ensure_optimizer()
         callbacks = list(callbacks or [])
         verbose = _verbosity(verbose)
-        trainer = self._make_trainer(class_weight, callbacks, sample_weight is not None)
+        trainer = self._make_trainer(class_weight, callbacks)
         trainer.validation_batch_size = validation_batch_size or batch_size
         data = x if _is_loader(x) else (x, y)
         first = x[0] if isinstance(x, list) else x
@@ -531,8 +526,7 @@ class TrainingMixin:
         """
         self._require_compiled("evaluate")
         x, y = self._prepare(x, y, "evaluate", sample_weight=sample_weight, steps=steps)
-        trainer = self._make_trainer(callbacks=list(callbacks or []), sample_weight=sample_weight is not None,
-                                training=False)  # fmt: skip
+        trainer = self._make_trainer(callbacks=list(callbacks or []), training=False)
         results = trainer.evaluate(x if _is_loader(x) else (x, y), batch_size=32 if batch_size is None else batch_size)
         if _verbosity(verbose):
             print(" - ".join(f"{k}: {float(v):.4f}" for k, v in results.items() if np.ndim(v) == 0), flush=True)
@@ -571,7 +565,7 @@ class TrainingMixin:
         self._require_compiled("train_on_batch")
         x, y = self._prepare(x, y, "train_on_batch", sample_weight=sample_weight)
         self._ensure_optimizer()
-        trainer = self._make_trainer(class_weight, sample_weight=sample_weight is not None)
+        trainer = self._make_trainer(class_weight)
         first = x[0] if isinstance(x, list) else x
         try:
             history = trainer.fit((x, y), epochs=1, batch_size=len(first), shuffle=False, verbose=0)

@@ -187,7 +187,7 @@ class Conv2d(Function):
                 for p in range(kh)
                 for q in range(kw)
             )
-            gx = self._col2im(blocks, gy2.dtype)
+            gx = self._col2im(blocks)
         return gx, gw, gb
 
     def _implicit_pays(self, c, padded, out_hw):
@@ -299,7 +299,7 @@ class Conv2d(Function):
         if needs[0]:
             block = xp.empty((n, oh, ow, c), gy.dtype)
             blocks = (xp.multiply(rows, self.wdepth[index], out=block) for index in range(kh * kw))
-            gx = self._col2im(blocks, gy.dtype)
+            gx = self._col2im(blocks)
         return gx, gw, gb
 
     def _grouped_forward(self, windows, weight, bias):
@@ -334,10 +334,10 @@ class Conv2d(Function):
         if needs[0]:
             gcols = xp.matmul(gyg, self.wmat).reshape(g, n, oh, ow, kh, kw, cg)  # (g, m, kh·kw·cg)
             gcols = gcols.transpose(1, 2, 3, 4, 5, 0, 6).reshape(n, oh, ow, kh, kw, c)
-            gx = self._col2im((gcols[:, :, :, p, q, :] for p in range(kh) for q in range(kw)), gy2.dtype)
+            gx = self._col2im(gcols[:, :, :, p, q, :] for p in range(kh) for q in range(kw))
         return gx, gw, gb
 
-    def _col2im(self, blocks, dtype):
+    def _col2im(self, blocks):
         """Add the window gradients (one (N, OH, OW, C) block per offset, row-major) onto the padded input; crop."""
         n, c, h, w = self.x_shape
         top, bottom, left, right = self.padding

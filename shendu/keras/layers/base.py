@@ -147,6 +147,16 @@ def _is_symbolic(inputs):
     return any(isinstance(x, KerasTensor) for x in _flatten(inputs))
 
 
+def _call_parameters(layer):
+    """The names of ``layer.call``'s parameters, read once per class (``Layer.__call__`` asks on every call)."""
+    klass = type(layer)
+    names = klass.__dict__.get("_call_parameter_names")
+    if names is None:
+        names = frozenset(inspect.signature(layer.call).parameters)
+        klass._call_parameter_names = names
+    return names
+
+
 def _mask_of(inputs):
     """The Keras mask carried by a tensor (a list of masks for a list of tensors, None when there is none)."""
     if isinstance(inputs, (list, tuple)):
@@ -648,7 +658,7 @@ class Layer(Module):
         mask = kwargs.pop("mask", None)
         if mask is None:
             mask = _mask_of(inputs)  # the mask the previous layer attached to its output
-        parameters = inspect.signature(self.call).parameters
+        parameters = _call_parameters(self)
         if mask is not None and "mask" in parameters:  # as Keras: only if call takes it
             kwargs["mask"] = mask
         if "training" in parameters:  # as Keras: call() sees the mode (given, or the one the layer runs in)
@@ -668,6 +678,7 @@ class Layer(Module):
 
     # ----- masks ----------------------------------------------------------------------------------
     supports_masking = False
+    _creates_mask = False  # True for layers that make a mask from their input alone (Masking, Embedding(mask_zero))
 
     def compute_mask(self, inputs, previous_mask=None):
         """The mask of the output: the input's mask when the layer keeps the time steps (``supports_masking``)."""
@@ -755,7 +766,7 @@ class Layer(Module):
             # a user's layer that does not declare its output shape: run it once on zeros, as Keras traces it
             dtypes = [t.dtype for t in _flatten(inputs)]
             extra = dict(plain)
-            if "mask" in inspect.signature(self.call).parameters and any(getattr(t, "_has_mask", False) for t in flat):
+            if "mask" in _call_parameters(self) and any(getattr(t, "_has_mask", False) for t in flat):
                 # the layer reads a mask the graph will carry: trace it with one that keeps every step
                 first = flat[0].shape
                 extra["mask"] = Tensor(np.ones((1,) + tuple(1 if d is None else d for d in first[1:2]), bool))
@@ -771,8 +782,9 @@ class Layer(Module):
         ]
         node.outputs = outputs
         masked = any(getattr(t, "_has_mask", False) for t in flat)
-        produces = type(self).compute_mask is not Layer.compute_mask and getattr(self, "mask_zero", True)
-        if (masked and (self.supports_masking or produces)) or (produces and type(self).__name__ in ("Embedding", "Masking")):
+        passes_on = self.supports_masking or (type(self).compute_mask is not Layer.compute_mask
+                                              and getattr(self, "mask_zero", True))  # fmt: skip
+        if (masked and passes_on) or self._creates_mask:
             for out in outputs:
                 out._has_mask = True  # a Keras mask will ride on this value when the model runs
         self._inbound_nodes.append(node)

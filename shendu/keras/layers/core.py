@@ -335,6 +335,10 @@ class Embedding(Layer):
     def compute_output_shape(self, input_shape):
         return tuple(input_shape) + (self.output_dim,)
 
+    @property
+    def _creates_mask(self):
+        return self.mask_zero
+
     def compute_mask(self, inputs, previous_mask=None):
         if not self.mask_zero:
             return None

@@ -21,6 +21,7 @@ class Masking(Layer):
     """
 
     supports_masking = True
+    _creates_mask = True
 
     def __init__(self, mask_value=0.0, **kwargs):
         super().__init__(**kwargs)
