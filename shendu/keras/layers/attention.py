@@ -24,32 +24,27 @@ def _as_tensor(value):
     return value if isinstance(value, Tensor) or value is None else Tensor(np.asarray(value))
 
 
-def _combined_mask(query, value, attention_mask, use_causal_mask, query_mask=None, value_mask=None):
-    """(B, Tq, Tv) boolean array of allowed (query, value) pairs, or None when everything is allowed."""
-    query_mask = query_mask if query_mask is not None else getattr(query, "_keras_mask", None)
-    value_mask = value_mask if value_mask is not None else getattr(value, "_keras_mask", None)
-    mask = None
+def _keras_mask(tensor, given=None):
+    """The mask given explicitly, else the Keras mask the tensor carries (None when there is none)."""
+    return given if given is not None else getattr(tensor, "_keras_mask", None)
 
-    def combine(current, extra):
-        return extra if current is None else current & extra
 
+def _combined_mask(query_mask, value_mask, attention_mask, causal_steps=None):
+    """(B, Tq, Tv) boolean array of allowed (query, value) pairs, or None when everything is allowed.
+
+    ``causal_steps`` = (Tq, Tv) adds the causal mask (a query step sees the value steps up to its own).
+    """
+    parts = []
     if query_mask is not None:
-        mask = combine(mask, np.asarray(_as_tensor(query_mask)._array, bool)[:, :, None])
+        parts.append(np.asarray(_as_tensor(query_mask)._array, bool)[:, :, None])
     if value_mask is not None:
-        mask = combine(mask, np.asarray(_as_tensor(value_mask)._array, bool)[:, None, :])
+        parts.append(np.asarray(_as_tensor(value_mask)._array, bool)[:, None, :])
     if attention_mask is not None:
-        mask = combine(mask, np.asarray(_as_tensor(attention_mask)._array, bool))
-    if use_causal_mask:
-        tq, tv = query.shape[1], value.shape[1]
-        mask = combine(mask, np.tril(np.ones((tq, tv), bool), tv - tq)[None])
-    return mask
-
-
-class _Unmasked:
-    """A tensor's shape without its Keras mask (for masks built from the value's side only)."""
-
-    def __init__(self, tensor):
-        self.shape = tensor.shape
+        parts.append(np.asarray(_as_tensor(attention_mask)._array, bool))
+    if causal_steps is not None:
+        tq, tv = causal_steps
+        parts.append(np.tril(np.ones((tq, tv), bool), tv - tq)[None])
+    return np.logical_and.reduce(np.broadcast_arrays(*parts)) if parts else None
 
 
 def _masked_softmax(scores, mask):
@@ -147,7 +142,8 @@ class MultiHeadAttention(Layer):
         k = self._project(key, *self._key)
         v = self._project(value, *self._value)
         scores = q.permute(0, 2, 1, 3) @ k.permute(0, 2, 3, 1)  # (B, H, Tq, Tv)
-        mask = _combined_mask(query, value, attention_mask, use_causal_mask, query_mask, value_mask)
+        mask = _combined_mask(_keras_mask(query, query_mask), _keras_mask(value, value_mask), attention_mask,
+                              (query.shape[1], value.shape[1]) if use_causal_mask else None)  # fmt: skip
         probabilities = _masked_softmax(scores, None if mask is None else mask[:, None])
         if self.dropout and self.training:
             probabilities = F.dropout(probabilities, self.dropout, True)
@@ -216,7 +212,8 @@ class Attention(Layer):
             scores = summed.tanh().sum(dim=-1) * self.concat_score_weight
         masks = list(mask) if isinstance(mask, (list, tuple)) else [None, None]
         # as Keras: the value's mask (and causality) shape the scores; the query's only zeroes the output rows
-        combined = _combined_mask(_Unmasked(query), value, None, use_causal_mask, None, masks[1] if len(masks) > 1 else None)
+        combined = _combined_mask(None, _keras_mask(value, masks[1] if len(masks) > 1 else None), None,
+                                  (query.shape[1], value.shape[1]) if use_causal_mask else None)  # fmt: skip
         probabilities = _masked_softmax(scores, combined)
         if self.dropout and self.training:
             probabilities = F.dropout(probabilities, self.dropout, True)
