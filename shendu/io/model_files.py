@@ -724,8 +724,10 @@ def pack_fitted_model(state):
     scikit-learn and joblib copy estimators between processes; the model then travels as its
     config and safetensors bytes, never as pickled objects.
     """
+    from ..nn.module import Module
+
     state = dict(state)
-    if "model_" in state:
+    if isinstance(state.get("model_"), Module):
         config, weights = model_state_to_bytes(state["model_"])
         state["model_"] = {"shendu_config": config, "shendu_weights": weights}
     return state

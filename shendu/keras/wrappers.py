@@ -31,11 +31,14 @@ Example:
 
 try:
     from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
-    from sklearn.exceptions import NotFittedError
+    from sklearn.exceptions import DataConversionWarning
+    from sklearn.utils.multiclass import check_classification_targets, type_of_target
+    from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 except ImportError:  # pragma: no cover - exercised only without the extra
-    raise ImportError("shendu.keras.wrappers needs scikit-learn: pip install 'shendu[sklearn]'") from None
+    raise ImportError("shendu.keras.wrappers needs scikit-learn 1.6 or newer: pip install 'shendu[sklearn]'") from None
 
 import inspect
+import warnings
 
 import numpy as np
 
@@ -44,33 +47,53 @@ from .models import Model, clone_model
 __all__ = ["KerasClassifier", "KerasRegressor"]
 
 _FIT_PARAMS = {"epochs", "batch_size", "verbose", "validation_split", "shuffle", "callbacks", "class_weight",
-               "validation_data", "initial_epoch"}  # fmt: skip
+               "validation_data", "initial_epoch", "validation_batch_size"}  # fmt: skip
 _COMPILE_PARAMS = {"optimizer", "loss", "metrics", "learning_rate"}
-_PREFIXES = ("model__", "fit__", "compile__", "optimizer__", "build__")
+#: the arguments scikeras gives a building function that asks for them
+_BUILD_EXTRAS = ("meta", "compile_kwargs", "params")
 
 
 class _KerasEstimator(BaseEstimator):
-    _default_loss = "mse"
+    """The shared part. Hyper-parameters left at None are left to the model (its compile) or to Keras' ``fit``."""
 
-    def __init__(self, model=None, build_fn=None, **sk_params):
+    def __init__(self, model=None, *, build_fn=None, warm_start=False, random_state=None, optimizer=None, loss=None,
+                 metrics=None, batch_size=None, validation_batch_size=None, verbose=0, callbacks=None,
+                 validation_split=0.0, shuffle=True, epochs=1, class_weight=None, **kwargs):  # fmt: skip
         self.model = model
         self.build_fn = build_fn
-        self._sk_params = list(sk_params)
-        for key, value in sk_params.items():
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.optimizer = optimizer
+        self.loss = loss
+        self.metrics = metrics
+        self.batch_size = batch_size
+        self.validation_batch_size = validation_batch_size
+        self.verbose = verbose
+        self.callbacks = callbacks
+        self.validation_split = validation_split
+        self.shuffle = shuffle
+        self.epochs = epochs
+        self.class_weight = class_weight
+        self._sk_params = list(kwargs)
+        for key, value in kwargs.items():
             setattr(self, key, value)
 
-    # ----- scikit-learn's parameter protocol ------------------------------------------------------
+    # ----- scikit-learn's parameter protocol (with the extra keyword parameters) ------------------
     def get_params(self, deep=True):
-        params = {"model": self.model, "build_fn": self.build_fn}
-        params.update({key: getattr(self, key) for key in self._sk_params})
-        return params
+        return {**super().get_params(deep=deep), **{key: getattr(self, key) for key in self._sk_params}}
 
     def set_params(self, **params):
+        known = set(super().get_params(deep=False))
         for key, value in params.items():
-            if key not in ("model", "build_fn") and key not in self._sk_params:
+            if key not in known and key not in self._sk_params:
                 self._sk_params.append(key)
             setattr(self, key, value)
         return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = self.random_state is None
+        return tags
 
     # ----- building ---------------------------------------------------------------------------------
     def _builder(self):
@@ -83,7 +106,9 @@ class _KerasEstimator(BaseEstimator):
 
     def _split_params(self, builder):
         """(build kwargs, compile kwargs, fit kwargs, optimizer kwargs) from the hyper-parameters."""
-        params = {key: getattr(self, key) for key in self._sk_params}
+        explicit = {key: value for key, value in super().get_params(deep=False).items()
+                    if key not in ("model", "build_fn", "warm_start", "random_state") and value is not None}  # fmt: skip
+        params = {**explicit, **{key: getattr(self, key) for key in self._sk_params}}
         accepted, takes_any = set(), False
         if callable(builder) and not isinstance(builder, Model):
             signature = inspect.signature(builder)
@@ -99,30 +124,35 @@ class _KerasEstimator(BaseEstimator):
                 compile_[key[9:]] = value
             elif key.startswith("optimizer__"):
                 opt[key[11:]] = value
-            elif key in accepted:
+            elif key in accepted and key not in _BUILD_EXTRAS:
                 build[key] = value
             elif key in _FIT_PARAMS:
                 fit[key] = value
             elif key in _COMPILE_PARAMS:
                 compile_[key] = value
-            elif key == "random_state":
-                continue
             elif takes_any:
                 build[key] = value
             else:
-                legal = sorted(accepted | _FIT_PARAMS | _COMPILE_PARAMS | {"random_state"})
+                legal = sorted(accepted | _FIT_PARAMS | _COMPILE_PARAMS)
                 raise ValueError(f"{key} is not a legal parameter of {type(self).__name__}: it is not an argument of "
                                  f"the model-building function nor of fit/compile. Legal parameters: {legal}")  # fmt: skip
         if "learning_rate" in compile_:
             opt.setdefault("learning_rate", compile_.pop("learning_rate"))
+        extras = {"meta": self._meta(), "compile_kwargs": dict(compile_), "params": params}
+        build.update({name: extras[name] for name in _BUILD_EXTRAS if name in accepted})
         return build, compile_, fit, opt
 
-    def _build_model(self, n_outputs_hint):
+    def _meta(self):
+        """What scikeras calls ``meta``: what ``fit`` learned of the data, for the building function."""
+        names = ("n_features_in_", "X_shape_", "X_dtype_", "y_dtype_", "y_ndim_", "target_type_", "classes_",
+                 "n_classes_", "n_outputs_", "n_outputs_expected_")  # fmt: skip
+        return {name: getattr(self, name) for name in names if hasattr(self, name)}
+
+    def _build_model(self):
         from .. import random as shendu_random
 
-        state = getattr(self, "random_state", None)
-        if state is not None:
-            shendu_random.manual_seed(int(state))
+        if self.random_state is not None:
+            shendu_random.manual_seed(int(self.random_state))
         builder = self._builder()
         build, compile_, fit, opt = self._split_params(builder)
         if isinstance(builder, Model):
@@ -134,7 +164,7 @@ class _KerasEstimator(BaseEstimator):
         if not model.compiled or compile_:
             settings = model._compile_args if model.compiled else {}
             model.compile(optimizer=compile_.get("optimizer", settings.get("optimizer", "rmsprop")),
-                          loss=compile_.get("loss", settings.get("loss") or self._default_loss_for(model, n_outputs_hint)),
+                          loss=compile_.get("loss", settings.get("loss") or self._default_loss_for(model)),
                           metrics=compile_.get("metrics", settings.get("metrics")))  # fmt: skip
         for key, value in opt.items():
             if key in ("learning_rate", "lr"):
@@ -145,23 +175,54 @@ class _KerasEstimator(BaseEstimator):
                 raise ValueError(f"optimizer__{key}: {type(model.optimizer).__name__} has no argument {key!r}")
         return model, fit
 
-    def _default_loss_for(self, model, n_outputs_hint):
-        return self._default_loss
+    def _default_loss_for(self, model):
+        return "mse"
 
-    def _fit_model(self, X, target, n_outputs_hint, fit_kwargs=None):
-        model, fit = self._build_model(n_outputs_hint)
-        fit = {**fit, **(fit_kwargs or {})}
-        fit.setdefault("verbose", 0)
+    # ----- data -------------------------------------------------------------------------------------
+    def _validate_fit(self, X, y, sample_weight, **y_checks):
+        """X, y (and sample weights) through scikit-learn's checks; records the ``meta`` attributes."""
+        if _several_inputs(X):
+            X = [np.asarray(x, dtype=np.float32) for x in X]
+            y = np.asarray(y)
+            if any(len(x) != len(y) for x in X):
+                raise ValueError(f"every input needs one row per label ({len(y)}); got {[len(x) for x in X]}")
+            self.n_features_in_ = None
+            self.X_shape_, self.X_dtype_ = [x.shape for x in X], [x.dtype for x in X]
+        else:
+            X, y = validate_data(self, X, y, dtype=np.float32, allow_nd=True, multi_output=True, **y_checks)
+            self.X_shape_, self.X_dtype_ = X.shape, X.dtype
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X[0] if isinstance(X, list) else X, dtype=np.float32)
+        self.y_dtype_, self.y_ndim_ = y.dtype, y.ndim
+        self.target_type_ = type_of_target(y)
+        return X, y, sample_weight
+
+    def _fit_model(self, X, target, sample_weight, fit_kwargs):
+        """Build (or, with ``warm_start``, keep) the model and train it with Keras' ``fit``."""
+        if self.warm_start and hasattr(self, "model_"):
+            model, fit = self.model_, self._split_params(self._builder())[2]
+        else:
+            model, fit = self._build_model()
+        target = self._model_target(model, target)
+        fit = {**fit, **fit_kwargs}
+        if sample_weight is not None:
+            fit["sample_weight"] = sample_weight
         history = model.fit(X, target, **fit)
         self.model_ = model
         self.history_ = dict(history.history)
         return self
 
+    def _model_target(self, model, target):
+        return target
+
     def _predict_raw(self, X):
-        if not hasattr(self, "model_"):
-            raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet. Call 'fit' first.")
-        batch_size = getattr(self, "batch_size", None) or 256
-        return self.model_.predict(_features(X), batch_size=batch_size, verbose=0)
+        check_is_fitted(self, "model_")
+        if _several_inputs(X):
+            X = [np.asarray(x, dtype=np.float32) for x in X]
+        else:
+            X = validate_data(self, X, dtype=np.float32, allow_nd=True, reset=False)
+        batch_size = self.batch_size or 256
+        return self.model_.predict(X, batch_size=batch_size, verbose=0)
 
     # ----- pickling as data ----------------------------------------------------------------------------
     def __getstate__(self):
@@ -175,19 +236,26 @@ class _KerasEstimator(BaseEstimator):
         self.__dict__.update(unpack_fitted_model(state))
 
 
-def _features(X):
-    if isinstance(X, (list, tuple)) and X and all(isinstance(x, np.ndarray) for x in X):
-        return list(X)
-    return np.asarray(X)
+def _several_inputs(X):
+    """A list of arrays, one per model input (each with one row per sample) — not a list of sample rows."""
+    return (isinstance(X, (list, tuple)) and len(X) > 0 and all(isinstance(x, np.ndarray) and x.ndim >= 2 for x in X)
+            and len({len(x) for x in X}) == 1)  # fmt: skip
 
 
 class KerasClassifier(ClassifierMixin, _KerasEstimator):
-    """A scikit-learn classifier around a Keras model-building function.
+    """A scikit-learn classifier around a Keras model-building function (scikeras' interface).
 
     Args:
         model: a function returning a Keras model (compiled or not), or a model to clone. ``build_fn=``
-            is the Keras 2 spelling.
-        **sk_params: hyper-parameters, routed to the building function, ``fit`` or ``compile`` (see the module).
+            is the Keras 2 spelling. A function that has a ``meta`` argument receives what ``fit`` learned
+            of the data (``n_features_in_``, ``n_classes_``, ``classes_``, ``target_type_``, ``X_shape_``, ...),
+            as scikeras gives it; ``compile_kwargs`` and ``params`` likewise.
+        optimizer, loss, metrics: given to ``compile`` (or to the building function if it takes them);
+            None leaves the model's own. epochs, batch_size, verbose, callbacks, validation_split,
+            validation_batch_size, shuffle, class_weight: given to ``fit`` (None: Keras' defaults).
+        warm_start: a second ``fit`` continues training the fitted model instead of building a new one.
+        random_state: seeds the weights and the data order.
+        **kwargs: more hyper-parameters, routed to the building function, ``fit`` or ``compile`` (see the module).
 
     Labels may be any values (strings, ints); ``classes_`` keeps them. Targets are given to the
     model as the compiled loss expects: one-hot for ``categorical_crossentropy``, class ids for
@@ -198,7 +266,7 @@ class KerasClassifier(ClassifierMixin, _KerasEstimator):
         classes_, n_classes_, model_ (the trained Keras model), history_ (its ``history.history``).
     """
 
-    def _default_loss_for(self, model, n_outputs_hint):
+    def _default_loss_for(self, model):
         layers = model.layers
         last = layers[-1] if layers else None
         units = getattr(last, "units", None)
@@ -206,42 +274,43 @@ class KerasClassifier(ClassifierMixin, _KerasEstimator):
             return "binary_crossentropy"
         return "sparse_categorical_crossentropy"
 
-    def fit(self, X, y, **kwargs):
-        """Train on ``X`` and labels ``y``."""
-        y = np.asarray(y)
-        if y.ndim == 2 and y.shape[1] > 1:  # one-hot rows, as Keras 2's wrapper took them: classes 0..k-1
+    def fit(self, X, y, sample_weight=None, **kwargs):
+        """Train on ``X`` and labels ``y`` (or one-hot rows, as Keras 2's wrapper took them: classes 0..k-1)."""
+        X, y, sample_weight = self._validate_fit(X, y, sample_weight)
+        check_classification_targets(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            warnings.warn("A column-vector y was passed when a 1d array was expected: it is ravelled.",
+                          DataConversionWarning, stacklevel=2)  # fmt: skip
+            y = y.ravel()
+        if y.ndim == 2:
+            if not (np.isin(y, (0, 1)).all() and (y.sum(axis=1) == 1).all()):
+                raise ValueError("y with several columns must be one-hot rows (multi-label targets are not supported)")
             self.classes_, encoded = np.arange(y.shape[1]), y.argmax(axis=1)
         else:
-            y = y.reshape(len(y))
             self.classes_, encoded = np.unique(y, return_inverse=True)
         self.n_classes_ = len(self.classes_)
-        X = _features(X)
-        model, fit = self._build_model(self.n_classes_)
+        self.n_outputs_, self.n_outputs_expected_ = 1, 1
+        return self._fit_model(X, encoded.astype(np.int64), sample_weight, kwargs)
+
+    def _model_target(self, model, target):
+        """Class ids, one-hot for a model compiled with categorical cross-entropy."""
         from .losses import CategoricalCrossentropy
+        from .utils import to_categorical
 
-        target = encoded.astype(np.int64)
-        if isinstance(model._loss_object, CategoricalCrossentropy):
-            from .utils import to_categorical
-
-            target = to_categorical(target, self.n_classes_)
-        fit = {**fit, **kwargs}
-        fit.setdefault("verbose", 0)
-        history = model.fit(X, target, **fit)
-        self.model_ = model
-        self.history_ = dict(history.history)
-        return self
+        return to_categorical(target, self.n_classes_) if isinstance(model._loss_object, CategoricalCrossentropy) else target
 
     def predict_proba(self, X):
         """Class probabilities (n_samples, n_classes), columns in the order of ``classes_``."""
         out = np.asarray(self._predict_raw(X), dtype=np.float64)
         if out.ndim == 1 or out.shape[-1] == 1:
             p = out.reshape(len(out))
-            return np.stack([1 - p, p], axis=1)
+            return np.stack([1 - p, p], axis=1) if self.n_classes_ == 2 else np.ones((len(out), 1))
         return out
 
     def predict(self, X):
         """The most probable class label of each sample."""
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+        probabilities = self.predict_proba(X)
+        return self.classes_[probabilities.argmax(axis=1)]
 
     def score(self, X, y, sample_weight=None):
         """Mean accuracy on ``X`` against labels ``y`` (class labels, or one-hot rows as ``fit`` takes)."""
@@ -254,16 +323,22 @@ class KerasClassifier(ClassifierMixin, _KerasEstimator):
 class KerasRegressor(RegressorMixin, _KerasEstimator):
     """A scikit-learn regressor around a Keras model-building function (arguments as :class:`KerasClassifier`).
 
-    An uncompiled model is compiled with ``mse``. ``score`` is R².
+    An uncompiled model is compiled with ``mse``. ``y`` may have several columns. ``score`` is R².
     """
 
-    def fit(self, X, y, **kwargs):
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+    def fit(self, X, y, sample_weight=None, **kwargs):
         """Train on ``X`` and targets ``y`` (n_samples,) or (n_samples, n_outputs)."""
-        y = np.asarray(y, dtype=np.float32)
-        self.y_ndim_ = y.ndim
-        return self._fit_model(_features(X), y, 1 if y.ndim == 1 else y.shape[1], kwargs)
+        X, y, sample_weight = self._validate_fit(X, y, sample_weight, y_numeric=True)
+        y = y.astype(np.float32)
+        self.n_outputs_ = self.n_outputs_expected_ = 1 if y.ndim == 1 else y.shape[1]
+        return self._fit_model(X, y, sample_weight, kwargs)
 
     def predict(self, X):
-        """Predicted targets, shaped like the ``y`` given to ``fit``."""
-        out = np.asarray(self._predict_raw(X))
+        """Predicted targets (float64, as scikit-learn's regressors), shaped like the ``y`` given to ``fit``."""
+        out = np.asarray(self._predict_raw(X), dtype=np.float64)
         return out.reshape(len(out)) if self.y_ndim_ == 1 and out.ndim == 2 and out.shape[1] == 1 else out
