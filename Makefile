@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test fuzz lint bench clean
+.PHONY: demo test fuzz lint bench dist docs clean
 
 $(STAMP): pyproject.toml setup.py shendu/_buffers.h shendu/optim/_fused.c shendu/ops/_lstm_cell.c
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,7 +22,7 @@ demo: $(STAMP)
 
 ## The whole test suite (ruff, then pytest on 2 workers, one BLAS thread each).
 test: $(STAMP)
-	$(PY) -m ruff check shendu tests benchmarks examples
+	$(PY) -m ruff check shendu tests benchmarks examples tools
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -n 2 -q
 
 ## The longer reliability suites: thousands of fuzzed model folders and weights files (each loaded in a
@@ -33,12 +33,17 @@ fuzz: $(STAMP)
 		tests/io/test_safetensors_conformance.py tests/cli/test_hostile_input.py tests/serve/test_slow_and_faulty.py
 
 lint: $(STAMP)
-	$(PY) -m ruff check shendu tests benchmarks examples
+	$(PY) -m ruff check shendu tests benchmarks examples tools
 
 ## Benchmarks against PyTorch, side by side in one process.
 bench: $(STAMP)
 	$(PY) -m benchmarks.run_all
 	$(PY) -m benchmarks.cnn_family --json benchmarks/results/w7.json
 
+## Release files: the sdist, the pure-Python wheel and the manylinux wheel with the kernels, each checked
+## (twine check, installed into a fresh venv, imported, the demo trained for one epoch, an example run).
+dist: $(STAMP)
+	$(PY) tools/dist.py --out dist
+
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache

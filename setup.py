@@ -2,17 +2,22 @@
 
 shendu.optim._fused (the one-pass Adam update) and shendu.ops._lstm_cell (an LSTM step's gates).
 ``optional=True``: without a C compiler they are skipped, the install still succeeds and the NumPy
-code runs (see shendu/_compiled.py).
+code runs (see shendu/_compiled.py). ``SHENDU_PURE_PYTHON=1`` leaves them out on purpose: the wheel
+is then the pure-Python ``py3-none-any`` one (``make dist`` builds both kinds from the sdist).
 """
 
+import os
+
 from setuptools import Extension, setup
+
+PURE_PYTHON = os.environ.get("SHENDU_PURE_PYTHON", "").strip().lower() in ("1", "true", "yes", "on")
 
 # no fused multiply-add (the same roundings as the NumPy code); without errno and trapping (neither
 # changes a result) sqrt and the branch-free selects of exp and tanh vectorise
 FLAGS = ["-O3", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math", "-std=c99"]
 
 setup(
-    ext_modules=[
+    ext_modules=[] if PURE_PYTHON else [
         Extension(
             name, sources=[source], include_dirs=["shendu"], depends=["shendu/_buffers.h"], extra_compile_args=FLAGS,
             optional=True,
