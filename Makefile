@@ -22,7 +22,7 @@ demo: $(STAMP)
 
 ## The whole test suite (ruff, then pytest on 2 workers, one BLAS thread each).
 test: $(STAMP)
-	$(PY) -m ruff check shendu tests benchmarks examples tools
+	$(PY) -m ruff check shendu tests benchmarks examples tools docs
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -n 2 -q
 
 ## The longer reliability suites: thousands of fuzzed model folders and weights files (each loaded in a
@@ -33,7 +33,7 @@ fuzz: $(STAMP)
 		tests/io/test_safetensors_conformance.py tests/cli/test_hostile_input.py tests/serve/test_slow_and_faulty.py
 
 lint: $(STAMP)
-	$(PY) -m ruff check shendu tests benchmarks examples tools
+	$(PY) -m ruff check shendu tests benchmarks examples tools docs
 
 ## Benchmarks against PyTorch, side by side in one process.
 bench: $(STAMP)
@@ -45,5 +45,10 @@ bench: $(STAMP)
 dist: $(STAMP)
 	$(PY) tools/dist.py --out dist
 
+## The documentation site (API reference from the docstrings, tutorials, examples, CLI, config schema,
+## server API) in docs/_build/html; warnings are errors. `make test` builds it too (tests/test_docs.py).
+docs: $(STAMP)
+	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
+
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache
+	rm -rf $(VENV) build dist docs/_build docs/generated *.egg-info .pytest_cache

@@ -289,8 +289,10 @@ class NeuralNetClassifier(ClassifierMixin, _NeuralNet):
         verbose: progress output (0, 1, 2). Defaults to 0.
 
     Attributes:
-        classes_: the class labels. model_: the trained network.
-        history_: per-epoch loss (and validation) values. n_features_in_: input width.
+        classes_: the class labels.
+        model_: the trained network.
+        history_: per-epoch loss (and validation) values.
+        n_features_in_: input width.
     """
 
     def fit(self, X, y):

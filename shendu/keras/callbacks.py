@@ -242,8 +242,8 @@ class TensorBoard(Callback):
         log_dir: Defaults to "logs" (Keras' default; the CLI writes to ``runs/``).
         histogram_freq: weight histograms every this many epochs (0: never). Defaults to 0.
         update_freq: "epoch", "batch" or an integer number of batches. Defaults to "epoch".
-        write_graph, write_images, write_steps_per_second, profile_batch, embeddings_freq,
-        embeddings_metadata: accepted; shendu writes scalars and histograms only.
+        write_graph, write_images, write_steps_per_second, profile_batch, embeddings_freq, embeddings_metadata:
+            accepted; shendu writes scalars and histograms only.
     """
 
     rank_zero_only = True

@@ -263,7 +263,10 @@ class KerasClassifier(ClassifierMixin, _KerasEstimator):
     compiled with ``sparse_categorical_crossentropy`` (``binary_crossentropy`` for one sigmoid unit).
 
     Attributes:
-        classes_, n_classes_, model_ (the trained Keras model), history_ (its ``history.history``).
+        classes_: the class labels, in the order of ``predict_proba``'s columns.
+        n_classes_: their number.
+        model_: the trained Keras model.
+        history_: its ``history.history``.
     """
 
     def _default_loss_for(self, model):

@@ -525,7 +525,7 @@ def rnn_sequence(
         batch_first: input and output are (N, L, ·). Defaults to False.
 
     Returns:
-        (output, h_n): every step's hidden state (input's layout, H features) and the last one (N, H).
+        ``(output, h_n)``, every step's hidden state (input's layout, H features) and the last one (N, H).
     """
     if nonlinearity not in ("tanh", "relu"):
         raise ValueError(f"rnn_sequence: unknown nonlinearity {nonlinearity!r}; expected 'tanh' or 'relu'")

@@ -8,7 +8,7 @@ __all__ = ["CharVocab"]
 
 
 class CharVocab:
-    """A one-to-one map between characters and indices ``0 .. len(vocab) - 1``.
+    """A one-to-one map between characters and the indices 0 to ``len(vocab) - 1``.
 
     Args:
         chars: the characters, in index order (duplicates are dropped, first kept).
