@@ -19,7 +19,7 @@ import numpy
 __all__ = ["quiet_numpy", "enter_quiet", "leave_quiet", "FAST"]
 
 try:
-    from numpy._core._ufunc_config import _extobj_contextvar as _ERROR_STATE
+    from numpy._core._ufunc_config import _extobj_contextvar as _ERROR_STATE  # type: ignore[attr-defined]
     from numpy._core.umath import _make_extobj
 
     _IGNORE = _make_extobj(all="ignore")
@@ -45,7 +45,7 @@ if FAST:
     #: Restore the error state :func:`enter_quiet` replaced.
     leave_quiet = _ERROR_STATE.reset
 else:
-    enter_quiet, leave_quiet = _public_enter, _public_leave
+    enter_quiet, leave_quiet = _public_enter, _public_leave  # type: ignore[assignment]
 
 
 class quiet_numpy:

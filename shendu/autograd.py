@@ -19,6 +19,7 @@ import functools
 import heapq
 import itertools
 import sys
+from typing import Any
 import threading
 import weakref
 
@@ -59,7 +60,7 @@ class _GradModeContext(contextlib.ContextDecorator):
     Usable as ``with no_grad():``, ``@no_grad()`` and, as in PyTorch, bare ``@no_grad``.
     """
 
-    _target = None
+    _target: bool | None = None
 
     def __new__(cls, func=None):
         self = super().__new__(cls)
@@ -323,8 +324,8 @@ def _scalar_output(value, inputs):
 
 
 # Set by shendu.tensor, which imports this module: the Tensor class and its fast wrapper.
-Tensor = None
-_wrap = None
+Tensor: Any = None
+_wrap: Any = None
 
 
 class _NoDoubleBackward(Function):
@@ -515,7 +516,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
         _after_backward.pop(0)()
 
 
-_after_backward = []
+_after_backward: list = []
 
 
 def queue_callback(callback):

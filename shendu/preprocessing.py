@@ -109,7 +109,7 @@ def _check_2d(array, who):
 class _Scaler:
     """Shared ``fit_transform``, fitted checks and plain-data state."""
 
-    _state_fields = ()
+    _state_fields: tuple[str, ...] = ()
 
     def fit_transform(self, X, y=None):
         return self.fit(X).transform(X)

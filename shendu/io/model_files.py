@@ -84,9 +84,9 @@ class ModelFormatError(ValueError):
 
 
 # ----- registry --------------------------------------------------------------------------
-_REGISTRY = {}
-_NAMES = {}
-_CONTAINERS = set()
+_REGISTRY: dict[str, type] = {}
+_NAMES: dict[type, str] = {}
+_CONTAINERS: set[type] = set()
 _builtins_loaded = False
 
 

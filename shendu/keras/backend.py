@@ -9,7 +9,7 @@ from collections import defaultdict
 
 __all__ = ["clear_session", "unique_name", "image_data_format", "epsilon", "floatx", "snake_case"]
 
-_counts = defaultdict(int)
+_counts: defaultdict[str, int] = defaultdict(int)
 
 
 def snake_case(class_name):

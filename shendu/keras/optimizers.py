@@ -66,7 +66,7 @@ class Optimizer:
         name: Defaults to the class name in lower case.
     """
 
-    _optim_class = None
+    _optim_class: str | None = None
 
     def __init__(self, learning_rate=0.001, weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
                  use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None, loss_scale_factor=None,

@@ -26,7 +26,7 @@ __all__ = [
     "load_model", "save_model",
 ]  # fmt: skip
 
-_CUSTOM_OBJECTS = {}  # registered name -> class or function
+_CUSTOM_OBJECTS: dict = {}  # registered name -> class or function
 
 
 def _register_class(obj, key):

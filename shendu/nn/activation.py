@@ -5,6 +5,9 @@ derivative, which the op's backward computes. The arguments are checked when the
 with messages naming the argument and the value received.
 """
 
+from collections.abc import Callable
+from typing import Any
+
 from .. import _dtype
 from .._backend import xp
 from ..ops import activation as F
@@ -25,8 +28,8 @@ class _Activation(Module):
     (``arguments``); ``forward`` and ``extra_repr`` follow from those.
     """
 
-    function = None
-    arguments = ()
+    function: Callable[..., Any] | None = None
+    arguments: tuple[str, ...] = ()
     inplace = False
 
     def forward(self, input):

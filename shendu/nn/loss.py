@@ -5,6 +5,9 @@ checked when the module is built, with messages naming the argument and the valu
 weights and ``pos_weight`` are buffers, so they move with ``to(dtype)`` and appear in ``state_dict``.
 """
 
+from collections.abc import Callable
+from typing import Any
+
 from ..ops import loss as F
 from ..ops import loss_margin as M
 from ..tensor import Tensor
@@ -25,20 +28,20 @@ class _Loss(Module):
     """Base of the loss modules: ``reduction`` (after the legacy pair) plus the options in ``options``.
 
     ``forward(input, target)`` calls ``function`` with the reduction, the options (attributes of the same
-    name) and the buffers named in ``buffers``; ``extra_repr`` lists what differs from the defaults.
+    name) and the buffers named in ``buffer_names``; ``extra_repr`` lists what differs from the defaults.
     """
 
-    function = None
-    accepted = F.REDUCTIONS
-    options = {}  # name -> default
-    buffers = ()
+    function: Callable[..., Any] | None = None
+    accepted: tuple[str, ...] = F.REDUCTIONS
+    options: dict[str, Any] = {}  # name -> default
+    buffer_names: tuple[str, ...] = ()
 
     def __init__(self, size_average=None, reduce=None, reduction="mean"):
         super().__init__()
         self.reduction = F.resolve_reduction(type(self).__name__, size_average, reduce, reduction, self.accepted)
 
     def forward(self, input, target):
-        options = {name: getattr(self, name) for name in (*self.options, *self.buffers)}
+        options = {name: getattr(self, name) for name in (*self.options, *self.buffer_names)}
         return type(self).function(input, target, reduction=self.reduction, **options)
 
     def extra_repr(self):
@@ -124,7 +127,7 @@ class SmoothL1Loss(_Loss):
 
 
 class _ClassWeighted(_Loss):
-    buffers = ("weight",)
+    buffer_names = ("weight",)
 
     def __init__(self, weight, size_average, reduce, reduction):
         super().__init__(size_average, reduce, reduction)
@@ -214,7 +217,7 @@ class BCELoss(_Loss):
     """
 
     function = staticmethod(F.binary_cross_entropy)
-    buffers = ("weight",)
+    buffer_names = ("weight",)
 
     def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):
         super().__init__(size_average, reduce, reduction)
@@ -237,7 +240,7 @@ class BCEWithLogitsLoss(_Loss):
     """
 
     function = staticmethod(F.binary_cross_entropy_with_logits)
-    buffers = ("weight", "pos_weight")
+    buffer_names = ("weight", "pos_weight")
 
     def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None):
         super().__init__(size_average, reduce, reduction)
@@ -335,7 +338,7 @@ class MultiLabelSoftMarginLoss(_Loss):
     """−mean over classes of y·log σ(x) + (1 − y)·log σ(−x)."""
 
     function = staticmethod(M.multilabel_soft_margin_loss)
-    buffers = ("weight",)
+    buffer_names = ("weight",)
 
     def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):
         super().__init__(size_average, reduce, reduction)

@@ -48,7 +48,7 @@ class _BatchNorm(Module):
     """
 
     _layout = "(N, C, *)"
-    _ndims = ()
+    _ndims: tuple[int, ...] = ()
 
     def __init__(
         self,

@@ -441,7 +441,7 @@ class RNNCellBase(Module):
     A step runs as the fused sequence op over a sequence of length 1.
     """
 
-    _mode = None
+    _mode: str | None = None
 
     def __init__(self, input_size, hidden_size, bias=True, num_chunks=1, device=None, dtype=None):
         super().__init__()

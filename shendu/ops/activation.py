@@ -73,7 +73,7 @@ class Tanh(Function):
 
 
 _ZEROS_ROW = 8192
-_zero_rows = {}  # dtype -> a read-only row of zeros
+_zero_rows: dict = {}  # dtype -> a read-only row of zeros
 
 
 def _relu(x):

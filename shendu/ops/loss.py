@@ -539,7 +539,7 @@ class _MeanCrossEntropy(Function):
         return gx
 
 
-_rows_cache = {}
+_rows_cache: dict = {}
 
 
 def _unsigned(indices):

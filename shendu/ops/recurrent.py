@@ -30,9 +30,9 @@ from ..tensor import Tensor
 from .embedding import embedding
 
 try:
-    from . import _lstm_cell  # the optional C kernel of an LSTM step (see _lstm_cell.c)
+    from . import _lstm_cell  # type: ignore[attr-defined]  # the optional C kernel of an LSTM step (see _lstm_cell.c)
 except ImportError:  # not built: no C compiler at install time
-    _lstm_cell = None
+    _lstm_cell = None  # type: ignore[assignment]
 
 __all__ = ["rnn_sequence", "lstm_sequence", "gru_sequence", "embedding"]
 
@@ -112,7 +112,7 @@ class _Recurrence(Function):
     for backward come from the scratch pool and go back to it when the graph is released.
     """
 
-    _saved = ()  # names of the pooled buffers kept for backward
+    _saved: tuple[str, ...] = ()  # names of the pooled buffers kept for backward
 
     def __init__(self, reverse=False, batch_first=False):
         self.reverse, self.batch_first = reverse, batch_first

@@ -14,12 +14,12 @@ __all__ = [
 ]  # fmt: skip
 
 _py_max = max
-return_types_max = collections.namedtuple("max", ["values", "indices"])
-return_types_min = collections.namedtuple("min", ["values", "indices"])
-return_types_topk = collections.namedtuple("topk", ["values", "indices"])
-return_types_sort = collections.namedtuple("sort", ["values", "indices"])
-return_types_cummax = collections.namedtuple("cummax", ["values", "indices"])
-return_types_cummin = collections.namedtuple("cummin", ["values", "indices"])
+return_types_max = collections.namedtuple("max", ["values", "indices"])  # type: ignore[name-match]
+return_types_min = collections.namedtuple("min", ["values", "indices"])  # type: ignore[name-match]
+return_types_topk = collections.namedtuple("topk", ["values", "indices"])  # type: ignore[name-match]
+return_types_sort = collections.namedtuple("sort", ["values", "indices"])  # type: ignore[name-match]
+return_types_cummax = collections.namedtuple("cummax", ["values", "indices"])  # type: ignore[name-match]
+return_types_cummin = collections.namedtuple("cummin", ["values", "indices"])  # type: ignore[name-match]
 
 
 def _axes(dim, ndim):

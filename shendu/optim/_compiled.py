@@ -19,9 +19,9 @@ from .._compiled import enabled, set_enabled
 __all__ = ["adam_kernel", "sgd_kernel", "available", "enabled", "set_enabled"]
 
 try:
-    from . import _fused
+    from . import _fused  # type: ignore[attr-defined]
 except ImportError:  # not built: no C compiler at install time
-    _fused = None
+    _fused = None  # type: ignore[assignment]
 
 _FLOAT_CHARS = "fd"  # float32, float64
 

@@ -279,7 +279,7 @@ class _FlatOptimizer(Optimizer):
 
     _n_scratch = 2
     _has_step = True
-    _all_buffers = ()
+    _all_buffers: tuple[str, ...] = ()
     _eager_state = False  # export state for parameters not yet stepped (Adagrad, as torch)
 
     def __init__(self, params, defaults):

@@ -133,7 +133,7 @@ class LRScheduler:
             group["lr"] = lr
         self._last_lr = self._lrs()
 
-    _unsaved = ("optimizer",)
+    _unsaved: tuple[str, ...] = ("optimizer",)
 
     def state_dict(self):
         """The scheduler's state as plain data (everything but the optimiser and functions)."""
@@ -155,7 +155,7 @@ class LRScheduler:
 class _LambdaState:
     """Schedulers that hold functions: functions are not saved, callable objects' fields are."""
 
-    _unsaved = ("optimizer", "lr_lambdas")
+    _unsaved: tuple[str, ...] = ("optimizer", "lr_lambdas")
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
         _check_optimizer(optimizer)
@@ -613,7 +613,7 @@ def _check_schedulers(owner, optimizer, schedulers):
 
 
 class _Composite:
-    _unsaved = ("optimizer", "_schedulers")
+    _unsaved: tuple[str, ...] = ("optimizer", "_schedulers")
 
     def state_dict(self):
         state = LRScheduler.state_dict(self)

@@ -259,7 +259,7 @@ def create_app(model, metadata=None, *, input_shape=None, class_names=None, pred
         openapi_extra=_request_schema(predictor),
         summary="Predict one sample or a batch",
     )
-    async def predict_endpoint(request: fastapi.Request):
+    async def predict_endpoint(request: fastapi.Request):  # type: ignore[name-defined]  # fastapi is imported lazily
         body = await request.body()
         return await run_in_threadpool(handle, body)
 

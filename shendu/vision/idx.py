@@ -23,7 +23,7 @@ IMAGES_MAGIC = 2051  # uint8, 3 dimensions
 LABELS_MAGIC = 2049  # uint8, 1 dimension
 
 # IDX type code -> big-endian dtype
-_TYPES = {
+_TYPES: dict[int, np.dtype] = {
     0x08: np.dtype("u1"),
     0x09: np.dtype("i1"),
     0x0B: np.dtype(">i2"),

@@ -116,7 +116,7 @@ class CategoricalHinge(MeanMetricWrapper):
         super().__init__(categorical_hinge, name=name, dtype=dtype)
 
 
-class RootMeanSquaredError(MeanSquaredError):
+class RootMeanSquaredError(MeanSquaredError):  # type: ignore[valid-type,misc]  # a class made by _loss_metric
     """√(running mean of the squared errors)."""
 
     def __init__(self, name="root_mean_squared_error", dtype=None):

@@ -14,11 +14,14 @@ Example:
     >>> train = CIFAR10("data", train=True, download=True, transform=transforms.ToTensor())
 """
 
+import functools
 import importlib
 import io
 import os
 import pickle
 import tarfile
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -45,15 +48,17 @@ def _numpy_module(name):
     raise ImportError(name)
 
 
-_ALLOWED = {
+def _numpy_attribute(module, name):
+    return getattr(_numpy_module(module), name)
+
+
+_ALLOWED: dict[tuple[str, str], Callable[[], Any]] = {
     ("numpy", "ndarray"): lambda: np.ndarray,
     ("numpy", "dtype"): lambda: np.dtype,
     ("_codecs", "encode"): lambda: __import__("codecs").encode,
-    **{(module, "_reconstruct"): (lambda m=module: _numpy_module(m)._reconstruct)
-       for module in ("numpy.core.multiarray", "numpy._core.multiarray")},
-    **{(module, "scalar"): (lambda m=module: _numpy_module(m).scalar)
-       for module in ("numpy.core.multiarray", "numpy._core.multiarray")},
-    **{(module, "_frombuffer"): (lambda m=module: _numpy_module(m)._frombuffer)
+    **{(module, name): functools.partial(_numpy_attribute, module, name)
+       for module in ("numpy.core.multiarray", "numpy._core.multiarray") for name in ("_reconstruct", "scalar")},
+    **{(module, "_frombuffer"): functools.partial(_numpy_attribute, module, "_frombuffer")
        for module in ("numpy.core.numeric", "numpy._core.numeric")},
 }  # fmt: skip
 
