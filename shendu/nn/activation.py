@@ -13,6 +13,7 @@ from .._backend import xp
 from ..ops import activation as F
 from .module import Module
 from .parameter import Parameter
+from ..tensor import Tensor
 
 __all__ = [
     "Sigmoid", "ReLU", "Tanh", "Softmax", "LogSoftmax", "Softmin", "LeakyReLU", "PReLU", "ELU", "SELU", "CELU",
@@ -28,11 +29,11 @@ class _Activation(Module):
     (``arguments``); ``forward`` and ``extra_repr`` follow from those.
     """
 
-    function: Callable[..., Any] | None = None
+    function: Callable[..., Any]  # set by each subclass
     arguments: tuple[str, ...] = ()
     inplace = False
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return type(self).function(input, **{name: getattr(self, name) for name in self.arguments})
 
     def extra_repr(self):
@@ -46,7 +47,7 @@ class _InplaceActivation(_Activation):
     """An activation that PyTorch lets work in place: ``inplace`` is accepted (and shown) for
     compatibility, but shendu always returns a new tensor."""
 
-    def __init__(self, inplace=False):
+    def __init__(self, inplace: bool = False) -> None:
         super().__init__()
         self.inplace = inplace
 
@@ -96,7 +97,7 @@ class ReLU(_InplaceActivation):
 class _AlongDim(_Activation):
     arguments = ("dim",)
 
-    def __init__(self, dim=None):
+    def __init__(self, dim=None) -> None:
         super().__init__()
         self.dim = _check_dim(type(self).__name__, dim)
 
@@ -163,7 +164,7 @@ class LeakyReLU(_InplaceActivation):
     function = staticmethod(F.leaky_relu)
     arguments = ("negative_slope",)
 
-    def __init__(self, negative_slope=0.01, inplace=False):
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__(inplace)
         F._real("LeakyReLU", "negative_slope", negative_slope)
         self.negative_slope = negative_slope
@@ -187,13 +188,13 @@ class PReLU(Module):
         [-1.0, 3.0]
     """
 
-    def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, device=None, dtype=None) -> None:
         super().__init__()
         if isinstance(num_parameters, bool) or not isinstance(num_parameters, int) or num_parameters <= 0:
             raise ValueError(
                 f"PReLU: num_parameters must be a positive integer. Received: num_parameters={num_parameters!r}"
             )
-        self.num_parameters = num_parameters
+        self.num_parameters = num_parameters  # type: ignore[method-assign,assignment]  # PyTorch names this attribute so
         self.init = F._real("PReLU", "init", init)
         numpy_dtype = _dtype.default_float.numpy_dtype if dtype is None else _dtype.to_numpy_dtype(dtype)
         self.weight = Parameter(xp.empty(num_parameters, numpy_dtype))
@@ -202,7 +203,7 @@ class PReLU(Module):
     def reset_parameters(self):
         self.weight._array[...] = self.init
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.prelu(input, self.weight)
 
     def extra_repr(self):
@@ -224,7 +225,7 @@ class ELU(_InplaceActivation):
     function = staticmethod(F.elu)
     arguments = ("alpha",)
 
-    def __init__(self, alpha=1.0, inplace=False):
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__(inplace)
         F._real("ELU", "alpha", alpha)
         self.alpha = alpha
@@ -259,7 +260,7 @@ class CELU(_InplaceActivation):
     function = staticmethod(F.celu)
     arguments = ("alpha",)
 
-    def __init__(self, alpha=1.0, inplace=False):
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__(inplace)
         F._check_nonzero("CELU", "alpha", alpha)
         self.alpha = alpha
@@ -282,7 +283,7 @@ class Softplus(_Activation):
     function = staticmethod(F.softplus)
     arguments = ("beta", "threshold")
 
-    def __init__(self, beta=1.0, threshold=20.0):
+    def __init__(self, beta: float = 1.0, threshold=20.0) -> None:
         super().__init__()
         F._check_nonzero("Softplus", "beta", beta)
         F._real("Softplus", "threshold", threshold)
@@ -317,7 +318,7 @@ class Swish(Module):
         tensor([2.])
     """
 
-    def __init__(self, beta=1.0, trainable=False, learnable=None):
+    def __init__(self, beta: float = 1.0, trainable: bool = False, learnable=None) -> None:
         super().__init__()
         if learnable is not None:
             trainable = learnable
@@ -327,7 +328,7 @@ class Swish(Module):
         self.trainable = trainable
         self.beta = Parameter(xp.asarray(beta, dtype=_dtype.default_float.numpy_dtype)) if trainable else beta
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.swish(input, self.beta)
 
     def extra_repr(self):
@@ -351,7 +352,7 @@ class GELU(_Activation):
     function = staticmethod(F.gelu)
     arguments = ("approximate",)
 
-    def __init__(self, approximate="none"):
+    def __init__(self, approximate: str = "none") -> None:
         super().__init__()
         self.approximate = F._check_approximate("GELU", approximate)
 
@@ -372,7 +373,7 @@ class Hardtanh(_InplaceActivation):
     function = staticmethod(F.hardtanh)
     arguments = ("min_val", "max_val")
 
-    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False):
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> None:
         super().__init__(inplace)
         F._check_hardtanh_bounds(type(self).__name__, min_val, max_val)
         self.min_val, self.max_val = min_val, max_val
@@ -389,7 +390,7 @@ class ReLU6(Hardtanh):
         tensor([0., 6.])
     """
 
-    def __init__(self, inplace=False):
+    def __init__(self, inplace: bool = False) -> None:
         super().__init__(0.0, 6.0, inplace)
 
     def extra_repr(self):
@@ -474,7 +475,7 @@ class LogSigmoid(_Activation):
 class _Shrink(_Activation):
     arguments = ("lambd",)
 
-    def __init__(self, lambd=0.5):
+    def __init__(self, lambd: float = 0.5) -> None:
         super().__init__()
         F._check_lambd(type(self).__name__, lambd)
         self.lambd = lambd
@@ -524,7 +525,7 @@ class Threshold(_InplaceActivation):
     function = staticmethod(F.threshold)
     arguments = ("threshold", "value")
 
-    def __init__(self, threshold, value, inplace=False):
+    def __init__(self, threshold, value, inplace: bool = False) -> None:
         super().__init__(inplace)
         F._real("Threshold", "threshold", threshold)
         F._real("Threshold", "value", value)

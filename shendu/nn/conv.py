@@ -56,18 +56,18 @@ class _ConvNd(Module):
 
     def __init__(
         self,
-        in_channels,
-        out_channels,
+        in_channels: int,
+        out_channels: int,
         kernel_size,
         stride=1,
         padding=0,
         dilation=1,
         groups=1,
-        bias=True,
-        padding_mode="zeros",
+        bias: bool = True,
+        padding_mode: str = "zeros",
         device=None,
         dtype=None,
-    ):
+    ) -> None:
         super().__init__()
         name = type(self).__name__
         for arg, value in (("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)):
@@ -116,7 +116,7 @@ class _ConvNd(Module):
                 bound = 1 / math.sqrt(fan_in)
                 init.uniform_(self.bias, -bound, bound)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         n = self._dims
         spatial = "L" if n == 1 else "H, W"
         if input.ndim not in (n + 1, n + 2) or input.shape[-n - 1] != self.in_channels:
@@ -175,9 +175,9 @@ class Conv2d(_ConvNd):
     _functional = staticmethod(conv2d)
     _direct = (None, None)  # (the settings they were made from, the op's arguments): see _direct_args
 
-    def forward(self, input):
+    def forward(self, input: Tensor):
         # NOTE: a batched input of the weight's dtype goes straight to the op, with the layer's
-        # arguments normalised once (``_direct_args``): conv2d's checks of stride, padding,
+        # arguments normalised once (``_direct_args``) -> Tensor: conv2d's checks of stride, padding,
         # dilation and groups cost about as much as the arithmetic of a one-image forward.
         # Every other case takes the public path, with its checks and errors.
         if isinstance(input, Tensor) and input._array.ndim == 4:
@@ -263,8 +263,8 @@ class _ConvTransposeNd(Module):
 
     _dims = 2
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1, bias=True,
-                 dilation=1, padding_mode="zeros", device=None, dtype=None):  # fmt: skip
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, output_padding=0, groups=1, bias: bool = True,
+                 dilation=1, padding_mode: str = "zeros", device=None, dtype=None) -> None:  # fmt: skip
         super().__init__()
         name = type(self).__name__
         for arg, value in (("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)):
@@ -324,7 +324,7 @@ class ConvTranspose2d(_ConvTransposeNd):
         >>> up = ConvTranspose2d(64, 32, 4, stride=2, padding=1)   # doubles H and W
     """
 
-    def forward(self, input, output_size=None):
+    def forward(self, input: Tensor, output_size=None):
         return conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
                                 self._output_padding(input, output_size), self.groups, self.dilation)  # fmt: skip
 
@@ -334,6 +334,6 @@ class ConvTranspose1d(_ConvTransposeNd):
 
     _dims = 1
 
-    def forward(self, input, output_size=None):
+    def forward(self, input: Tensor, output_size=None):
         return conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding,
                                 self._output_padding(input, output_size), self.groups, self.dilation)  # fmt: skip

@@ -2,6 +2,7 @@
 
 from ..ops.dropout import check_probability, dropout, dropout1d, dropout2d, dropout3d
 from .module import Module
+from ..tensor import Tensor
 
 __all__ = ["Dropout", "Dropout1d", "Dropout2d", "Dropout3d"]
 
@@ -9,13 +10,13 @@ __all__ = ["Dropout", "Dropout1d", "Dropout2d", "Dropout3d"]
 class _DropoutNd(Module):
     _function = staticmethod(dropout)
 
-    def __init__(self, p=0.5, inplace=False):
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
         check_probability(p, type(self).__name__)
         self.p = p
         self.inplace = bool(inplace)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return self._function(input, self.p, self.training)
 
     def extra_repr(self):

@@ -43,18 +43,18 @@ class Embedding(Module):
 
     def __init__(
         self,
-        num_embeddings,
-        embedding_dim,
+        num_embeddings: int,
+        embedding_dim: int,
         padding_idx=None,
         max_norm=None,
         norm_type=2.0,
-        scale_grad_by_freq=False,
-        sparse=False,
+        scale_grad_by_freq: bool = False,
+        sparse: bool = False,
         _weight=None,
-        _freeze=False,
+        _freeze: bool = False,
         device=None,
         dtype=None,
-    ):
+    ) -> None:
         super().__init__()
         _positive_int("Embedding", "num_embeddings", num_embeddings)
         _positive_int("Embedding", "embedding_dim", embedding_dim)
@@ -129,7 +129,7 @@ class Embedding(Module):
             _freeze=freeze,
         )
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         idx = indices_of(input, self.num_embeddings, f"Embedding(num_embeddings={self.num_embeddings})")
         return lookup(idx, self.weight, self.padding_idx, self.max_norm, self.norm_type, self.scale_grad_by_freq)
 
@@ -163,9 +163,9 @@ class EmbeddingBag(Module):
         shendu.Size([2, 64])
     """
 
-    def __init__(self, num_embeddings, embedding_dim, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
-                 mode="mean", sparse=False, _weight=None, include_last_offset=False, padding_idx=None, device=None,
-                 dtype=None):  # fmt: skip
+    def __init__(self, num_embeddings: int, embedding_dim: int, max_norm=None, norm_type=2.0, scale_grad_by_freq: bool = False,
+                 mode="mean", sparse: bool = False, _weight=None, include_last_offset: bool = False, padding_idx=None, device=None,
+                 dtype=None) -> None:  # fmt: skip
         super().__init__()
         if mode not in ("sum", "mean", "max"):
             raise ValueError(f"EmbeddingBag: mode must be 'sum', 'mean' or 'max'. Received: mode={mode!r}")
@@ -195,7 +195,7 @@ class EmbeddingBag(Module):
         bag.weight.requires_grad_(not freeze)
         return bag
 
-    def forward(self, input, offsets=None, per_sample_weights=None):
+    def forward(self, input: Tensor, offsets=None, per_sample_weights=None):
         from ..ops.embedding import embedding_bag
 
         return embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type, self.scale_grad_by_freq,

@@ -6,6 +6,7 @@ from ..ops.shape import pad, reshape
 from . import functional as F
 from .module import Module
 from .normalization import GroupNorm
+from ..tensor import Tensor
 
 __all__ = [
     "ZeroPad1d", "ZeroPad2d", "ConstantPad1d", "ConstantPad2d", "ReflectionPad1d", "ReflectionPad2d", "ReplicationPad1d",
@@ -18,14 +19,14 @@ __all__ = [
 class _Pad(Module):
     _dims, _mode = 2, "constant"
 
-    def __init__(self, padding, value=0.0):
+    def __init__(self, padding, value: float = 0.0) -> None:
         super().__init__()
         self.padding = (padding,) * (2 * self._dims) if isinstance(padding, int) else tuple(padding)
         if len(self.padding) != 2 * self._dims:
             raise ValueError(f"{type(self).__name__}: padding must be an int or a {2 * self._dims}-tuple")
         self.value = value
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return pad(input, self.padding, mode=self._mode, value=self.value) if self._mode == "constant" else pad(input, self.padding, mode=self._mode)
 
     def extra_repr(self):
@@ -37,7 +38,7 @@ class ZeroPad1d(_Pad):
 
     _dims = 1
 
-    def __init__(self, padding):
+    def __init__(self, padding) -> None:
         super().__init__(padding, 0.0)
 
     def extra_repr(self):
@@ -83,7 +84,7 @@ class ReplicationPad2d(ReplicationPad1d):
 class CosineSimilarity(Module):
     """x·y / max(‖x‖·‖y‖, eps) along ``dim``."""
 
-    def __init__(self, dim=1, eps=1e-8):
+    def __init__(self, dim=1, eps: float = 1e-8) -> None:
         super().__init__()
         self.dim, self.eps = dim, eps
 
@@ -94,7 +95,7 @@ class CosineSimilarity(Module):
 class PairwiseDistance(Module):
     """‖x − y + eps‖_p along the last dimension."""
 
-    def __init__(self, p=2.0, eps=1e-6, keepdim=False):
+    def __init__(self, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> None:
         super().__init__()
         self.norm, self.eps, self.keepdim = p, eps, keepdim
 
@@ -105,11 +106,11 @@ class PairwiseDistance(Module):
 class GLU(Module):
     """a ⊗ σ(b) with (a, b) the two halves of ``dim``."""
 
-    def __init__(self, dim=-1):
+    def __init__(self, dim=-1) -> None:
         super().__init__()
         self.dim = dim
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.glu(input, self.dim)
 
     def extra_repr(self):
@@ -119,7 +120,7 @@ class GLU(Module):
 class Softmax2d(Module):
     """Softmax over the channels of (N, C, H, W) or (C, H, W) at each position."""
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         if input.ndim not in (3, 4):
             raise ValueError(f"Softmax2d: expected input of 3 or 4 dimensions; got {input.ndim}")
         return softmax(input, -3)
@@ -128,11 +129,11 @@ class Softmax2d(Module):
 class PixelShuffle(Module):
     """(N, C·r², H, W) → (N, C, H·r, W·r)."""
 
-    def __init__(self, upscale_factor):
+    def __init__(self, upscale_factor: int) -> None:
         super().__init__()
         self.upscale_factor = upscale_factor
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.pixel_shuffle(input, self.upscale_factor)
 
     def extra_repr(self):
@@ -142,11 +143,11 @@ class PixelShuffle(Module):
 class PixelUnshuffle(Module):
     """(N, C, H·r, W·r) → (N, C·r², H, W)."""
 
-    def __init__(self, downscale_factor):
+    def __init__(self, downscale_factor: int) -> None:
         super().__init__()
         self.downscale_factor = downscale_factor
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.pixel_unshuffle(input, self.downscale_factor)
 
     def extra_repr(self):
@@ -156,7 +157,7 @@ class PixelUnshuffle(Module):
 class _InstanceNorm(Module):
     """Normalise each channel of each sample over its positions (GroupNorm with one channel per group)."""
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False, device=None, dtype=None):
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum=0.1, affine: bool = False, track_running_stats: bool = False, device=None, dtype=None) -> None:
         super().__init__()
         if track_running_stats:
             raise NotImplementedError(f"{type(self).__name__}: track_running_stats=True is not available")
@@ -165,7 +166,7 @@ class _InstanceNorm(Module):
         if affine:
             self.weight, self.bias = norm.weight, norm.bias
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         unbatched = input.ndim == self._dims + 1
         x = reshape(input, (1, *input.shape)) if unbatched else input
         y = F.group_norm(x, self.num_features, self.weight if self.affine else None, self.bias if self.affine else None, self.eps)
@@ -188,7 +189,7 @@ class InstanceNorm2d(_InstanceNorm):
 class RMSNorm(Module):
     """x / √(mean(x²) + eps) · γ over the last ``normalized_shape`` dimensions (eps defaults to the dtype's epsilon)."""
 
-    def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None, dtype=None):
+    def __init__(self, normalized_shape, eps=None, elementwise_affine: bool = True, device=None, dtype=None) -> None:
         import numpy as np
 
         from .. import _dtype
@@ -203,7 +204,7 @@ class RMSNorm(Module):
         else:
             self.register_parameter("weight", None)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         import numpy as np
 
         dims = tuple(range(-len(self.normalized_shape), 0))
@@ -218,7 +219,7 @@ class RMSNorm(Module):
 class Bilinear(Module):
     """y = x₁ᵀ·A·x₂ + b, A of shape (out_features, in1_features, in2_features), PyTorch's initialisation U(±1/√in1)."""
 
-    def __init__(self, in1_features, in2_features, out_features, bias=True, device=None, dtype=None):
+    def __init__(self, in1_features: int, in2_features: int, out_features: int, bias: bool = True, device=None, dtype=None) -> None:
         import math
 
         import numpy as np
@@ -240,7 +241,7 @@ class Bilinear(Module):
         if self.bias is not None:
             init.uniform_(self.bias, -bound, bound)
 
-    def forward(self, input1, input2):
+    def forward(self, input1: Tensor, input2: Tensor) -> Tensor:
         from ..ops.linalg import einsum
 
         out = einsum("bi,oij,bj->bo", input1.reshape(-1, self.in1_features), self.weight, input2.reshape(-1, self.in2_features))
@@ -254,11 +255,11 @@ class Bilinear(Module):
 class ChannelShuffle(Module):
     """Interleave the channels of ``groups`` groups (ShuffleNet): (N, g·k, *) → channel order k × g."""
 
-    def __init__(self, groups):
+    def __init__(self, groups) -> None:
         super().__init__()
         self.groups = groups
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         n, c = input.shape[0], input.shape[1]
         rest = tuple(input.shape[2:])
         x = input.reshape(n, self.groups, c // self.groups, *rest)
@@ -271,11 +272,11 @@ class ChannelShuffle(Module):
 class Unfold(Module):
     """Sliding windows as columns: (N, C, H, W) → (N, C·kH·kW, L) (see ``F.unfold``)."""
 
-    def __init__(self, kernel_size, dilation=1, padding=0, stride=1):
+    def __init__(self, kernel_size, dilation=1, padding=0, stride=1) -> None:
         super().__init__()
         self.kernel_size, self.dilation, self.padding, self.stride = kernel_size, dilation, padding, stride
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.unfold(input, self.kernel_size, self.dilation, self.padding, self.stride)
 
     def extra_repr(self):
@@ -285,11 +286,11 @@ class Unfold(Module):
 class Fold(Unfold):
     """Columns summed back into an image: (N, C·kH·kW, L) → (N, C, H, W) (see ``F.fold``)."""
 
-    def __init__(self, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    def __init__(self, output_size, kernel_size, dilation=1, padding=0, stride=1) -> None:
         super().__init__(kernel_size, dilation, padding, stride)
         self.output_size = output_size
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.fold(input, self.output_size, self.kernel_size, self.dilation, self.padding, self.stride)
 
     def extra_repr(self):
@@ -301,11 +302,11 @@ class AdaptiveMaxPool2d(Module):
 
     _function = staticmethod(F.adaptive_max_pool2d)
 
-    def __init__(self, output_size, return_indices=False):
+    def __init__(self, output_size, return_indices: bool = False) -> None:
         super().__init__()
         self.output_size, self.return_indices = output_size, return_indices
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return type(self)._function(input, self.output_size, self.return_indices)
 
     def extra_repr(self):
@@ -319,18 +320,18 @@ class AdaptiveMaxPool1d(AdaptiveMaxPool2d):
 class LazyLinear(Module):
     """A Linear layer whose ``in_features`` is taken from its first input; it then becomes a plain ``Linear``."""
 
-    def __init__(self, out_features, bias=True, device=None, dtype=None):
+    def __init__(self, out_features: int, bias: bool = True, device=None, dtype=None) -> None:
         super().__init__()
         self.out_features, self._bias, self._dtype = out_features, bias, dtype
         self.in_features = 0
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         from .linear import Linear
 
         if not self.in_features:
             layer = Linear(input.shape[-1], self.out_features, bias=self._bias, dtype=self._dtype or input.dtype)
             self.in_features = layer.in_features
             self.weight, self.bias = layer.weight, layer.bias
-            self.__class__ = Linear  # as PyTorch's lazy modules become their full class
+            self.__class__ = Linear  # type: ignore[assignment]  # as PyTorch's lazy modules become their full class
             return self.forward(input)
         raise RuntimeError("LazyLinear: uninitialized")

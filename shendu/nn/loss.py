@@ -31,16 +31,16 @@ class _Loss(Module):
     name) and the buffers named in ``buffer_names``; ``extra_repr`` lists what differs from the defaults.
     """
 
-    function: Callable[..., Any] | None = None
+    function: Callable[..., Any]  # set by each subclass
     accepted: tuple[str, ...] = F.REDUCTIONS
     options: dict[str, Any] = {}  # name -> default
     buffer_names: tuple[str, ...] = ()
 
-    def __init__(self, size_average=None, reduce=None, reduction="mean"):
+    def __init__(self, size_average=None, reduce=None, reduction: str = "mean") -> None:
         super().__init__()
         self.reduction = F.resolve_reduction(type(self).__name__, size_average, reduce, reduction, self.accepted)
 
-    def forward(self, input, target):
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         options = {name: getattr(self, name) for name in (*self.options, *self.buffer_names)}
         return type(self).function(input, target, reduction=self.reduction, **options)
 
@@ -101,7 +101,7 @@ class HuberLoss(_Loss):
     function = staticmethod(F.huber_loss)
     options = {"delta": 1.0}
 
-    def __init__(self, reduction="mean", delta=1.0):
+    def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
         super().__init__(reduction=reduction)
         self.delta = F.check_real("HuberLoss", "delta", delta, low=0, low_open=True)
 
@@ -121,7 +121,7 @@ class SmoothL1Loss(_Loss):
     function = staticmethod(F.smooth_l1_loss)
     options = {"beta": 1.0}
 
-    def __init__(self, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    def __init__(self, size_average=None, reduce=None, reduction: str = "mean", beta: float = 1.0) -> None:
         super().__init__(size_average, reduce, reduction)
         self.beta = F.check_real("SmoothL1Loss", "beta", beta, low=0)
 
@@ -129,7 +129,7 @@ class SmoothL1Loss(_Loss):
 class _ClassWeighted(_Loss):
     buffer_names = ("weight",)
 
-    def __init__(self, weight, size_average, reduce, reduction):
+    def __init__(self, weight, size_average, reduce, reduction) -> None:
         super().__init__(size_average, reduce, reduction)
         weight = _buffer(weight)
         if weight is not None and weight.ndim != 1:
@@ -164,13 +164,13 @@ class CrossEntropyLoss(_ClassWeighted):
     options = {"ignore_index": -100, "label_smoothing": 0.0}
 
     def __init__(
-        self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean", label_smoothing=0.0
-    ):
+        self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction: str = "mean", label_smoothing: float = 0.0
+    ) -> None:
         super().__init__(weight, size_average, reduce, reduction)
         self.ignore_index = F.check_ignore_index("CrossEntropyLoss", ignore_index)
         self.label_smoothing = F.check_real("CrossEntropyLoss", "label_smoothing", label_smoothing, low=0, high=1)
 
-    def forward(self, input, target):
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         # NOTE: the options passed by name rather than gathered as the other losses do: every training
         # step of a classifier runs this, and the generic gathering costs several µs a call.
         return F.cross_entropy(
@@ -197,7 +197,7 @@ class NLLLoss(_ClassWeighted):
     function = staticmethod(F.nll_loss)
     options = {"ignore_index": -100}
 
-    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction: str = "mean") -> None:
         super().__init__(weight, size_average, reduce, reduction)
         self.ignore_index = F.check_ignore_index("NLLLoss", ignore_index)
 
@@ -219,7 +219,7 @@ class BCELoss(_Loss):
     function = staticmethod(F.binary_cross_entropy)
     buffer_names = ("weight",)
 
-    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction: str = "mean") -> None:
         super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", _buffer(weight))
 
@@ -242,7 +242,7 @@ class BCEWithLogitsLoss(_Loss):
     function = staticmethod(F.binary_cross_entropy_with_logits)
     buffer_names = ("weight", "pos_weight")
 
-    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None):
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction: str = "mean", pos_weight=None) -> None:
         super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", _buffer(weight))
         self.register_buffer("pos_weight", _buffer(pos_weight))
@@ -267,7 +267,7 @@ class KLDivLoss(_Loss):
     accepted = F.KL_REDUCTIONS
     options = {"log_target": False}
 
-    def __init__(self, size_average=None, reduce=None, reduction="mean", log_target=False):
+    def __init__(self, size_average=None, reduce=None, reduction: str = "mean", log_target: bool = False) -> None:
         super().__init__(size_average, reduce, reduction)
         if not isinstance(log_target, bool):
             raise TypeError(f"KLDivLoss: log_target must be True or False. Received: log_target={log_target!r}")
@@ -277,7 +277,7 @@ class KLDivLoss(_Loss):
 class _PairLoss(_Loss):
     """A loss of ``(input1, input2, target)``."""
 
-    def forward(self, input1, input2, target):
+    def forward(self, input1: Tensor, input2: Tensor, target: Tensor) -> Tensor:  # type: ignore[override]
         options = {name: getattr(self, name) for name in self.options}
         return type(self).function(input1, input2, target, reduction=self.reduction, **options)
 
@@ -288,7 +288,7 @@ class MarginRankingLoss(_PairLoss):
     function = staticmethod(M.margin_ranking_loss)
     options = {"margin": 0.0}
 
-    def __init__(self, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+    def __init__(self, margin: float = 0.0, size_average=None, reduce=None, reduction: str = "mean") -> None:
         super().__init__(size_average, reduce, reduction)
         self.margin = margin
 
@@ -299,7 +299,7 @@ class CosineEmbeddingLoss(_PairLoss):
     function = staticmethod(M.cosine_embedding_loss)
     options = {"margin": 0.0}
 
-    def __init__(self, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+    def __init__(self, margin: float = 0.0, size_average=None, reduce=None, reduction: str = "mean") -> None:
         super().__init__(size_average, reduce, reduction)
         self.margin = margin
 
@@ -310,7 +310,7 @@ class HingeEmbeddingLoss(_Loss):
     function = staticmethod(M.hinge_embedding_loss)
     options = {"margin": 1.0}
 
-    def __init__(self, margin=1.0, size_average=None, reduce=None, reduction="mean"):
+    def __init__(self, margin: float = 1.0, size_average=None, reduce=None, reduction: str = "mean") -> None:
         super().__init__(size_average, reduce, reduction)
         self.margin = margin
 
@@ -320,11 +320,11 @@ class TripletMarginLoss(_Loss):
 
     options = {"margin": 1.0, "p": 2.0, "eps": 1e-6, "swap": False}
 
-    def __init__(self, margin=1.0, p=2.0, eps=1e-6, swap=False, size_average=None, reduce=None, reduction="mean"):
+    def __init__(self, margin: float = 1.0, p: float = 2.0, eps: float = 1e-6, swap: bool = False, size_average=None, reduce=None, reduction: str = "mean") -> None:
         super().__init__(size_average, reduce, reduction)
         self.margin, self.p, self.eps, self.swap = margin, p, eps, swap
 
-    def forward(self, anchor, positive, negative):
+    def forward(self, anchor: Tensor, positive: Tensor, negative: Tensor) -> Tensor:  # type: ignore[override]
         return M.triplet_margin_loss(anchor, positive, negative, self.margin, self.p, self.eps, self.swap, reduction=self.reduction)
 
 
@@ -340,7 +340,7 @@ class MultiLabelSoftMarginLoss(_Loss):
     function = staticmethod(M.multilabel_soft_margin_loss)
     buffer_names = ("weight",)
 
-    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction: str = "mean") -> None:
         super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", _buffer(weight))
 
@@ -351,7 +351,7 @@ class PoissonNLLLoss(_Loss):
     function = staticmethod(M.poisson_nll_loss)
     options = {"log_input": True, "full": False, "eps": 1e-8}
 
-    def __init__(self, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None, reduction="mean"):
+    def __init__(self, log_input: bool = True, full: bool = False, size_average=None, eps: float = 1e-8, reduce=None, reduction: str = "mean") -> None:
         super().__init__(size_average, reduce, reduction)
         self.log_input, self.full, self.eps = log_input, full, eps
 
@@ -361,9 +361,9 @@ class GaussianNLLLoss(_Loss):
 
     options = {"full": False, "eps": 1e-6}
 
-    def __init__(self, *, full=False, eps=1e-6, reduction="mean"):
+    def __init__(self, *, full: bool = False, eps: float = 1e-6, reduction: str = "mean") -> None:
         super().__init__(None, None, reduction)
         self.full, self.eps = full, eps
 
-    def forward(self, input, target, var):
+    def forward(self, input: Tensor, target: Tensor, var: Tensor) -> Tensor:  # type: ignore[override]
         return M.gaussian_nll_loss(input, target, var, self.full, self.eps, self.reduction)

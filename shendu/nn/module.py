@@ -42,7 +42,7 @@ class StateDictShapeError(RuntimeError, ValueError):
 class _IncompatibleKeys:
     """What ``load_state_dict(strict=False)`` returns: ``missing_keys`` and ``unexpected_keys``."""
 
-    def __init__(self, missing_keys, unexpected_keys):
+    def __init__(self, missing_keys, unexpected_keys) -> None:
         self.missing_keys, self.unexpected_keys = missing_keys, unexpected_keys
 
     def __repr__(self):
@@ -136,7 +136,7 @@ class Module:
         object.__setattr__(self, "_init_args", (args, kwargs))
         return self
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, **kwargs) -> None:
         if args or kwargs:
             given = ", ".join([repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()])
             raise TypeError(f"Module.__init__() takes no arguments; got {given}")
@@ -584,7 +584,7 @@ class _RemovableHandle:
 
     _ids = itertools.count()
 
-    def __init__(self, store, hook):
+    def __init__(self, store, hook) -> None:
         self.store, self.key = store, next(self._ids)
         store[self.key] = hook
 
@@ -619,7 +619,7 @@ class Sequential(Module):
         >>> model[0], model[-1], model[:2], len(model)
     """
 
-    def __init__(self, *modules):
+    def __init__(self, *modules) -> None:
         super().__init__()
         if len(modules) == 1 and isinstance(modules[0], dict):
             for name, module in modules[0].items():
@@ -638,7 +638,7 @@ class Sequential(Module):
         for i, module in enumerate(modules):
             self._modules[str(i)] = module
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         for module in self._modules.values():
             input = module(input)
         return input
@@ -704,7 +704,7 @@ class ModuleList(Module):
         ...     x = layer(x)
     """
 
-    def __init__(self, modules=None):
+    def __init__(self, modules=None) -> None:
         super().__init__()
         if modules is not None:
             self.extend(modules)
@@ -795,7 +795,7 @@ class ModuleDict(Module):
         >>> heads["class"](features)
     """
 
-    def __init__(self, modules=None):
+    def __init__(self, modules=None) -> None:
         super().__init__()
         if modules is not None:
             self.update(modules)
@@ -847,10 +847,10 @@ class ModuleDict(Module):
 class Identity(Module):
     """Returns its input unchanged (arguments are accepted and ignored, as PyTorch)."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, **kwargs) -> None:
         super().__init__()
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return input
 
 
@@ -865,11 +865,11 @@ class Flatten(Module):
         (N, C, H, W) → (N, C·H·W) with the defaults.
     """
 
-    def __init__(self, start_dim=1, end_dim=-1):
+    def __init__(self, start_dim: int = 1, end_dim=-1) -> None:
         super().__init__()
         self.start_dim, self.end_dim = start_dim, end_dim
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         from ..ops.shape import flatten
 
         return flatten(input, self.start_dim, self.end_dim)
@@ -885,11 +885,11 @@ class Unflatten(Module):
         >>> Unflatten(1, (1, 28, 28))(x)   # (N, 784) → (N, 1, 28, 28)
     """
 
-    def __init__(self, dim, unflattened_size):
+    def __init__(self, dim, unflattened_size) -> None:
         super().__init__()
         self.dim, self.unflattened_size = dim, tuple(unflattened_size)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         from ..ops.shape import unflatten
 
         size = input.shape[self.dim] if -input.ndim <= self.dim < input.ndim else None
@@ -899,8 +899,10 @@ class Unflatten(Module):
                 wildcards += 1
             else:
                 product *= s
-        fits = size == product if wildcards == 0 else (wildcards == 1 and product > 0 and size % product == 0)
-        if size is None or not fits:
+        fits = size is not None and (
+            size == product if wildcards == 0 else (wildcards == 1 and product > 0 and size % product == 0)
+        )
+        if not fits:
             raise ValueError(
                 f"Unflatten(dim={self.dim}, unflattened_size={self.unflattened_size}) got input of shape "
                 f"{tuple(input.shape)}; dim {self.dim} must hold {product} elements"

@@ -52,22 +52,22 @@ class _BatchNorm(Module):
 
     def __init__(
         self,
-        num_features,
-        eps=1e-5,
+        num_features: int,
+        eps: float = 1e-5,
         momentum=0.1,
-        affine=True,
-        track_running_stats=True,
+        affine: bool = True,
+        track_running_stats: bool = True,
         device=None,
         dtype=None,
         *,
-        bias=True,
-    ):
+        bias: bool = True,
+    ) -> None:
         super().__init__()
         name = type(self).__name__
         self.num_features = _check_size(name, "num_features", num_features)
         self.eps = _check_eps(name, eps)
         if momentum is not None and (
-            isinstance(momentum, bool) or not isinstance(momentum, numbers.Real) or not 0 <= momentum <= 1
+            isinstance(momentum, bool) or not isinstance(momentum, numbers.Real) or not 0 <= float(momentum) <= 1
         ):
             raise ValueError(f"{name}: momentum must be a number in [0, 1] or None. Received: momentum={momentum!r}")
         self.momentum = momentum
@@ -111,7 +111,7 @@ class _BatchNorm(Module):
                 f"expected {self._layout_for()}"
             )
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         self._check_input(input)
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
@@ -209,7 +209,7 @@ class LayerNorm(Module):
         shendu.Size([32, 10, 64])
     """
 
-    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None, dtype=None):
+    def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True, bias: bool = True, device=None, dtype=None) -> None:
         super().__init__()
         shape = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else tuple(normalized_shape)
         if not shape:
@@ -229,7 +229,7 @@ class LayerNorm(Module):
         """γ = 1, β = 0."""
         _reset_affine(self)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         _check_tensor(self, input)
         k = len(self.normalized_shape)
         if input.ndim < k or tuple(input.shape[input.ndim - k :]) != self.normalized_shape:
@@ -265,7 +265,7 @@ class GroupNorm(Module):
         shendu.Size([2, 16, 8, 8])
     """
 
-    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None, *, bias=True):
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True, device=None, dtype=None, *, bias: bool = True) -> None:
         super().__init__()
         self.num_groups = _check_size("GroupNorm", "num_groups", num_groups)
         self.num_channels = _check_size("GroupNorm", "num_channels", num_channels)
@@ -284,7 +284,7 @@ class GroupNorm(Module):
         """γ = 1, β = 0."""
         _reset_affine(self)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         _check_tensor(self, input)
         if input.ndim < 2 or input.shape[1] != self.num_channels:
             raise ValueError(
@@ -305,13 +305,13 @@ class LocalResponseNorm(Module):
         alpha: Defaults to 1e-4. beta: Defaults to 0.75. k: Defaults to 1.
     """
 
-    def __init__(self, size, alpha=1e-4, beta=0.75, k=1.0):
+    def __init__(self, size, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> None:
         super().__init__()
         if not isinstance(size, int) or size < 1:
             raise ValueError(f"LocalResponseNorm: size must be a positive integer. Received: size={size!r}")
         self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         from ..ops.normalization import local_response_norm
 
         return local_response_norm(input, self.size, self.alpha, self.beta, self.k)

@@ -18,7 +18,7 @@ class Parameter(Tensor):
         True
     """
 
-    def __init__(self, data=None, requires_grad=True):
+    def __init__(self, data=None, requires_grad: bool = True) -> None:
         array = as_array([] if data is None else data)
         if array.dtype.kind != "f" and requires_grad:
             raise TypeError(f"only floating-point tensors can require gradients; got dtype {array.dtype}")

@@ -62,9 +62,9 @@ class MaxPool2d(_Pool):
     """
 
     _function = staticmethod(max_pool2d)
-    _direct = (None, None)  # (the settings, {input (H, W): checked_max_pool2d's arguments}): see forward
+    _direct: tuple = (None, None)  # (the settings, {input (H, W): checked_max_pool2d's arguments}): see forward
 
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices: bool = False, ceil_mode: bool = False) -> None:
         super().__init__()
         self._validate(kernel_size, stride, padding, dilation)
         self.kernel_size = kernel_size
@@ -72,7 +72,7 @@ class MaxPool2d(_Pool):
         self.padding, self.dilation = padding, dilation
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         # NOTE: a batched float input goes straight to the op, with the geometry worked out once per
         # input size: max_pool2d's checks cost more than pooling a one-image feature map. Every other
         # case takes the public path, with its checks and errors.
@@ -80,7 +80,7 @@ class MaxPool2d(_Pool):
             x = input._array
             if x.ndim == 4 and x.dtype.kind == "f":
                 settings = (self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode)
-                made_from, geometries = self._direct
+                made_from, geometries = self._direct  # geometries: a dict
                 if made_from != settings:
                     geometries = {}
                     self._direct = (settings, geometries)
@@ -137,8 +137,8 @@ class AvgPool2d(_Pool):
     """
 
     def __init__(
-        self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None
-    ):
+        self, kernel_size, stride=None, padding=0, ceil_mode: bool = False, count_include_pad: bool = True, divisor_override=None
+    ) -> None:
         super().__init__()
         self._validate(kernel_size, stride, padding)
         if divisor_override is not None and (not isinstance(divisor_override, int) or divisor_override <= 0):
@@ -150,7 +150,7 @@ class AvgPool2d(_Pool):
         self.padding, self.ceil_mode = padding, ceil_mode
         self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         self._check_input(input)
         return avg_pool2d(
             input,
@@ -176,7 +176,7 @@ class AvgPool1d(_Pool):
 
     _dims = 1
 
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False, count_include_pad: bool = True) -> None:
         super().__init__()
         self._validate(kernel_size, stride, padding)
         single = lambda v: tuple(v) if isinstance(v, (tuple, list)) else (v,)  # noqa: E731
@@ -185,7 +185,7 @@ class AvgPool1d(_Pool):
         self.padding = single(padding)
         self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         self._check_input(input)
         return avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad)
 
@@ -209,7 +209,7 @@ class AdaptiveAvgPool2d(_Pool):
 
     _function = staticmethod(adaptive_avg_pool2d)
 
-    def __init__(self, output_size):
+    def __init__(self, output_size) -> None:
         super().__init__()
         n = self._dims
         sizes = (output_size,) * n if isinstance(output_size, int) or output_size is None else output_size
@@ -221,7 +221,7 @@ class AdaptiveAvgPool2d(_Pool):
             )
         self.output_size = output_size
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         self._check_input(input)
         return self._function(input, self.output_size)
 

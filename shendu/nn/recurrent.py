@@ -74,16 +74,16 @@ class RNNBase(Module):
     def __init__(
         self,
         mode,
-        input_size,
-        hidden_size,
-        num_layers=1,
-        bias=True,
-        batch_first=False,
-        dropout=0.0,
-        bidirectional=False,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
         device=None,
         dtype=None,
-    ):
+    ) -> None:
         super().__init__()
         name = type(self).__name__
         if mode not in _GATES:
@@ -112,7 +112,8 @@ class RNNBase(Module):
             layer_input = input_size if layer == 0 else hidden_size * directions
             for direction in range(directions):
                 suffix = f"_l{layer}" + ("_reverse" if direction else "")
-                shapes = [("weight_ih", (gate_size, layer_input)), ("weight_hh", (gate_size, hidden_size))]
+                shapes: list[tuple[str, tuple[int, ...]]] = [("weight_ih", (gate_size, layer_input)),
+                                                             ("weight_hh", (gate_size, hidden_size))]
                 if bias:
                     shapes += [("bias_ih", (gate_size,)), ("bias_hh", (gate_size,))]
                 for kind, shape in shapes:
@@ -179,7 +180,7 @@ class RNNBase(Module):
             raise TypeError(f"{self._describe()} expects hx as a tuple (h0, c0); got {type(hx).__name__}")
         return [self._check_state(label, s, batch, batched, dtype) for label, s in zip(labels, hx if lstm else (hx,))]
 
-    def forward(self, input, hx=None):
+    def forward(self, input: Tensor, hx=None):
         """Run the stack over the sequence; returns (output, h_n), for LSTM (output, (h_n, c_n)).
 
         A :class:`~shendu.nn.utils.rnn.PackedSequence` input gives a PackedSequence output, and
@@ -203,7 +204,7 @@ class RNNBase(Module):
         states = self._given_states(hx, batch, batched, dtype)
         directions = 2 if self.bidirectional else 1
         zeros = None
-        finals = [[] for _ in labels]
+        finals: list = [[] for _ in labels]
         x = input
         for layer in range(self.num_layers):
             outputs = []
@@ -338,8 +339,8 @@ class RNN(RNNBase):
         (shendu.Size([5, 3, 20]), shendu.Size([2, 3, 20]))
     """
 
-    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, device=None, dtype=None):  # fmt: skip
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh", bias: bool = True, batch_first: bool = False,
+                 dropout: float = 0.0, bidirectional: bool = False, device=None, dtype=None) -> None:  # fmt: skip
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu'. Received: nonlinearity={nonlinearity!r}")
         self.nonlinearity = nonlinearity
@@ -386,8 +387,8 @@ class LSTM(RNNBase):
         (shendu.Size([8, 100, 32]), shendu.Size([1, 8, 32]))
     """
 
-    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-                 bidirectional=False, device=None, dtype=None):  # fmt: skip
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
+                 bidirectional: bool = False, device=None, dtype=None) -> None:  # fmt: skip
         super().__init__(
             "LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, device, dtype
         )
@@ -428,8 +429,8 @@ class GRU(RNNBase):
         (shendu.Size([5, 3, 40]), shendu.Size([2, 3, 20]))
     """
 
-    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-                 bidirectional=False, device=None, dtype=None):  # fmt: skip
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
+                 bidirectional: bool = False, device=None, dtype=None) -> None:  # fmt: skip
         super().__init__(
             "GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, device, dtype
         )
@@ -443,7 +444,7 @@ class RNNCellBase(Module):
 
     _mode: str | None = None
 
-    def __init__(self, input_size, hidden_size, bias=True, num_chunks=1, device=None, dtype=None):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, num_chunks=1, device=None, dtype=None) -> None:
         super().__init__()
         name = type(self).__name__
         _check_size(name, "input_size", input_size)
@@ -524,14 +525,14 @@ class RNNCell(RNNCellBase):
         >>> h = cell(randn(3, 10), h)
     """
 
-    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh", device=None, dtype=None) -> None:
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNNCell: nonlinearity must be 'tanh' or 'relu'. Received: nonlinearity={nonlinearity!r}")
         self.nonlinearity = nonlinearity
         self._mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
         super().__init__(input_size, hidden_size, bias, 1, device, dtype)
 
-    def forward(self, input, hx=None):
+    def forward(self, input: Tensor, hx=None):
         return self._step(input, [("hx", hx)])[0]
 
 
@@ -559,10 +560,10 @@ class LSTMCell(RNNCellBase):
 
     _mode = "LSTM"
 
-    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None, dtype=None) -> None:
         super().__init__(input_size, hidden_size, bias, 4, device, dtype)
 
-    def forward(self, input, hx=None):
+    def forward(self, input: Tensor, hx=None):
         if hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
             raise TypeError(f"{self._describe()} expects hx as a tuple (h, c); got {type(hx).__name__}")
         h, c = (None, None) if hx is None else hx
@@ -591,8 +592,8 @@ class GRUCell(RNNCellBase):
 
     _mode = "GRU"
 
-    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None, dtype=None) -> None:
         super().__init__(input_size, hidden_size, bias, 3, device, dtype)
 
-    def forward(self, input, hx=None):
+    def forward(self, input: Tensor, hx=None):
         return self._step(input, [("hx", hx)])[0]

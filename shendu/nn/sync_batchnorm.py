@@ -15,6 +15,7 @@ import numpy as np
 
 from ..autograd import Function
 from .normalization import _BatchNorm
+from ..tensor import Tensor
 
 __all__ = ["SyncBatchNorm"]
 
@@ -29,7 +30,7 @@ def _allreduce(array):
 
 
 class _SyncBatchNormFunction(Function):
-    def __init__(self, eps):
+    def __init__(self, eps) -> None:
         self.eps = eps
 
     def forward(self, x, weight, bias):
@@ -66,11 +67,11 @@ class SyncBatchNorm(_BatchNorm):
     _layout = "(N, C, *)"
     _ndims = (2, 3, 4, 5)
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, process_group=None,
-                 device=None, dtype=None):  # fmt: skip
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum=0.1, affine: bool = True, track_running_stats: bool = True, process_group=None,
+                 device=None, dtype=None) -> None:  # fmt: skip
         super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         from .. import distributed
 
         if not (self.training and distributed.is_initialized() and distributed.get_world_size() > 1):

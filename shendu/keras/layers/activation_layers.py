@@ -15,7 +15,7 @@ class ReLU(Layer):
 
     supports_masking = True
 
-    def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
+    def __init__(self, max_value=None, negative_slope: float = 0.0, threshold=0.0, **kwargs) -> None:
         super().__init__(**kwargs)
         if max_value is not None and max_value < 0:
             raise ValueError(f"max_value of a ReLU layer cannot be a negative value. Received: {max_value}")
@@ -38,7 +38,7 @@ class LeakyReLU(Layer):
 
     supports_masking = True
 
-    def __init__(self, negative_slope=0.3, **kwargs):
+    def __init__(self, negative_slope: float = 0.3, **kwargs) -> None:
         super().__init__(**kwargs)
         if negative_slope is None or negative_slope < 0:
             raise ValueError(f"The negative_slope value of a Leaky ReLU layer cannot be None or negative. Received: {negative_slope}")
@@ -56,7 +56,7 @@ class ELU(Layer):
 
     supports_masking = True
 
-    def __init__(self, alpha=1.0, **kwargs):
+    def __init__(self, alpha: float = 1.0, **kwargs) -> None:
         super().__init__(**kwargs)
         self.alpha = float(alpha)
 
@@ -72,7 +72,7 @@ class Softmax(Layer):
 
     supports_masking = True
 
-    def __init__(self, axis=-1, **kwargs):
+    def __init__(self, axis=-1, **kwargs) -> None:
         super().__init__(**kwargs)
         self.axis = axis
 
@@ -102,7 +102,7 @@ class PReLU(Layer):
     supports_masking = True
 
     def __init__(self, alpha_initializer="zeros", alpha_regularizer=None, alpha_constraint=None, shared_axes=None,
-                 **kwargs):  # fmt: skip
+                 **kwargs) -> None:  # fmt: skip
         super().__init__(**kwargs)
         if alpha_regularizer is not None or alpha_constraint is not None:
             raise ValueError("PReLU: alpha_regularizer and alpha_constraint are not supported by shendu")

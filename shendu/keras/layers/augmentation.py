@@ -72,7 +72,7 @@ def _sample(images, rows, cols, mode, fill_value, interpolation):
 class _Augmentation(Layer):
     supports_masking = False
 
-    def __init__(self, seed=None, data_format=None, **kwargs):
+    def __init__(self, seed=None, data_format=None, **kwargs) -> None:
         super().__init__(**kwargs)
         self.seed = seed
         if data_format not in (None, "channels_last"):
@@ -100,7 +100,7 @@ class _Augmentation(Layer):
 class _Warp(_Augmentation):
     """A random affine map per image (output pixel → input pixel), sampled with the fill mode."""
 
-    def __init__(self, fill_mode="reflect", interpolation="bilinear", fill_value=0.0, **kwargs):
+    def __init__(self, fill_mode: str = "reflect", interpolation: str = "bilinear", fill_value=0.0, **kwargs) -> None:
         super().__init__(**kwargs)
         if fill_mode not in _FILL_MODES:
             raise ValueError(f"Unknown `fill_mode` {fill_mode}. Expected of one {_FILL_MODES}.")
@@ -131,7 +131,7 @@ def _about_centre(linear, h, w, shift=(0.0, 0.0)):
 class RandomRotation(_Warp):
     """Rotate each image by a random angle in ``factor``·2π (a number f gives [−f, f]·2π)."""
 
-    def __init__(self, factor, fill_mode="reflect", interpolation="bilinear", seed=None, fill_value=0.0, **kwargs):
+    def __init__(self, factor, fill_mode: str = "reflect", interpolation: str = "bilinear", seed=None, fill_value=0.0, **kwargs) -> None:
         super().__init__(fill_mode=fill_mode, interpolation=interpolation, fill_value=fill_value, seed=seed, **kwargs)
         self.factor = factor
         self.lower, self.upper = _range("RandomRotation", factor)
@@ -149,8 +149,8 @@ class RandomRotation(_Warp):
 class RandomZoom(_Warp):
     """Zoom each image by a random factor: ``height_factor`` 0.2 zooms out/in by up to 20 % (negative: in)."""
 
-    def __init__(self, height_factor, width_factor=None, fill_mode="reflect", interpolation="bilinear", seed=None,
-                 fill_value=0.0, **kwargs):  # fmt: skip
+    def __init__(self, height_factor, width_factor=None, fill_mode: str = "reflect", interpolation: str = "bilinear", seed=None,
+                 fill_value=0.0, **kwargs) -> None:  # fmt: skip
         super().__init__(fill_mode=fill_mode, interpolation=interpolation, fill_value=fill_value, seed=seed, **kwargs)
         self.height_factor, self.width_factor = height_factor, width_factor
         self.height_range = _range("RandomZoom", height_factor)
@@ -170,8 +170,8 @@ class RandomZoom(_Warp):
 class RandomTranslation(_Warp):
     """Shift each image by random fractions of its height and width."""
 
-    def __init__(self, height_factor, width_factor, fill_mode="reflect", interpolation="bilinear", seed=None,
-                 fill_value=0.0, **kwargs):  # fmt: skip
+    def __init__(self, height_factor, width_factor, fill_mode: str = "reflect", interpolation: str = "bilinear", seed=None,
+                 fill_value=0.0, **kwargs) -> None:  # fmt: skip
         super().__init__(fill_mode=fill_mode, interpolation=interpolation, fill_value=fill_value, seed=seed, **kwargs)
         self.height_factor, self.width_factor = height_factor, width_factor
         self.height_range = _range("RandomTranslation", height_factor)
@@ -189,7 +189,7 @@ class RandomTranslation(_Warp):
 class RandomFlip(_Augmentation):
     """Flip each image left-right and/or up-down with probability ½: mode "horizontal", "vertical" or both."""
 
-    def __init__(self, mode="horizontal_and_vertical", seed=None, **kwargs):
+    def __init__(self, mode="horizontal_and_vertical", seed=None, **kwargs) -> None:
         super().__init__(seed=seed, **kwargs)
         if mode not in ("horizontal", "vertical", "horizontal_and_vertical"):
             raise ValueError(f"RandomFlip layer {self.name} received an unknown mode argument {mode}")
@@ -213,7 +213,7 @@ class RandomFlip(_Augmentation):
 class RandomContrast(_Augmentation):
     """(x − mean)·c + mean per image and channel, c drawn from [1 − lower, 1 + upper]; clipped to ``value_range``."""
 
-    def __init__(self, factor, value_range=(0, 255), seed=None, **kwargs):
+    def __init__(self, factor, value_range=(0, 255), seed=None, **kwargs) -> None:
         super().__init__(seed=seed, **kwargs)
         self.factor, self.value_range = factor, tuple(value_range)
         lower, upper = (factor, factor) if not isinstance(factor, (tuple, list)) else factor
@@ -233,7 +233,7 @@ class RandomContrast(_Augmentation):
 class RandomBrightness(_Augmentation):
     """Add a random delta, ``factor`` times the width of ``value_range``, to each image; clipped to the range."""
 
-    def __init__(self, factor, value_range=(0, 255), seed=None, **kwargs):
+    def __init__(self, factor, value_range=(0, 255), seed=None, **kwargs) -> None:
         super().__init__(seed=seed, **kwargs)
         self.factor, self.value_range = factor, tuple(value_range)
         self.lower, self.upper = _range("RandomBrightness", factor)
@@ -252,7 +252,7 @@ class RandomBrightness(_Augmentation):
 class RandomCrop(_Augmentation):
     """A random (height, width) window of each image in training; the central window at inference."""
 
-    def __init__(self, height, width, seed=None, data_format=None, **kwargs):
+    def __init__(self, height, width, seed=None, data_format=None, **kwargs) -> None:
         super().__init__(seed=seed, data_format=data_format, **kwargs)
         self.height, self.width = int(height), int(width)
 

@@ -63,7 +63,7 @@ class WeightView:
     ``nn.Linear`` keeps (out, in)); ``value`` is the parameter itself.
     """
 
-    def __init__(self, tensor, to_keras, from_keras, name, layer_name):
+    def __init__(self, tensor, to_keras, from_keras, name, layer_name) -> None:
         self.value, self._to_keras, self._from_keras = tensor, to_keras, from_keras
         self.name, self.path = name, f"{layer_name}/{name}"
 
@@ -197,7 +197,7 @@ class KerasTensor:
     :class:`Node` that produces it, so ``Model(inputs, outputs)`` can trace the graph.
     """
 
-    def __init__(self, shape, dtype="float32", name=None, node=None, index=0):
+    def __init__(self, shape, dtype="float32", name=None, node=None, index=0) -> None:
         self.shape = tuple(shape)
         self.dtype = dtype
         self.name = name
@@ -266,7 +266,7 @@ class KerasTensor:
 class Node:
     """One call of a layer on symbolic inputs: ``outputs = layer(inputs)``."""
 
-    def __init__(self, layer, inputs, as_list, kwargs, outputs, n_main=None, kw_layout=None):
+    def __init__(self, layer, inputs, as_list, kwargs, outputs, n_main=None, kw_layout=None) -> None:
         self.layer, self.inputs, self.as_list, self.kwargs, self.outputs = layer, inputs, as_list, kwargs, outputs
         self.n_main = len(inputs) if n_main is None else n_main
         self.kw_layout = kw_layout or {}  # keyword argument -> (start, count, is_list) in ``inputs``
@@ -307,8 +307,8 @@ class Layer(Module):
 
     _accepts_integers = False  # Embedding takes token ids; every other layer casts integer input to float
 
-    def __init__(self, trainable=True, name=None, dtype=None, input_shape=None, batch_input_shape=None,
-                 batch_size=None, input_dim=None, weights=None, **kwargs):  # fmt: skip
+    def __init__(self, trainable: bool = True, name=None, dtype=None, input_shape=None, batch_input_shape=None,
+                 batch_size=None, input_dim=None, weights=None, **kwargs) -> None:  # fmt: skip
         super().__init__()
         if kwargs:
             raise TypeError(f"Unrecognized keyword arguments passed to {type(self).__name__}: {kwargs}")
@@ -320,11 +320,11 @@ class Layer(Module):
         self.built = False
         self._build_input_shape = None
         self._input_spec = None
-        self._inbound_nodes = []
+        self._inbound_nodes: list = []
         self._initial_weights = None if weights is None else list(weights)
         self._capture_pre_activation = False
-        self._fixed = set()  # names of parameters that never train (e.g. LSTM's second bias)
-        self._frozen = set()  # names of Keras weights made with add_weight(trainable=False)
+        self._fixed: set[str] = set()  # names of parameters that never train (e.g. LSTM's second bias)
+        self._frozen: set[str] = set()  # names of Keras weights made with add_weight(trainable=False)
         # Keras layers run in inference mode unless training (fit switches them to training mode).
         object.__setattr__(self, "training", False)
         if batch_input_shape is not None:
@@ -872,7 +872,7 @@ class InputLayer(Layer):
     _accepts_integers = True
 
     def __init__(self, shape=None, batch_size=None, dtype=None, batch_shape=None, name=None, input_shape=None,
-                 sparse=None, **kwargs):  # fmt: skip
+                 sparse=None, **kwargs) -> None:  # fmt: skip
         kwargs.pop("trainable", None)
         if shape is None and input_shape is not None:
             shape = input_shape

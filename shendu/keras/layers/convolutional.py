@@ -97,10 +97,10 @@ class _ChannelsLast(Layer):
 
 
 class _Conv(KernelBiasMixin, _ChannelsLast):
-    def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1, groups=1,
-                 activation=None, use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
+    def __init__(self, filters: int, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1, groups=1,
+                 activation=None, use_bias: bool = True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
-                 bias_constraint=None, **kwargs):  # fmt: skip
+                 bias_constraint=None, **kwargs) -> None:  # fmt: skip
         super().__init__(**kwargs)
         name = type(self).__name__
         self.filters = _positive_int(name, "filters", filters)
@@ -232,7 +232,7 @@ class Conv1D(_Conv):
 class _Pooling(_ChannelsLast):
     mode = "max"
 
-    def __init__(self, pool_size=2, strides=None, padding="valid", data_format=None, **kwargs):
+    def __init__(self, pool_size=2, strides=None, padding="valid", data_format=None, **kwargs) -> None:
         super().__init__(**kwargs)
         name = type(self).__name__
         self.pool_size = _tuple(name, "pool_size", pool_size, self.rank)
@@ -322,7 +322,7 @@ class AveragePooling1D(_Pooling):
 class _GlobalPooling(_ChannelsLast):
     mode = "avg"
 
-    def __init__(self, data_format=None, keepdims=False, **kwargs):
+    def __init__(self, data_format=None, keepdims: bool = False, **kwargs) -> None:
         super().__init__(**kwargs)
         self.data_format = _check_format(type(self).__name__, data_format)
         self.keepdims = bool(keepdims)
@@ -405,10 +405,10 @@ def _transpose_length(length, kernel, stride, padding, output_padding, dilation)
 
 
 class _ConvTranspose(_Conv):
-    def __init__(self, filters, kernel_size, strides=1, padding="valid", output_padding=None, data_format=None,
-                 dilation_rate=1, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+    def __init__(self, filters: int, kernel_size, strides=1, padding="valid", output_padding=None, data_format=None,
+                 dilation_rate=1, activation=None, use_bias: bool = True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, **kwargs):  # fmt: skip
+                 kernel_constraint=None, bias_constraint=None, **kwargs) -> None:  # fmt: skip
         super().__init__(filters, kernel_size, strides=strides, padding=padding, data_format=data_format,
                          dilation_rate=dilation_rate, activation=activation, use_bias=use_bias,
                          kernel_initializer=kernel_initializer, bias_initializer=bias_initializer,
@@ -486,7 +486,7 @@ class Conv1DTranspose(_ConvTranspose):
 
 # ----- resampling and padding ------------------------------------------------------------------------------
 class _UpSampling(_ChannelsLast):
-    def __init__(self, size=2, data_format=None, interpolation="nearest", **kwargs):
+    def __init__(self, size=2, data_format=None, interpolation: str = "nearest", **kwargs) -> None:
         super().__init__(**kwargs)
         name = type(self).__name__
         self.size = _tuple(name, "size", size, self.rank)
@@ -529,7 +529,7 @@ class UpSampling1D(_UpSampling):
 
     rank = 1
 
-    def __init__(self, size=2, **kwargs):
+    def __init__(self, size=2, **kwargs) -> None:
         super().__init__(size=size, **kwargs)
 
 
@@ -554,7 +554,7 @@ class _Edges(_ChannelsLast):
 
     argument, sign = "padding", 1
 
-    def __init__(self, amounts=1, data_format=None, **kwargs):
+    def __init__(self, amounts=1, data_format=None, **kwargs) -> None:
         super().__init__(**kwargs)
         name = type(self).__name__
         self.edges = _pairs(name, self.argument, amounts, self.rank)
@@ -575,7 +575,7 @@ class _Edges(_ChannelsLast):
 
 
 class _ZeroPadding(_Edges):
-    def __init__(self, padding=1, data_format=None, **kwargs):
+    def __init__(self, padding=1, data_format=None, **kwargs) -> None:
         super().__init__(padding, data_format, **kwargs)
 
     def call(self, inputs):
@@ -597,7 +597,7 @@ class ZeroPadding1D(_ZeroPadding):
 class _Cropping(_Edges):
     argument, sign = "cropping", -1
 
-    def __init__(self, cropping=1, data_format=None, **kwargs):
+    def __init__(self, cropping=1, data_format=None, **kwargs) -> None:
         super().__init__(cropping, data_format, **kwargs)
 
     def _check_buildable(self, input_shape):
@@ -654,10 +654,10 @@ class DepthwiseConv2D(KernelBiasMixin, _ChannelsLast):
 
     rank = 2
 
-    def __init__(self, kernel_size, strides=(1, 1), padding="valid", depth_multiplier=1, data_format=None,
-                 dilation_rate=(1, 1), activation=None, use_bias=True, depthwise_initializer="glorot_uniform",
+    def __init__(self, kernel_size, strides=(1, 1), padding="valid", depth_multiplier: int = 1, data_format=None,
+                 dilation_rate=(1, 1), activation=None, use_bias: bool = True, depthwise_initializer="glorot_uniform",
                  bias_initializer="zeros", depthwise_regularizer=None, bias_regularizer=None,
-                 activity_regularizer=None, depthwise_constraint=None, bias_constraint=None, **kwargs):  # fmt: skip
+                 activity_regularizer=None, depthwise_constraint=None, bias_constraint=None, **kwargs) -> None:  # fmt: skip
         super().__init__(**kwargs)
         name = type(self).__name__
         self.kernel_size = _tuple(name, "kernel_size", kernel_size, 2)
@@ -730,11 +730,11 @@ class SeparableConv2D(DepthwiseConv2D):
     ``bias`` (filters,).
     """
 
-    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None, dilation_rate=(1, 1),
-                 depth_multiplier=1, activation=None, use_bias=True, depthwise_initializer="glorot_uniform",
+    def __init__(self, filters: int, kernel_size, strides=(1, 1), padding="valid", data_format=None, dilation_rate=(1, 1),
+                 depth_multiplier: int = 1, activation=None, use_bias: bool = True, depthwise_initializer="glorot_uniform",
                  pointwise_initializer="glorot_uniform", bias_initializer="zeros", depthwise_regularizer=None,
                  pointwise_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 depthwise_constraint=None, pointwise_constraint=None, bias_constraint=None, **kwargs):  # fmt: skip
+                 depthwise_constraint=None, pointwise_constraint=None, bias_constraint=None, **kwargs) -> None:  # fmt: skip
         super().__init__(kernel_size, strides=strides, padding=padding, depth_multiplier=depth_multiplier,
                          data_format=data_format, dilation_rate=dilation_rate, activation=activation,
                          use_bias=use_bias, depthwise_initializer=depthwise_initializer,

@@ -89,9 +89,9 @@ class Dense(KernelBiasMixin, Layer):
 
     supports_masking = True
 
-    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+    def __init__(self, units: int, activation=None, use_bias: bool = True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, **kwargs):  # fmt: skip
+                 kernel_constraint=None, bias_constraint=None, **kwargs) -> None:  # fmt: skip
         super().__init__(**kwargs)
         self.units = _positive_int("Dense", "units", units)
         self._set_activation(activation)
@@ -159,7 +159,7 @@ class Activation(Layer):
 
     supports_masking = True
 
-    def __init__(self, activation, **kwargs):
+    def __init__(self, activation, **kwargs) -> None:
         super().__init__(**kwargs)
         self._set_activation(activation)
 
@@ -181,7 +181,7 @@ class Dropout(Layer):
 
     supports_masking = True
 
-    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
+    def __init__(self, rate, noise_shape=None, seed=None, **kwargs) -> None:
         super().__init__(**kwargs)
         if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:
             raise ValueError(f"Invalid value received for argument `rate`. Expected a float value between 0 and 1. "
@@ -202,7 +202,7 @@ class Dropout(Layer):
 class Flatten(Layer):
     """Flattens every axis but the batch axis (in channels-last order, as Keras): (N, H, W, C) → (N, H·W·C)."""
 
-    def __init__(self, data_format=None, **kwargs):
+    def __init__(self, data_format=None, **kwargs) -> None:
         super().__init__(**kwargs)
         if data_format not in (None, "channels_last", "channels_first"):
             raise ValueError(f"Flatten: data_format must be 'channels_last' or 'channels_first'. Received: {data_format!r}")
@@ -227,7 +227,7 @@ class Flatten(Layer):
 class Reshape(Layer):
     """Reshapes each sample to ``target_shape`` (no batch axis; one entry may be -1)."""
 
-    def __init__(self, target_shape, **kwargs):
+    def __init__(self, target_shape, **kwargs) -> None:
         super().__init__(**kwargs)
         shape = tuple(target_shape)
         if sum(d == -1 for d in shape) > 1 or any(not isinstance(d, (int, np.integer)) or (d < 1 and d != -1) for d in shape):
@@ -284,9 +284,9 @@ class Embedding(Layer):
 
     _accepts_integers = True
 
-    def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", embeddings_regularizer=None,
-                 activity_regularizer=None, embeddings_constraint=None, mask_zero=False, weights=None,
-                 input_length=None, **kwargs):  # fmt: skip
+    def __init__(self, input_dim: int, output_dim: int, embeddings_initializer="uniform", embeddings_regularizer=None,
+                 activity_regularizer=None, embeddings_constraint=None, mask_zero: bool = False, weights=None,
+                 input_length=None, **kwargs) -> None:  # fmt: skip
         if input_length is not None and "input_shape" not in kwargs and "batch_input_shape" not in kwargs:
             kwargs["input_shape"] = (input_length,)
         super().__init__(**kwargs)

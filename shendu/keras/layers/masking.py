@@ -23,7 +23,7 @@ class Masking(Layer):
     supports_masking = True
     _creates_mask = True
 
-    def __init__(self, mask_value=0.0, **kwargs):
+    def __init__(self, mask_value=0.0, **kwargs) -> None:
         super().__init__(**kwargs)
         self.mask_value = mask_value
 

@@ -77,7 +77,7 @@ class Average(_Merge):
 class Concatenate(_Merge):
     """Joins a list of inputs along ``axis``. Defaults to the last axis."""
 
-    def __init__(self, axis=-1, **kwargs):
+    def __init__(self, axis=-1, **kwargs) -> None:
         super().__init__(**kwargs)
         self.axis = int(axis)
 

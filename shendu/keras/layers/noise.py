@@ -21,7 +21,7 @@ def _rate(layer, rate):
 class _SpatialDropout(Layer):
     supports_masking = True
 
-    def __init__(self, rate, data_format=None, seed=None, **kwargs):
+    def __init__(self, rate, data_format=None, seed=None, **kwargs) -> None:
         super().__init__(**kwargs)
         self.rate, self.seed = _rate(type(self).__name__, rate), seed
         self.data_format = data_format or "channels_last"
@@ -58,7 +58,7 @@ class GaussianNoise(Layer):
 
     supports_masking = True
 
-    def __init__(self, stddev, seed=None, **kwargs):
+    def __init__(self, stddev, seed=None, **kwargs) -> None:
         super().__init__(**kwargs)
         if not isinstance(stddev, (int, float)) or stddev < 0:
             raise ValueError(f"Invalid value received for argument `stddev`. Expected a float value >= 0. Received: "
@@ -80,7 +80,7 @@ class GaussianDropout(Layer):
 
     supports_masking = True
 
-    def __init__(self, rate, seed=None, **kwargs):
+    def __init__(self, rate, seed=None, **kwargs) -> None:
         super().__init__(**kwargs)
         self.rate, self.seed = _rate("GaussianDropout", rate), seed
 
@@ -100,7 +100,7 @@ class ActivityRegularization(Layer):
 
     supports_masking = True
 
-    def __init__(self, l1=0.0, l2=0.0, **kwargs):
+    def __init__(self, l1: float = 0.0, l2: float = 0.0, **kwargs) -> None:
         super().__init__(**kwargs)
         from ..regularizers import L1L2
 

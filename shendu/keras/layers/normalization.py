@@ -34,10 +34,10 @@ class BatchNormalization(Layer):
 
     supports_masking = True
 
-    def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
+    def __init__(self, axis=-1, momentum=0.99, epsilon: float = 1e-3, center: bool = True, scale: bool = True, beta_initializer="zeros",
                  gamma_initializer="ones", moving_mean_initializer="zeros", moving_variance_initializer="ones",
                  beta_regularizer=None, gamma_regularizer=None, beta_constraint=None, gamma_constraint=None,
-                 synchronized=False, **kwargs):  # fmt: skip
+                 synchronized: bool = False, **kwargs) -> None:  # fmt: skip
         super().__init__(**kwargs)
         if isinstance(axis, (list, tuple)):
             if len(axis) != 1:
@@ -130,8 +130,8 @@ class LayerNormalization(Layer):
 
     supports_masking = True
 
-    def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
-                 gamma_initializer="ones", **kwargs):  # fmt: skip
+    def __init__(self, axis=-1, epsilon: float = 1e-3, center: bool = True, scale: bool = True, beta_initializer="zeros",
+                 gamma_initializer="ones", **kwargs) -> None:  # fmt: skip
         super().__init__(**kwargs)
         if axis not in (-1, [-1], (-1,)):
             raise ValueError(f"LayerNormalization: only axis=-1 is supported. Received: axis={axis!r}")

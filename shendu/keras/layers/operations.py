@@ -52,7 +52,7 @@ class TensorOperation(Layer):
         key: the index of "getitem", as plain data. Defaults to None.
     """
 
-    def __init__(self, op, constant=None, reverse=False, key=None, **kwargs):
+    def __init__(self, op, constant=None, reverse: bool = False, key=None, **kwargs) -> None:
         super().__init__(**kwargs)
         if op not in _BINARY and op not in ("negative", "getitem"):
             raise ValueError(f"TensorOperation: unknown op {op!r}")

@@ -35,7 +35,7 @@ class Normalization(Layer):
         >>> normalizer = Normalization(); normalizer.adapt(x_train); model = Sequential([normalizer, Dense(1)])
     """
 
-    def __init__(self, axis=-1, mean=None, variance=None, invert=False, **kwargs):
+    def __init__(self, axis=-1, mean=None, variance=None, invert: bool = False, **kwargs) -> None:
         super().__init__(**kwargs)
         self.axis = (axis,) if isinstance(axis, int) else tuple(axis or ())
         if (mean is None) != (variance is None):
@@ -108,7 +108,7 @@ class Normalization(Layer):
 
 
 class _ImageSize(Layer):
-    def __init__(self, height, width, data_format=None, **kwargs):
+    def __init__(self, height, width, data_format=None, **kwargs) -> None:
         super().__init__(**kwargs)
         self.height, self.width = int(height), int(width)
         self.data_format = data_format or "channels_last"
@@ -129,7 +129,7 @@ class _ImageSize(Layer):
 class Resizing(_ImageSize):
     """Resize images to (height, width) with "bilinear" (default) or "nearest" interpolation (half-pixel centres)."""
 
-    def __init__(self, height, width, interpolation="bilinear", crop_to_aspect_ratio=False, data_format=None, **kwargs):
+    def __init__(self, height, width, interpolation: str = "bilinear", crop_to_aspect_ratio: bool = False, data_format=None, **kwargs) -> None:
         super().__init__(height, width, data_format, **kwargs)
         if interpolation not in ("bilinear", "nearest"):
             raise ValueError(f"Resizing: interpolation must be 'bilinear' or 'nearest'. Received: "

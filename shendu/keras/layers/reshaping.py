@@ -19,7 +19,7 @@ class Rescaling(Layer):
 
     supports_masking = True
 
-    def __init__(self, scale, offset=0.0, **kwargs):
+    def __init__(self, scale, offset=0.0, **kwargs) -> None:
         super().__init__(**kwargs)
         self.scale, self.offset = scale, offset
 
@@ -35,7 +35,7 @@ class Rescaling(Layer):
 class RepeatVector(Layer):
     """(N, F) → (N, n, F): each sample repeated ``n`` times."""
 
-    def __init__(self, n, **kwargs):
+    def __init__(self, n, **kwargs) -> None:
         super().__init__(**kwargs)
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise TypeError(f"Expected an integer value for `n`. Received: n={n!r}")
@@ -57,7 +57,7 @@ class RepeatVector(Layer):
 class Permute(Layer):
     """Permutes the non-batch axes: ``dims`` counts from 1, e.g. ``Permute((2, 1))`` swaps them."""
 
-    def __init__(self, dims, **kwargs):
+    def __init__(self, dims, **kwargs) -> None:
         super().__init__(**kwargs)
         self.dims = tuple(dims)
         if sorted(self.dims) != list(range(1, len(self.dims) + 1)):
@@ -81,7 +81,7 @@ class Lambda(Layer):
     to a file and loaded (shendu never runs code from a file).
     """
 
-    def __init__(self, function, output_shape=None, mask=None, arguments=None, **kwargs):
+    def __init__(self, function, output_shape=None, mask=None, arguments=None, **kwargs) -> None:
         super().__init__(**kwargs)
         if not callable(function):
             raise TypeError(f"Lambda: function must be callable. Received: {function!r}")

@@ -20,7 +20,7 @@ class Bidirectional(Layer):
         >>> Bidirectional(LSTM(32))(embedded)   # (batch, steps, dim) -> (batch, 64)
     """
 
-    def __init__(self, layer, merge_mode="concat", backward_layer=None, **kwargs):
+    def __init__(self, layer, merge_mode: str = "concat", backward_layer=None, **kwargs) -> None:
         super().__init__(**kwargs)
         if not isinstance(layer, _RNN):
             raise ValueError(f"Bidirectional expects a SimpleRNN, LSTM or GRU layer. Received: layer={layer!r}")
@@ -86,7 +86,7 @@ class TimeDistributed(Layer):
 
     supports_masking = True
 
-    def __init__(self, layer, **kwargs):
+    def __init__(self, layer, **kwargs) -> None:
         super().__init__(**kwargs)
         if not isinstance(layer, Layer):
             raise ValueError(f"Please initialize `TimeDistributed` layer with a `keras.layers.Layer` instance. "

@@ -3,6 +3,7 @@
 from ... import nn
 from ...ops.shape import flatten
 from ._weights import check_weights
+from ...tensor import Tensor
 
 __all__ = ["AlexNet", "alexnet"]
 
@@ -10,7 +11,7 @@ __all__ = ["AlexNet", "alexnet"]
 class AlexNet(nn.Module):
     """Five convolutions (11×11/4, 5×5, three 3×3) with max-pools, average pool to 6×6, three linear layers."""
 
-    def __init__(self, num_classes=1000, dropout=0.5):
+    def __init__(self, num_classes: int = 1000, dropout: float = 0.5) -> None:
         super().__init__()
         self.features = nn.Sequential(
             nn.Conv2d(3, 64, kernel_size=11, stride=4, padding=2), nn.ReLU(inplace=True), nn.MaxPool2d(kernel_size=3, stride=2),
@@ -26,7 +27,7 @@ class AlexNet(nn.Module):
             nn.Linear(4096, num_classes),
         )  # fmt: skip
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         return self.classifier(flatten(self.avgpool(self.features(x)), 1))
 
 

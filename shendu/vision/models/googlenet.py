@@ -12,6 +12,7 @@ from ...nn import functional as F
 from ...ops.shape import cat, flatten, unsqueeze
 from ._helpers import ClassArguments
 from ._weights import check_weights
+from ...tensor import Tensor
 
 __all__ = ["GoogLeNet", "GoogLeNetOutputs", "Inception", "InceptionAux", "BasicConv2d", "googlenet"]
 
@@ -21,19 +22,19 @@ GoogLeNetOutputs = namedtuple("GoogLeNetOutputs", ["logits", "aux_logits2", "aux
 class BasicConv2d(nn.Module):
     """Conv2d without bias, BatchNorm (eps 0.001), ReLU."""
 
-    def __init__(self, in_channels, out_channels, **kwargs):
+    def __init__(self, in_channels: int, out_channels: int, **kwargs) -> None:
         super().__init__()
         self.conv = nn.Conv2d(in_channels, out_channels, bias=False, **kwargs)
         self.bn = nn.BatchNorm2d(out_channels, eps=0.001)
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         return F.relu(self.bn(self.conv(x)))
 
 
 class Inception(ClassArguments, nn.Module):
     """Four branches concatenated: 1×1; 1×1 → 3×3; 1×1 → 3×3; 3×3 max-pool → 1×1."""
 
-    def __init__(self, in_channels, ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, pool_proj, conv_block=None):
+    def __init__(self, in_channels: int, ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, pool_proj, conv_block=None) -> None:
         super().__init__()
         conv_block = conv_block or BasicConv2d
         self.branch1 = conv_block(in_channels, ch1x1, kernel_size=1)
@@ -42,14 +43,14 @@ class Inception(ClassArguments, nn.Module):
         self.branch4 = nn.Sequential(nn.MaxPool2d(kernel_size=3, stride=1, padding=1, ceil_mode=True),
                                      conv_block(in_channels, pool_proj, kernel_size=1))  # fmt: skip
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         return cat([self.branch1(x), self.branch2(x), self.branch3(x), self.branch4(x)], 1)
 
 
 class InceptionAux(ClassArguments, nn.Module):
     """An auxiliary classifier: pool to 4×4, 1×1 convolution, two linear layers."""
 
-    def __init__(self, in_channels, num_classes, conv_block=None, dropout=0.7):
+    def __init__(self, in_channels: int, num_classes: int, conv_block=None, dropout: float = 0.7) -> None:
         super().__init__()
         conv_block = conv_block or BasicConv2d
         self.conv = conv_block(in_channels, 128, kernel_size=1)
@@ -57,7 +58,7 @@ class InceptionAux(ClassArguments, nn.Module):
         self.fc2 = nn.Linear(1024, num_classes)
         self.dropout = nn.Dropout(p=dropout)
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         x = flatten(self.conv(F.adaptive_avg_pool2d(x, (4, 4))), 1)
         return self.fc2(self.dropout(F.relu(self.fc1(x))))
 
@@ -65,8 +66,8 @@ class InceptionAux(ClassArguments, nn.Module):
 class GoogLeNet(ClassArguments, nn.Module):
     """The 22-layer Inception network; ``transform_input`` re-normalises ImageNet-normalised inputs as torchvision."""
 
-    def __init__(self, num_classes=1000, aux_logits=True, transform_input=False, init_weights=None, blocks=None,
-                 dropout=0.2, dropout_aux=0.7):  # fmt: skip
+    def __init__(self, num_classes: int = 1000, aux_logits: bool = True, transform_input: bool = False, init_weights=None, blocks=None,
+                 dropout: float = 0.2, dropout_aux=0.7) -> None:  # fmt: skip
         super().__init__()
         conv_block, inception_block, aux_block = blocks or (BasicConv2d, Inception, InceptionAux)
         self.aux_logits, self.transform_input = aux_logits, transform_input
@@ -109,7 +110,7 @@ class GoogLeNet(ClassArguments, nn.Module):
                     for i, (mean, std) in enumerate(((0.485, 0.229), (0.456, 0.224), (0.406, 0.225)))]  # fmt: skip
         return cat(channels, 1)
 
-    def forward(self, x):
+    def forward(self, x: Tensor):
         x = self._transform_input(x)
         x = self.maxpool2(self.conv3(self.conv2(self.maxpool1(self.conv1(x)))))
         x = self.maxpool3(self.inception3b(self.inception3a(x)))

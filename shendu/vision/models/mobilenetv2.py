@@ -9,6 +9,7 @@ from ...ops.pooling import adaptive_avg_pool2d
 from ...ops.shape import flatten
 from ._helpers import ClassArguments, Conv2dNormActivation, make_divisible
 from ._weights import check_weights
+from ...tensor import Tensor
 
 __all__ = ["MobileNetV2", "InvertedResidual", "mobilenet_v2"]
 
@@ -16,7 +17,7 @@ __all__ = ["MobileNetV2", "InvertedResidual", "mobilenet_v2"]
 class InvertedResidual(ClassArguments, nn.Module):
     """Expand (1×1), filter (3×3 depthwise), project (1×1, no activation); x + that when stride 1 and channels match."""
 
-    def __init__(self, inp, oup, stride, expand_ratio, norm_layer=None):
+    def __init__(self, inp, oup, stride, expand_ratio, norm_layer=None) -> None:
         super().__init__()
         if stride not in (1, 2):
             raise ValueError(f"stride should be 1 or 2 instead of {stride}")
@@ -24,7 +25,7 @@ class InvertedResidual(ClassArguments, nn.Module):
         hidden = int(round(inp * expand_ratio))
         self.stride = stride
         self.use_res_connect = stride == 1 and inp == oup
-        layers = []
+        layers: list[nn.Module] = []
         if expand_ratio != 1:
             layers.append(Conv2dNormActivation(inp, hidden, kernel_size=1, norm_layer=norm_layer, activation_layer=nn.ReLU6))
         layers += [
@@ -35,15 +36,15 @@ class InvertedResidual(ClassArguments, nn.Module):
         self.conv = nn.Sequential(*layers)
         self.out_channels = oup
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         return x + self.conv(x) if self.use_res_connect else self.conv(x)
 
 
 class MobileNetV2(ClassArguments, nn.Module):
     """A 3×3/2 stem, 17 inverted residual blocks, a 1×1 convolution to 1280 channels, pool, dropout, linear."""
 
-    def __init__(self, num_classes=1000, width_mult=1.0, inverted_residual_setting=None, round_nearest=8, block=None,
-                 norm_layer=None, dropout=0.2):  # fmt: skip
+    def __init__(self, num_classes: int = 1000, width_mult=1.0, inverted_residual_setting=None, round_nearest=8, block=None,
+                 norm_layer=None, dropout: float = 0.2) -> None:  # fmt: skip
         super().__init__()
         block = block or InvertedResidual
         norm_layer = norm_layer or nn.BatchNorm2d
@@ -75,7 +76,7 @@ class MobileNetV2(ClassArguments, nn.Module):
                 nn.init.normal_(m.weight, 0, 0.01)
                 nn.init.zeros_(m.bias)
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         return self.classifier(flatten(adaptive_avg_pool2d(self.features(x), (1, 1)), 1))
 
 

@@ -15,6 +15,7 @@ from ... import nn
 from ...ops.shape import flatten
 from ._helpers import ClassArguments
 from ._weights import check_weights
+from ...tensor import Tensor
 
 __all__ = ["ResNet", "BasicBlock", "Bottleneck", "resnet18", "resnet34", "resnet50", "resnet101", "resnet152",
            "resnext50_32x4d", "resnext101_32x8d", "wide_resnet50_2", "wide_resnet101_2"]  # fmt: skip
@@ -33,7 +34,7 @@ class BasicBlock(ClassArguments, nn.Module):
 
     expansion = 1
 
-    def __init__(self, inplanes, planes, stride=1, downsample=None, groups=1, base_width=64, dilation=1, norm_layer=None):
+    def __init__(self, inplanes, planes, stride=1, downsample=None, groups=1, base_width=64, dilation=1, norm_layer=None) -> None:
         super().__init__()
         norm_layer = norm_layer or nn.BatchNorm2d
         if groups != 1 or base_width != 64:
@@ -48,7 +49,7 @@ class BasicBlock(ClassArguments, nn.Module):
         self.downsample = downsample
         self.stride = stride
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         identity = x if self.downsample is None else self.downsample(x)
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
@@ -60,7 +61,7 @@ class Bottleneck(ClassArguments, nn.Module):
 
     expansion = 4
 
-    def __init__(self, inplanes, planes, stride=1, downsample=None, groups=1, base_width=64, dilation=1, norm_layer=None):
+    def __init__(self, inplanes, planes, stride=1, downsample=None, groups=1, base_width=64, dilation=1, norm_layer=None) -> None:
         super().__init__()
         norm_layer = norm_layer or nn.BatchNorm2d
         width = int(planes * (base_width / 64.0)) * groups
@@ -74,7 +75,7 @@ class Bottleneck(ClassArguments, nn.Module):
         self.downsample = downsample
         self.stride = stride
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         identity = x if self.downsample is None else self.downsample(x)
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.relu(self.bn2(self.conv2(out)))
@@ -85,8 +86,8 @@ class Bottleneck(ClassArguments, nn.Module):
 class ResNet(ClassArguments, nn.Module):
     """conv 7×7/2, max-pool 3×3/2, four stages of blocks (64, 128, 256, 512 planes), global average pool, fc."""
 
-    def __init__(self, block, layers, num_classes=1000, zero_init_residual=False, groups=1, width_per_group=64,
-                 replace_stride_with_dilation=None, norm_layer=None):  # fmt: skip
+    def __init__(self, block, layers, num_classes: int = 1000, zero_init_residual: bool = False, groups=1, width_per_group=64,
+                 replace_stride_with_dilation=None, norm_layer=None) -> None:  # fmt: skip
         super().__init__()
         self._norm_layer = norm_layer or nn.BatchNorm2d
         self.inplanes, self.dilation = 64, 1
@@ -131,7 +132,7 @@ class ResNet(ClassArguments, nn.Module):
                                 dilation=self.dilation, norm_layer=norm_layer))  # fmt: skip
         return nn.Sequential(*layers)
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
         x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
         return self.fc(flatten(self.avgpool(x), 1))

@@ -8,6 +8,7 @@ average pool (no linear layer).
 from ... import nn
 from ...ops.shape import cat, flatten
 from ._weights import check_weights
+from ...tensor import Tensor
 
 __all__ = ["SqueezeNet", "Fire", "squeezenet1_0", "squeezenet1_1"]
 
@@ -15,7 +16,7 @@ __all__ = ["SqueezeNet", "Fire", "squeezenet1_0", "squeezenet1_1"]
 class Fire(nn.Module):
     """squeeze (1×1) → [expand 1×1, expand 3×3] concatenated, each followed by ReLU."""
 
-    def __init__(self, inplanes, squeeze_planes, expand1x1_planes, expand3x3_planes):
+    def __init__(self, inplanes, squeeze_planes, expand1x1_planes, expand3x3_planes) -> None:
         super().__init__()
         self.inplanes = inplanes
         self.squeeze = nn.Conv2d(inplanes, squeeze_planes, kernel_size=1)
@@ -25,7 +26,7 @@ class Fire(nn.Module):
         self.expand3x3 = nn.Conv2d(squeeze_planes, expand3x3_planes, kernel_size=3, padding=1)
         self.expand3x3_activation = nn.ReLU(inplace=True)
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         x = self.squeeze_activation(self.squeeze(x))
         return cat([self.expand1x1_activation(self.expand1x1(x)), self.expand3x3_activation(self.expand3x3(x))], 1)
 
@@ -33,7 +34,7 @@ class Fire(nn.Module):
 class SqueezeNet(nn.Module):
     """``version`` "1_0" or "1_1" (1.1: 2.4× less computation, the same accuracy)."""
 
-    def __init__(self, version="1_0", num_classes=1000, dropout=0.5):
+    def __init__(self, version="1_0", num_classes: int = 1000, dropout: float = 0.5) -> None:
         super().__init__()
         self.num_classes = num_classes
         pool = lambda: nn.MaxPool2d(kernel_size=3, stride=2, ceil_mode=True)  # noqa: E731
@@ -64,7 +65,7 @@ class SqueezeNet(nn.Module):
                 if m.bias is not None:
                     nn.init.constant_(m.bias, 0)
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         return flatten(self.classifier(self.features(x)), 1)
 
 

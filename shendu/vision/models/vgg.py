@@ -8,6 +8,7 @@ N(0, 0.01), biases 0.
 from ... import nn
 from ...ops.shape import flatten
 from ._weights import check_weights
+from ...tensor import Tensor
 
 __all__ = ["VGG", "make_layers", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn"]
 
@@ -22,7 +23,7 @@ CONFIGS = {
 class VGG(nn.Module):
     """``features`` (3×3 convolutions and max-pools), adaptive average pool to 7×7, three linear layers."""
 
-    def __init__(self, features, num_classes=1000, init_weights=True, dropout=0.5):
+    def __init__(self, features, num_classes: int = 1000, init_weights: bool = True, dropout: float = 0.5) -> None:
         super().__init__()
         self.features = features
         self.avgpool = nn.AdaptiveAvgPool2d((7, 7))
@@ -44,7 +45,7 @@ class VGG(nn.Module):
                     nn.init.normal_(m.weight, 0, 0.01)
                     nn.init.constant_(m.bias, 0)
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         return self.classifier(flatten(self.avgpool(self.features(x)), 1))
 
 
