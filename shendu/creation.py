@@ -3,8 +3,13 @@
 Random functions draw from shendu's one ``numpy.random.Generator`` (see :func:`shendu.manual_seed`).
 """
 
+from typing import Any
+
+import numpy as np
+
 from . import _dtype
 from ._backend import xp
+from ._typing import DeviceLike, DTypeLike, Number, ShapeLike
 from .random import resolve_generator
 from .tensor import Tensor, as_array, quiet_cast
 from .tensor import device as _device
@@ -37,7 +42,7 @@ def _size(size):
     return tuple(int(s) for s in size)
 
 
-def tensor(data, dtype=None, device=None, requires_grad=False):
+def tensor(data: Any, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data``.
 
     NumPy arrays keep their dtype (float64 stays float64); Python floats become float32,
@@ -51,7 +56,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
     return Tensor(array, requires_grad=requires_grad)
 
 
-def as_tensor(data, dtype=None, device=None):
+def as_tensor(data: Any, dtype: DTypeLike = None, device: DeviceLike = None) -> Tensor:
     """A tensor sharing memory with ``data`` where possible."""
     if device is not None:
         _device(device)
@@ -60,26 +65,27 @@ def as_tensor(data, dtype=None, device=None):
     return Tensor(as_array(data, dtype))
 
 
-def from_numpy(array):
+def from_numpy(array: np.ndarray) -> Tensor:
     """A tensor sharing memory with a NumPy array (its dtype kept)."""
     if not isinstance(array, xp.ndarray):
         raise TypeError(f"from_numpy expects a numpy.ndarray; got {type(array).__name__}")
     return Tensor(array)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False):
+def zeros(*size: ShapeLike, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
     return _make(xp.zeros(_size(size), _float_dtype(dtype)), None, requires_grad, device)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False):
+def ones(*size: ShapeLike, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
     return _make(xp.ones(_size(size), _float_dtype(dtype)), None, requires_grad, device)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False):
+def empty(*size: ShapeLike, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
     return _make(xp.empty(_size(size), _float_dtype(dtype)), None, requires_grad, device)
 
 
-def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+def full(size: ShapeLike, fill_value: Number, dtype: DTypeLike = None, device: DeviceLike = None,
+         requires_grad: bool = False) -> Tensor:
     if dtype is None:
         dtype = as_array(fill_value).dtype
     with xp.errstate(all="ignore"):  # full((2,), 1e40) is inf in float32, silently, as PyTorch
@@ -87,7 +93,8 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     return _make(array, None, requires_grad, device)
 
 
-def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
+def arange(start: Number, end: Number | None = None, step: Number = 1, dtype: DTypeLike = None,
+           device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
     """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 for integer arguments."""
     if end is None:
         start, end = 0, start
@@ -99,27 +106,32 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     return _make(xp.arange(*values, dtype=_dtype.to_numpy_dtype(dtype)), None, requires_grad, device)
 
 
-def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+def linspace(start: Number, end: Number, steps: int, dtype: DTypeLike = None, device: DeviceLike = None,
+             requires_grad: bool = False) -> Tensor:
     return _make(xp.linspace(start, end, steps, dtype=_float_dtype(dtype)), None, requires_grad, device)
 
 
-def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+def eye(n: int, m: int | None = None, dtype: DTypeLike = None, device: DeviceLike = None,
+        requires_grad: bool = False) -> Tensor:
     return _make(xp.eye(n, m, dtype=_float_dtype(dtype)), None, requires_grad, device)
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
+def rand(*size: ShapeLike, generator: Any = None, dtype: DTypeLike = None, device: DeviceLike = None,
+         requires_grad: bool = False) -> Tensor:
     """Uniform samples in [0, 1)."""
     rng = resolve_generator(generator)
     return _make(rng.random(_size(size), dtype=xp.float64).astype(_float_dtype(dtype)), None, requires_grad, device)
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
+def randn(*size: ShapeLike, generator: Any = None, dtype: DTypeLike = None, device: DeviceLike = None,
+          requires_grad: bool = False) -> Tensor:
     """Standard normal samples."""
     rng = resolve_generator(generator)
     return _make(rng.standard_normal(_size(size)).astype(_float_dtype(dtype)), None, requires_grad, device)
 
 
-def randint(low, high=None, size=None, generator=None, dtype=None, device=None, requires_grad=False):
+def randint(low: int, high: int | None = None, size: ShapeLike | None = None, generator: Any = None,
+            dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
     """Integers uniform in [low, high)."""
     if size is None and isinstance(high, (tuple, list)):  # randint(high, size), as torch allows
         low, high, size = 0, low, high
@@ -137,14 +149,14 @@ def randint(low, high=None, size=None, generator=None, dtype=None, device=None, 
     )
 
 
-def randperm(n, generator=None, dtype=None, device=None):
+def randperm(n: int, generator: Any = None, dtype: DTypeLike = None, device: DeviceLike = None) -> Tensor:
     rng = resolve_generator(generator)
     return _make(
         rng.permutation(n).astype(xp.int64 if dtype is None else _dtype.to_numpy_dtype(dtype)), None, False, device
     )
 
 
-def normal(mean, std, size=None, generator=None):
+def normal(mean: Any, std: Any, size: ShapeLike | None = None, generator: Any = None) -> Tensor:
     rng = resolve_generator(generator)
     mean_a, std_a = as_array(mean), as_array(std)
     shape = size if size is not None else xp.broadcast_shapes(mean_a.shape, std_a.shape)
@@ -152,13 +164,13 @@ def normal(mean, std, size=None, generator=None):
     return Tensor(rng.normal(mean_a, std_a, shape).astype(dtype))
 
 
-def bernoulli(input, p=None, generator=None):
+def bernoulli(input: Tensor, p: float | None = None, generator: Any = None) -> Tensor:
     rng = resolve_generator(generator)
     probs = as_array(input) if p is None else xp.full(as_array(input).shape, p)
     return Tensor((rng.random(probs.shape) < probs).astype(as_array(input).dtype))
 
 
-def multinomial(input, num_samples, replacement=False, generator=None):
+def multinomial(input: Tensor, num_samples: int, replacement: bool = False, generator: Any = None) -> Tensor:
     rng = resolve_generator(generator)
     probs = as_array(input).astype(xp.float64)
     rows = probs.reshape(-1, probs.shape[-1])
@@ -167,7 +179,8 @@ def multinomial(input, num_samples, replacement=False, generator=None):
 
 
 def _like(function):
-    def like(input, dtype=None, device=None, requires_grad=False, **kwargs):
+    def like(input: Tensor, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
+             **kwargs: Any) -> Tensor:
         dtype = input.dtype if dtype is None else dtype
         return function(*input.shape, dtype=dtype, device=device, requires_grad=requires_grad, **kwargs)
 
@@ -183,7 +196,8 @@ rand_like = _like(rand)
 randn_like = _like(randn)
 
 
-def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):
+def full_like(input: Tensor, fill_value: Number, dtype: DTypeLike = None, device: DeviceLike = None,
+              requires_grad: bool = False) -> Tensor:
     return full(
         tuple(input.shape),
         fill_value,
@@ -193,5 +207,6 @@ def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):
     )
 
 
-def randint_like(input, low, high=None, dtype=None, generator=None):
+def randint_like(input: Tensor, low: int, high: int | None = None, dtype: DTypeLike = None,
+                 generator: Any = None) -> Tensor:
     return randint(low, high, tuple(input.shape), generator=generator, dtype=input.dtype if dtype is None else dtype)

@@ -1,9 +1,14 @@
 """The Tensor: an array plus what autograd needs to send gradients back through it."""
 
+from __future__ import annotations
+
+import builtins
 import functools
 import numbers
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from . import _dtype
 from ._backend import xp
@@ -205,166 +210,166 @@ class Tensor:
     __array_priority__ = 1000
 
     if TYPE_CHECKING:  # methods attached at import by shendu.ops (ops/__init__.py, ops/inplace.py), for type checkers
-        add: Callable[..., "Tensor"]
-        sub: Callable[..., "Tensor"]
-        mul: Callable[..., "Tensor"]
-        div: Callable[..., "Tensor"]
-        true_divide: Callable[..., "Tensor"]
-        neg: Callable[..., "Tensor"]
-        pow: Callable[..., "Tensor"]
-        exp: Callable[..., "Tensor"]
-        log: Callable[..., "Tensor"]
-        log2: Callable[..., "Tensor"]
-        log10: Callable[..., "Tensor"]
-        log1p: Callable[..., "Tensor"]
-        expm1: Callable[..., "Tensor"]
-        sqrt: Callable[..., "Tensor"]
-        rsqrt: Callable[..., "Tensor"]
-        square: Callable[..., "Tensor"]
-        reciprocal: Callable[..., "Tensor"]
-        abs: Callable[..., "Tensor"]
-        sign: Callable[..., "Tensor"]
-        sin: Callable[..., "Tensor"]
-        cos: Callable[..., "Tensor"]
-        clamp: Callable[..., "Tensor"]
-        clip: Callable[..., "Tensor"]
-        maximum: Callable[..., "Tensor"]
-        minimum: Callable[..., "Tensor"]
-        floor: Callable[..., "Tensor"]
-        ceil: Callable[..., "Tensor"]
-        round: Callable[..., "Tensor"]
-        trunc: Callable[..., "Tensor"]
-        eq: Callable[..., "Tensor"]
-        ne: Callable[..., "Tensor"]
-        lt: Callable[..., "Tensor"]
-        le: Callable[..., "Tensor"]
-        gt: Callable[..., "Tensor"]
-        ge: Callable[..., "Tensor"]
-        logical_and: Callable[..., "Tensor"]
-        logical_or: Callable[..., "Tensor"]
-        logical_xor: Callable[..., "Tensor"]
-        logical_not: Callable[..., "Tensor"]
-        isnan: Callable[..., "Tensor"]
-        isinf: Callable[..., "Tensor"]
-        isfinite: Callable[..., "Tensor"]
-        isclose: Callable[..., "Tensor"]
-        addcmul: Callable[..., "Tensor"]
-        lerp: Callable[..., "Tensor"]
-        sum: Callable[..., "Tensor"]
-        mean: Callable[..., "Tensor"]
-        var: Callable[..., "Tensor"]
-        std: Callable[..., "Tensor"]
-        amax: Callable[..., "Tensor"]
-        amin: Callable[..., "Tensor"]
-        prod: Callable[..., "Tensor"]
-        argmax: Callable[..., "Tensor"]
-        argmin: Callable[..., "Tensor"]
-        logsumexp: Callable[..., "Tensor"]
-        norm: Callable[..., "Tensor"]
-        all: Callable[..., "Tensor"]
-        any: Callable[..., "Tensor"]
-        count_nonzero: Callable[..., "Tensor"]
-        cumsum: Callable[..., "Tensor"]
-        argsort: Callable[..., "Tensor"]
-        reshape: Callable[..., "Tensor"]
-        permute: Callable[..., "Tensor"]
-        transpose: Callable[..., "Tensor"]
-        swapaxes: Callable[..., "Tensor"]
-        squeeze: Callable[..., "Tensor"]
-        unsqueeze: Callable[..., "Tensor"]
-        flatten: Callable[..., "Tensor"]
-        unflatten: Callable[..., "Tensor"]
-        expand: Callable[..., "Tensor"]
-        flip: Callable[..., "Tensor"]
-        repeat: Callable[..., "Tensor"]
-        tile: Callable[..., "Tensor"]
-        narrow: Callable[..., "Tensor"]
-        t: Callable[..., "Tensor"]
-        movedim: Callable[..., "Tensor"]
-        gather: Callable[..., "Tensor"]
-        masked_fill: Callable[..., "Tensor"]
-        index_select: Callable[..., "Tensor"]
-        relu: Callable[..., "Tensor"]
-        sigmoid: Callable[..., "Tensor"]
-        tanh: Callable[..., "Tensor"]
-        softmax: Callable[..., "Tensor"]
-        log_softmax: Callable[..., "Tensor"]
-        matmul: Callable[..., "Tensor"]
-        mm: Callable[..., "Tensor"]
-        bmm: Callable[..., "Tensor"]
-        dot: Callable[..., "Tensor"]
-        outer: Callable[..., "Tensor"]
-        broadcast_to: Callable[..., "Tensor"]
-        scatter: Callable[..., "Tensor"]
-        tril: Callable[..., "Tensor"]
-        triu: Callable[..., "Tensor"]
-        diagonal: Callable[..., "Tensor"]
-        diag: Callable[..., "Tensor"]
-        trace: Callable[..., "Tensor"]
-        roll: Callable[..., "Tensor"]
-        repeat_interleave: Callable[..., "Tensor"]
-        masked_select: Callable[..., "Tensor"]
-        kron: Callable[..., "Tensor"]
-        addmm: Callable[..., "Tensor"]
-        baddbmm: Callable[..., "Tensor"]
-        mv: Callable[..., "Tensor"]
-        inner: Callable[..., "Tensor"]
-        isin: Callable[..., "Tensor"]
-        bincount: Callable[..., "Tensor"]
-        nan_to_num: Callable[..., "Tensor"]
-        erf: Callable[..., "Tensor"]
-        erfc: Callable[..., "Tensor"]
-        atan: Callable[..., "Tensor"]
-        atan2: Callable[..., "Tensor"]
-        arctan: Callable[..., "Tensor"]
-        sinh: Callable[..., "Tensor"]
-        cosh: Callable[..., "Tensor"]
-        hypot: Callable[..., "Tensor"]
-        logaddexp: Callable[..., "Tensor"]
-        xlogy: Callable[..., "Tensor"]
-        logit: Callable[..., "Tensor"]
-        fmod: Callable[..., "Tensor"]
-        frac: Callable[..., "Tensor"]
-        clamp_min: Callable[..., "Tensor"]
-        clamp_max: Callable[..., "Tensor"]
-        deg2rad: Callable[..., "Tensor"]
-        rad2deg: Callable[..., "Tensor"]
-        diag_embed: Callable[..., "Tensor"]
-        cumprod: Callable[..., "Tensor"]
-        logcumsumexp: Callable[..., "Tensor"]
-        scatter_: Callable[..., "Tensor"]
-        index_fill_: Callable[..., "Tensor"]
-        fill_diagonal_: Callable[..., "Tensor"]
-        unsqueeze_: Callable[..., "Tensor"]
-        squeeze_: Callable[..., "Tensor"]
-        exp_: Callable[..., "Tensor"]
-        log_: Callable[..., "Tensor"]
-        sqrt_: Callable[..., "Tensor"]
-        abs_: Callable[..., "Tensor"]
-        neg_: Callable[..., "Tensor"]
-        floor_: Callable[..., "Tensor"]
-        ceil_: Callable[..., "Tensor"]
-        round_: Callable[..., "Tensor"]
-        tanh_: Callable[..., "Tensor"]
-        sigmoid_: Callable[..., "Tensor"]
-        relu_: Callable[..., "Tensor"]
-        apply_: Callable[..., "Tensor"]
-        new_zeros: Callable[..., "Tensor"]
-        new_ones: Callable[..., "Tensor"]
-        new_empty: Callable[..., "Tensor"]
-        new_full: Callable[..., "Tensor"]
-        new_tensor: Callable[..., "Tensor"]
-        view: Callable[..., "Tensor"]
-        where: Callable[..., "Tensor"]
-        expand_as: Callable[..., "Tensor"]
-        view_as: Callable[..., "Tensor"]
-        reshape_as: Callable[..., "Tensor"]
-        type_as: Callable[..., "Tensor"]
-        subtract: Callable[..., "Tensor"]
-        multiply: Callable[..., "Tensor"]
-        divide: Callable[..., "Tensor"]
-        greater: Callable[..., "Tensor"]
-        less: Callable[..., "Tensor"]
+        add: Callable[..., Tensor]
+        sub: Callable[..., Tensor]
+        mul: Callable[..., Tensor]
+        div: Callable[..., Tensor]
+        true_divide: Callable[..., Tensor]
+        neg: Callable[..., Tensor]
+        pow: Callable[..., Tensor]
+        exp: Callable[..., Tensor]
+        log: Callable[..., Tensor]
+        log2: Callable[..., Tensor]
+        log10: Callable[..., Tensor]
+        log1p: Callable[..., Tensor]
+        expm1: Callable[..., Tensor]
+        sqrt: Callable[..., Tensor]
+        rsqrt: Callable[..., Tensor]
+        square: Callable[..., Tensor]
+        reciprocal: Callable[..., Tensor]
+        abs: Callable[..., Tensor]
+        sign: Callable[..., Tensor]
+        sin: Callable[..., Tensor]
+        cos: Callable[..., Tensor]
+        clamp: Callable[..., Tensor]
+        clip: Callable[..., Tensor]
+        maximum: Callable[..., Tensor]
+        minimum: Callable[..., Tensor]
+        floor: Callable[..., Tensor]
+        ceil: Callable[..., Tensor]
+        round: Callable[..., Tensor]
+        trunc: Callable[..., Tensor]
+        eq: Callable[..., Tensor]
+        ne: Callable[..., Tensor]
+        lt: Callable[..., Tensor]
+        le: Callable[..., Tensor]
+        gt: Callable[..., Tensor]
+        ge: Callable[..., Tensor]
+        logical_and: Callable[..., Tensor]
+        logical_or: Callable[..., Tensor]
+        logical_xor: Callable[..., Tensor]
+        logical_not: Callable[..., Tensor]
+        isnan: Callable[..., Tensor]
+        isinf: Callable[..., Tensor]
+        isfinite: Callable[..., Tensor]
+        isclose: Callable[..., Tensor]
+        addcmul: Callable[..., Tensor]
+        lerp: Callable[..., Tensor]
+        sum: Callable[..., Tensor]
+        mean: Callable[..., Tensor]
+        var: Callable[..., Tensor]
+        std: Callable[..., Tensor]
+        amax: Callable[..., Tensor]
+        amin: Callable[..., Tensor]
+        prod: Callable[..., Tensor]
+        argmax: Callable[..., Tensor]
+        argmin: Callable[..., Tensor]
+        logsumexp: Callable[..., Tensor]
+        norm: Callable[..., Tensor]
+        all: Callable[..., Tensor]
+        any: Callable[..., Tensor]
+        count_nonzero: Callable[..., Tensor]
+        cumsum: Callable[..., Tensor]
+        argsort: Callable[..., Tensor]
+        reshape: Callable[..., Tensor]
+        permute: Callable[..., Tensor]
+        transpose: Callable[..., Tensor]
+        swapaxes: Callable[..., Tensor]
+        squeeze: Callable[..., Tensor]
+        unsqueeze: Callable[..., Tensor]
+        flatten: Callable[..., Tensor]
+        unflatten: Callable[..., Tensor]
+        expand: Callable[..., Tensor]
+        flip: Callable[..., Tensor]
+        repeat: Callable[..., Tensor]
+        tile: Callable[..., Tensor]
+        narrow: Callable[..., Tensor]
+        t: Callable[..., Tensor]
+        movedim: Callable[..., Tensor]
+        gather: Callable[..., Tensor]
+        masked_fill: Callable[..., Tensor]
+        index_select: Callable[..., Tensor]
+        relu: Callable[..., Tensor]
+        sigmoid: Callable[..., Tensor]
+        tanh: Callable[..., Tensor]
+        softmax: Callable[..., Tensor]
+        log_softmax: Callable[..., Tensor]
+        matmul: Callable[..., Tensor]
+        mm: Callable[..., Tensor]
+        bmm: Callable[..., Tensor]
+        dot: Callable[..., Tensor]
+        outer: Callable[..., Tensor]
+        broadcast_to: Callable[..., Tensor]
+        scatter: Callable[..., Tensor]
+        tril: Callable[..., Tensor]
+        triu: Callable[..., Tensor]
+        diagonal: Callable[..., Tensor]
+        diag: Callable[..., Tensor]
+        trace: Callable[..., Tensor]
+        roll: Callable[..., Tensor]
+        repeat_interleave: Callable[..., Tensor]
+        masked_select: Callable[..., Tensor]
+        kron: Callable[..., Tensor]
+        addmm: Callable[..., Tensor]
+        baddbmm: Callable[..., Tensor]
+        mv: Callable[..., Tensor]
+        inner: Callable[..., Tensor]
+        isin: Callable[..., Tensor]
+        bincount: Callable[..., Tensor]
+        nan_to_num: Callable[..., Tensor]
+        erf: Callable[..., Tensor]
+        erfc: Callable[..., Tensor]
+        atan: Callable[..., Tensor]
+        atan2: Callable[..., Tensor]
+        arctan: Callable[..., Tensor]
+        sinh: Callable[..., Tensor]
+        cosh: Callable[..., Tensor]
+        hypot: Callable[..., Tensor]
+        logaddexp: Callable[..., Tensor]
+        xlogy: Callable[..., Tensor]
+        logit: Callable[..., Tensor]
+        fmod: Callable[..., Tensor]
+        frac: Callable[..., Tensor]
+        clamp_min: Callable[..., Tensor]
+        clamp_max: Callable[..., Tensor]
+        deg2rad: Callable[..., Tensor]
+        rad2deg: Callable[..., Tensor]
+        diag_embed: Callable[..., Tensor]
+        cumprod: Callable[..., Tensor]
+        logcumsumexp: Callable[..., Tensor]
+        scatter_: Callable[..., Tensor]
+        index_fill_: Callable[..., Tensor]
+        fill_diagonal_: Callable[..., Tensor]
+        unsqueeze_: Callable[..., Tensor]
+        squeeze_: Callable[..., Tensor]
+        exp_: Callable[..., Tensor]
+        log_: Callable[..., Tensor]
+        sqrt_: Callable[..., Tensor]
+        abs_: Callable[..., Tensor]
+        neg_: Callable[..., Tensor]
+        floor_: Callable[..., Tensor]
+        ceil_: Callable[..., Tensor]
+        round_: Callable[..., Tensor]
+        tanh_: Callable[..., Tensor]
+        sigmoid_: Callable[..., Tensor]
+        relu_: Callable[..., Tensor]
+        apply_: Callable[..., Tensor]
+        new_zeros: Callable[..., Tensor]
+        new_ones: Callable[..., Tensor]
+        new_empty: Callable[..., Tensor]
+        new_full: Callable[..., Tensor]
+        new_tensor: Callable[..., Tensor]
+        view: Callable[..., Tensor]
+        where: Callable[..., Tensor]
+        expand_as: Callable[..., Tensor]
+        view_as: Callable[..., Tensor]
+        reshape_as: Callable[..., Tensor]
+        type_as: Callable[..., Tensor]
+        subtract: Callable[..., Tensor]
+        multiply: Callable[..., Tensor]
+        divide: Callable[..., Tensor]
+        greater: Callable[..., Tensor]
+        less: Callable[..., Tensor]
         equal: Callable[..., bool]
         allclose: Callable[..., bool]
         max: Callable[..., Any]
@@ -375,13 +380,13 @@ class Tensor:
         unique: Callable[..., Any]
         cummax: Callable[..., Any]
         cummin: Callable[..., Any]
-        split: Callable[..., tuple["Tensor", ...]]
-        chunk: Callable[..., tuple["Tensor", ...]]
-        unbind: Callable[..., tuple["Tensor", ...]]
+        split: Callable[..., tuple[Tensor, ...]]
+        chunk: Callable[..., tuple[Tensor, ...]]
+        unbind: Callable[..., tuple[Tensor, ...]]
         data_ptr: Callable[..., int]
         ndimension: Callable[..., int]
 
-    def __init__(self, data, requires_grad=False, dtype=None):
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         if dtype is None and isinstance(data, (list, tuple)) and type(self) is Tensor:
             dtype = _dtype.default_float  # torch.Tensor([1, 2]) is float32 (shendu.tensor infers the dtype)
         self._array = as_array(data, dtype)
@@ -423,7 +428,7 @@ class Tensor:
             raise RuntimeError("you can only change requires_grad flags of leaf tensors; use detach() instead")
         self._requires_grad = bool(flag)
 
-    def requires_grad_(self, requires_grad=True):
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` in place; returns self."""
         self.requires_grad = requires_grad
         return self
@@ -486,13 +491,14 @@ class Tensor:
             self._creator._retained = True  # backward looks at this function's outputs
         return _HookHandle(self._hooks, hook)
 
-    def retain_grad(self):
+    def retain_grad(self) -> None:
         """Keep ``.grad`` on this non-leaf tensor after backward."""
         self._retains_grad = True
         if self._creator is not None:
             self._creator._retained = True
 
-    def backward(self, gradient=None, retain_graph=None, create_graph=False):
+    def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
+                 create_graph: bool = False) -> None:
         """Accumulate ∂self/∂leaf into every leaf's ``.grad`` (the chain rule, in reverse).
 
         Args:
@@ -502,11 +508,11 @@ class Tensor:
         """
         _backward(self, gradient, retain_graph, create_graph)
 
-    def detach(self):
+    def detach(self) -> Tensor:
         """A tensor sharing this one's data, cut from the graph."""
         return Tensor._from_op(self._array, False)
 
-    def detach_(self):
+    def detach_(self) -> Tensor:
         self._creator = None
         self._requires_grad = False
         return self
@@ -528,7 +534,7 @@ class Tensor:
     def shape(self):
         return Size(self._array.shape)
 
-    def size(self, dim=None):
+    def size(self, dim: int | None = None) -> Any:
         """The shape, or its length along ``dim``."""
         if dim is None:
             return Size(self._array.shape)
@@ -538,10 +544,10 @@ class Tensor:
     def ndim(self):
         return self._array.ndim
 
-    def dim(self):
+    def dim(self) -> int:
         return self._array.ndim
 
-    def numel(self):
+    def numel(self) -> int:
         return int(self._array.size)
 
     nelement = numel
@@ -558,18 +564,18 @@ class Tensor:
     def is_cuda(self):
         return False
 
-    def is_floating_point(self):
+    def is_floating_point(self) -> bool:
         return self._array.dtype.kind == "f"
 
-    def element_size(self):
+    def element_size(self) -> int:
         return self._array.itemsize
 
-    def __len__(self):
+    def __len__(self) -> int:
         if self._array.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return self._array.shape[0]
 
-    def __format__(self, spec):
+    def __format__(self, spec: str) -> str:
         """A 0-d tensor formats as its value (``f"{loss:.4f}"``), as in PyTorch; others only without a spec."""
         if self._array.ndim == 0:
             return format(self._array.item(), spec)
@@ -606,7 +612,7 @@ class Tensor:
         return dim % ndim
 
     # ----- conversion -----------------------------------------------------
-    def numpy(self, force=False):
+    def numpy(self, force: bool = False) -> np.ndarray:
         """The data as a NumPy array (shared, not copied)."""
         if self._requires_grad and not force:
             raise RuntimeError("can't call numpy() on a tensor that requires grad; use tensor.detach().numpy()")
@@ -616,27 +622,27 @@ class Tensor:
         array = self._array if dtype is None else self._array.astype(dtype, copy=False)
         return array.copy() if copy and array is self._array else array
 
-    def item(self):
+    def item(self) -> Any:
         """The value of a one-element tensor as a Python number."""
         if self._array.size != 1:
             raise ValueError(f"only one-element tensors can be converted to Python scalars; got shape {self.shape}")
         return self._array.reshape(()).item()
 
-    def tolist(self):
+    def tolist(self) -> Any:
         return self._array.tolist()
 
-    def __float__(self):
+    def __float__(self) -> float:
         return float(self.item())
 
-    def __int__(self):
+    def __int__(self) -> int:
         return int(self.item())
 
-    def __index__(self):
+    def __index__(self) -> int:
         if self._array.dtype.kind not in "iu" or self._array.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return int(self.item())
 
-    def __bool__(self):
+    def __bool__(self) -> builtins.bool:
         if self._array.size != 1:
             raise RuntimeError(f"Boolean value of Tensor with {self._array.size} values is ambiguous")
         return bool(self._array.reshape(()))
@@ -644,7 +650,7 @@ class Tensor:
     def __hash__(self):
         return id(self)
 
-    def to(self, *args, dtype=None, device=None, copy=False, **kwargs):
+    def to(self, *args: Any, dtype: Any = None, device: Any = None, copy: bool = False, **kwargs: Any) -> Tensor:
         """Convert to a dtype and/or device: ``to(float64)``, ``to('cpu')``, ``to(other_tensor)``."""
         for arg in args:
             if isinstance(arg, Tensor):
@@ -676,39 +682,39 @@ class Tensor:
             dtype = dtype._dtype  # shendu.FloatTensor and friends
         return self.to(dtype)
 
-    def cpu(self):
+    def cpu(self) -> Tensor:
         return self
 
-    def cuda(self, *args, **kwargs):
+    def cuda(self, *args: Any, **kwargs: Any) -> Tensor:
         return self.to("cuda")
 
-    def double(self):
+    def double(self) -> Tensor:
         return self.to(_dtype.float64)
 
-    def float(self):
+    def float(self) -> Tensor:
         return self.to(_dtype.float32)
 
-    def half(self):
+    def half(self) -> Tensor:
         return self.to(_dtype.float16)
 
-    def long(self):
+    def long(self) -> Tensor:
         return self.to(_dtype.int64)
 
-    def int(self):
+    def int(self) -> Tensor:
         return self.to(_dtype.int32)
 
-    def bool(self):
+    def bool(self) -> Tensor:
         return self.to(_dtype.bool)
 
-    def clone(self):
+    def clone(self) -> Tensor:
         from .ops.arithmetic import clone
 
         return clone(self)
 
-    def contiguous(self):
+    def contiguous(self) -> Tensor:
         return self
 
-    def is_contiguous(self):
+    def is_contiguous(self) -> builtins.bool:
         return True
 
     # ----- in-place (no graph) ---------------------------------------------
@@ -732,18 +738,18 @@ class Tensor:
             )
         self._version += 1
 
-    def zero_(self):
+    def zero_(self) -> Tensor:
         self._check_inplace()
         self._array[...] = 0
         return self
 
-    def fill_(self, value):
+    def fill_(self, value: Any) -> Tensor:
         self._check_inplace()
         with xp.errstate(all="ignore"):
             self._array[...] = value
         return self
 
-    def copy_(self, source):
+    def copy_(self, source: Any) -> Tensor:
         self._check_inplace()
         source = as_array(source)
         if (
@@ -754,52 +760,52 @@ class Tensor:
         self._array[...] = source
         return self
 
-    def add_(self, other, alpha=1):
+    def add_(self, other: Any, alpha: Any = 1) -> Tensor:
         self._check_inplace()
         other = as_array(other)
         self._array += other * alpha if alpha != 1 else other
         return self
 
-    def sub_(self, other, alpha=1):
+    def sub_(self, other: Any, alpha: Any = 1) -> Tensor:
         return self.add_(other, -alpha)
 
-    def masked_fill_(self, mask, value):
+    def masked_fill_(self, mask: Tensor, value: Any) -> Tensor:
         """Set the elements where ``mask`` is True to ``value``, in place."""
         self._check_inplace()
         mask = mask._array if isinstance(mask, Tensor) else xp.asarray(mask)
         self._array[xp.broadcast_to(mask, self._array.shape)] = value.item() if isinstance(value, Tensor) else value
         return self
 
-    def mul_(self, other):
+    def mul_(self, other: Any) -> Tensor:
         self._check_inplace()
         self._array *= as_array(other)
         return self
 
-    def div_(self, other):
+    def div_(self, other: Any) -> Tensor:
         self._check_inplace()
         self._array /= as_array(other)
         return self
 
-    def clamp_(self, min=None, max=None):
+    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:
         self._check_inplace()
         xp.clip(self._array, min, max, out=self._array)
         return self
 
-    def uniform_(self, a=0.0, b=1.0, generator=None):
+    def uniform_(self, a: builtins.float = 0.0, b: builtins.float = 1.0, generator: Any = None) -> Tensor:
         from .random import resolve_generator
 
         self._check_inplace()
         self._array[...] = resolve_generator(generator).uniform(a, b, self._array.shape)
         return self
 
-    def normal_(self, mean=0.0, std=1.0, generator=None):
+    def normal_(self, mean: builtins.float = 0.0, std: builtins.float = 1.0, generator: Any = None) -> Tensor:
         from .random import resolve_generator
 
         self._check_inplace()
         self._array[...] = resolve_generator(generator).normal(mean, std, self._array.shape)
         return self
 
-    def __setitem__(self, key, value):
+    def __setitem__(self, key: Any, value: Any) -> None:
         if self._requires_grad and _grad_enabled():
             raise RuntimeError(
                 "item assignment on a tensor that requires grad is not supported; "
@@ -811,55 +817,55 @@ class Tensor:
         self._version += 1
 
     # ----- operators -------------------------------------------------------
-    def __add__(self, other):
+    def __add__(self, other: Any) -> Tensor:
         return _ops().add(self, other)
 
-    def __radd__(self, other):
+    def __radd__(self, other: Any) -> Tensor:
         return _ops().add(other, self)
 
-    def __sub__(self, other):
+    def __sub__(self, other: Any) -> Tensor:
         return _ops().sub(self, other)
 
-    def __rsub__(self, other):
+    def __rsub__(self, other: Any) -> Tensor:
         return _ops().sub(other, self)
 
-    def __mul__(self, other):
+    def __mul__(self, other: Any) -> Tensor:
         return _ops().mul(self, other)
 
-    def __rmul__(self, other):
+    def __rmul__(self, other: Any) -> Tensor:
         return _ops().mul(other, self)
 
-    def __truediv__(self, other):
+    def __truediv__(self, other: Any) -> Tensor:
         return _ops().div(self, other)
 
-    def __rtruediv__(self, other):
+    def __rtruediv__(self, other: Any) -> Tensor:
         return _ops().div(other, self)
 
-    def __floordiv__(self, other):
+    def __floordiv__(self, other: Any) -> Tensor:
         return _ops().floor_divide(self, other)
 
-    def __mod__(self, other):
+    def __mod__(self, other: Any) -> Tensor:
         return _ops().remainder(self, other)
 
-    def __pow__(self, exponent):
+    def __pow__(self, exponent: Any) -> Tensor:
         return _ops().pow(self, exponent)
 
-    def __rpow__(self, base):
+    def __rpow__(self, base: Any) -> Tensor:
         return _ops().pow(base, self)
 
-    def __neg__(self):
+    def __neg__(self) -> Tensor:
         return _ops().neg(self)
 
-    def __pos__(self):
+    def __pos__(self) -> Tensor:
         return self
 
-    def __abs__(self):
+    def __abs__(self) -> Tensor:
         return _ops().abs(self)
 
-    def __matmul__(self, other):
+    def __matmul__(self, other: Any) -> Tensor:
         return _ops().matmul(self, other)
 
-    def __rmatmul__(self, other):
+    def __rmatmul__(self, other: Any) -> Tensor:
         return _ops().matmul(other, self)
 
     def _inplace(self, numpy_function, other, out_of_place):
@@ -875,60 +881,60 @@ class Tensor:
         self._version += 1
         return self
 
-    def __iadd__(self, other):
+    def __iadd__(self, other: Any) -> Tensor:
         return self._inplace(xp.add, other, Tensor.__add__)
 
-    def __isub__(self, other):
+    def __isub__(self, other: Any) -> Tensor:
         return self._inplace(xp.subtract, other, Tensor.__sub__)
 
-    def __imul__(self, other):
+    def __imul__(self, other: Any) -> Tensor:
         return self._inplace(xp.multiply, other, Tensor.__mul__)
 
-    def __itruediv__(self, other):
+    def __itruediv__(self, other: Any) -> Tensor:
         if self._array.dtype.kind != "f":
             raise RuntimeError(
                 f"result type float can't be cast to the desired output type {self.dtype.name}: use x = x / y"
             )
         return self._inplace(xp.true_divide, other, Tensor.__truediv__)
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> Any:  # elementwise (a Tensor); False against None, as PyTorch
         if other is None:  # as PyTorch: so ``t in [None, ...]`` and ``t == None`` work
             return False
         return _ops().eq(self, other)
 
-    def __ne__(self, other):
+    def __ne__(self, other: object) -> Any:  # elementwise (a Tensor); True against None
         if other is None:
             return True
         return _ops().ne(self, other)
 
-    def __lt__(self, other):
+    def __lt__(self, other: Any) -> Tensor:
         return _ops().lt(self, other)
 
-    def __le__(self, other):
+    def __le__(self, other: Any) -> Tensor:
         return _ops().le(self, other)
 
-    def __gt__(self, other):
+    def __gt__(self, other: Any) -> Tensor:
         return _ops().gt(self, other)
 
-    def __ge__(self, other):
+    def __ge__(self, other: Any) -> Tensor:
         return _ops().ge(self, other)
 
-    def __and__(self, other):
+    def __and__(self, other: Any) -> Tensor:
         return _ops().logical_and(self, other)
 
-    def __or__(self, other):
+    def __or__(self, other: Any) -> Tensor:
         return _ops().logical_or(self, other)
 
-    def __xor__(self, other):
+    def __xor__(self, other: Any) -> Tensor:
         return _ops().logical_xor(self, other)
 
-    def __invert__(self):
+    def __invert__(self) -> Tensor:
         return _ops().logical_not(self)
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: Any) -> Tensor:
         return _ops().index(self, key)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Tensor]:
         if self._array.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self._array.shape[0]))

@@ -5,16 +5,22 @@ a buffer as an attribute registers it, so ``parameters()``, ``state_dict()``, ``
 ``to()`` reach everything, as in PyTorch.
 """
 
+from __future__ import annotations
+
 import contextlib
 import itertools
 import operator
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, TypeVar
 
 from .._backend import xp
 from .._floating_point import enter_quiet, leave_quiet
 from ..tensor import Tensor
 from .parameter import Parameter
+
+M = TypeVar("M", bound="Module")  # methods that return the module itself
 
 __all__ = [
     "Module",
@@ -229,7 +235,7 @@ class Module:
         if name not in store and taken:
             raise KeyError(f"attribute '{name}' already exists")
 
-    def register_parameter(self, name, param):
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Add a parameter (or ``None``, a declared-but-absent parameter such as a disabled bias)."""
         self._check_name("parameter", name, self._parameters)
         if param is not None and not isinstance(param, Parameter):
@@ -238,7 +244,7 @@ class Module:
         self._forget(name, self._parameters)
         self._parameters[name] = param
 
-    def register_buffer(self, name, tensor, persistent=True):
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """Register state that is not a parameter (e.g. running means).
 
         Args:
@@ -254,7 +260,7 @@ class Module:
         if not persistent:
             self._non_persistent.add(name)
 
-    def add_module(self, name, module):
+    def add_module(self, name: str, module: Module | None) -> None:
         """Add a child module, reachable as an attribute called ``name``."""
         self._check_name("module", name, self._modules)
         if module is not None and not isinstance(module, Module):
@@ -264,7 +270,7 @@ class Module:
 
     register_module = add_module
 
-    def get_submodule(self, target):
+    def get_submodule(self, target: str) -> Module:
         """The sub-module at a dotted path such as ``'encoder.0'`` (``''`` is self)."""
         module = self
         for part in target.split(".") if target else []:
@@ -281,19 +287,19 @@ class Module:
             raise AttributeError(f"{type(module).__name__} has no {kind} '{name}' (looking up '{target}')")
         return members[name]
 
-    def get_parameter(self, target):
+    def get_parameter(self, target: str) -> Parameter:
         """The parameter at a dotted path such as ``'0.weight'``."""
         return self._get_member(target, "_parameters", "parameter")
 
-    def get_buffer(self, target):
+    def get_buffer(self, target: str) -> Tensor:
         """The buffer at a dotted path such as ``'bn.running_mean'``."""
         return self._get_member(target, "_buffers", "buffer")
 
     # ----- calling -------------------------------------------------------------
-    def forward(self, *args, **kwargs):
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         token = enter_quiet()  # NumPy's floating-point warnings off (see shendu._floating_point)
         try:
             if self._forward_pre_hooks:
@@ -311,16 +317,17 @@ class Module:
         finally:
             leave_quiet(token)
 
-    def register_forward_hook(self, hook):
+    def register_forward_hook(self, hook: Callable[..., Any]) -> Any:
         """Call ``hook(module, args, output)`` after every forward; a non-None result replaces the output."""
         return _RemovableHandle(self._forward_hooks, hook)
 
-    def register_forward_pre_hook(self, hook):
+    def register_forward_pre_hook(self, hook: Callable[..., Any]) -> Any:
         """Call ``hook(module, args)`` before every forward; a non-None result replaces the arguments."""
         return _RemovableHandle(self._forward_pre_hooks, hook)
 
     # ----- traversal -------------------------------------------------------------
-    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+    def named_modules(self, memo: set | None = None, prefix: str = "", remove_duplicate: bool = True
+                      ) -> Iterator[tuple[str, Module]]:
         """Yield ``(name, module)`` for self (name ``''``) and every sub-module, depth first."""
         memo = set() if memo is None else memo
         if id(self) in memo:
@@ -332,11 +339,11 @@ class Module:
             if module is not None:
                 yield from module.named_modules(memo, f"{prefix}.{name}" if prefix else name, remove_duplicate)
 
-    def modules(self):
+    def modules(self) -> Iterator[Module]:
         for _, module in self.named_modules():
             yield module
 
-    def named_children(self):
+    def named_children(self) -> Iterator[tuple[str, Module]]:
         """Yield ``(name, module)`` for the direct children (each module once)."""
         seen = set()
         for name, module in self._modules.items():
@@ -344,7 +351,7 @@ class Module:
                 seen.add(id(module))
                 yield name, module
 
-    def children(self):
+    def children(self) -> Iterator[Module]:
         for _, module in self.named_children():
             yield module
 
@@ -359,23 +366,25 @@ class Module:
                     seen.add(id(value))
                 yield (f"{module_prefix}.{name}" if module_prefix else name), value
 
-    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+    def named_parameters(self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+                         ) -> Iterator[tuple[str, Parameter]]:
         """Yield ``(dotted name, parameter)``; a parameter shared by two modules comes once."""
         return self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
-    def parameters(self, recurse=True):
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         for _, param in self.named_parameters(recurse=recurse):
             yield param
 
-    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+    def named_buffers(self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+                      ) -> Iterator[tuple[str, Tensor]]:
         return self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
-    def buffers(self, recurse=True):
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
         for _, buffer in self.named_buffers(recurse=recurse):
             yield buffer
 
     # ----- modes and conversions ------------------------------------------------------
-    def train(self, mode=True):
+    def train(self: M, mode: bool = True) -> M:
         """Set training mode (dropout active, batch-norm uses batch statistics) here and in every child."""
         if not isinstance(mode, bool):
             raise ValueError(f"training mode is expected to be a bool; got {type(mode).__name__}")
@@ -384,17 +393,17 @@ class Module:
             module.train(mode)
         return self
 
-    def eval(self):
+    def eval(self: M) -> M:
         """Set evaluation mode (same as ``train(False)``)."""
         return self.train(False)
 
-    def requires_grad_(self, requires_grad=True):
+    def requires_grad_(self: M, requires_grad: bool = True) -> M:
         """Set ``requires_grad`` on every parameter (False freezes the module)."""
         for param in self.parameters():
             param.requires_grad_(requires_grad)
         return self
 
-    def zero_grad(self, set_to_none=True):
+    def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset every parameter's gradient: to None (default) or to zeros."""
         for param in self.parameters():
             if param.grad is None:
@@ -404,7 +413,7 @@ class Module:
             else:
                 param.grad._array[...] = 0
 
-    def apply(self, fn):
+    def apply(self: M, fn: Callable[[Module], Any]) -> M:
         """Call ``fn`` on every sub-module (children first) and on self; returns self.
 
         Example:
@@ -431,7 +440,7 @@ class Module:
                     tensor.grad._array = convert(tensor.grad._array)
         return self
 
-    def to(self, *args, **kwargs):
+    def to(self: M, *args: Any, **kwargs: Any) -> M:
         """Convert floating-point parameters and buffers to a dtype, in place; returns self.
 
         Accepts ``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(tensor)`` and the keywords
@@ -461,25 +470,26 @@ class Module:
             raise TypeError(f"Module.to only accepts floating-point dtypes; got {target}")
         return self._apply_to_tensors(lambda a: a.astype(numpy_dtype) if a.dtype.kind == "f" else a)
 
-    def double(self):
+    def double(self: M) -> M:
         """Cast floating-point parameters and buffers to float64."""
         return self.to("float64")
 
-    def float(self):
+    def float(self: M) -> M:
         """Cast floating-point parameters and buffers to float32."""
         return self.to("float32")
 
-    def half(self):
+    def half(self: M) -> M:
         return self.to("float16")
 
-    def cpu(self):
+    def cpu(self: M) -> M:
         return self
 
-    def cuda(self, *args):
+    def cuda(self: M, *args: Any) -> M:
         return self.to("cuda")
 
     # ----- state ------------------------------------------------------------------
-    def state_dict(self, destination=None, prefix="", keep_vars=False):
+    def state_dict(self, destination: dict | None = None, prefix: str = "", keep_vars: bool = False
+                   ) -> dict[str, Any]:
         """An ordered mapping from dotted names (``fc1.weight``) to parameters and persistent buffers.
 
         The values are detached tensors sharing memory with the model (``keep_vars=True``: the
@@ -497,7 +507,7 @@ class Module:
                 module.state_dict(destination, prefix + name + ".", keep_vars)
         return destination
 
-    def load_state_dict(self, state_dict, strict=True, assign=False):
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True, assign: bool = False) -> Any:
         """Copy parameters and buffers from ``state_dict`` (shendu tensors, NumPy arrays or torch tensors).
 
         Nothing is copied unless everything fits. Missing or unexpected keys raise
@@ -551,7 +561,7 @@ class Module:
         return _IncompatibleKeys(missing, unexpected)
 
     # ----- description ---------------------------------------------------------------
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         """The text inside ``Name(...)`` in ``print(model)``; override to show a layer's settings."""
         return ""
 
@@ -574,7 +584,7 @@ class Module:
     def __dir__(self):
         return sorted(set(super().__dir__()) | set(self._parameters) | set(self._modules) | set(self._buffers))
 
-    def num_parameters(self, trainable_only=False):
+    def num_parameters(self, trainable_only: bool = False) -> int:
         """Total number of parameter elements (only those that require grad with ``trainable_only``)."""
         return sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only)
 
