@@ -22,6 +22,8 @@ Example:
     >>> model = shendu.load_model("mlp")
 """
 
+from __future__ import annotations
+
 import inspect
 import json
 import math
@@ -30,6 +32,9 @@ import re
 import uuid
 import warnings
 from datetime import datetime, timezone
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -74,6 +79,9 @@ _CODE_KEYS = {
 }  # fmt: skip
 # shendu packages whose import registers more layer classes (a fixed list: never a name from a file)
 _PROVIDERS = ("shendu.keras", "shendu.vision.models")
+
+if TYPE_CHECKING:
+    from ..nn.module import Module
 
 
 class ModelFormatError(ValueError):
@@ -509,7 +517,7 @@ def _metric_values(metrics):
     return values
 
 
-def save_model(model, directory, *, metrics=None, class_names=None, input_shape=None, metadata=None):
+def save_model(model: Module, directory: str | os.PathLike, *, metrics: dict[str, float] | None = None, class_names: list[str] | None = None, input_shape: Sequence[int] | None = None, metadata: dict[str, Any] | None = None) -> str | os.PathLike:
     """Save a whole model (architecture, weights, metadata) into ``directory``.
 
     The three files are committed as one (:func:`shendu.io.atomic.commit_files`): a save
@@ -601,7 +609,7 @@ def load_metadata(directory):
     return _checked_metadata(_model_paths(directory)[METADATA_FILE], os.path.join(directory, METADATA_FILE))
 
 
-def load_model(directory, *, with_metadata=False, max_header_bytes=MAX_HEADER_BYTES):
+def load_model(directory: str | os.PathLike, *, with_metadata: bool = False, max_header_bytes: int = MAX_HEADER_BYTES) -> Any:
     """Rebuild a model saved by :func:`save_model`; it is returned in eval mode.
 
     Nothing is allocated on the config's word alone: the weights file's header is read and

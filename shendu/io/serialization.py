@@ -15,10 +15,14 @@ Example:
     >>> model.load_state_dict(shendu.load("model.safetensors"))
 """
 
+from __future__ import annotations
+
 import json
 import math
 import os
 from collections import OrderedDict
+
+from typing import Any
 
 import numpy as np
 
@@ -195,7 +199,7 @@ def save_bytes(obj, metadata=None):
     return _serialize(arrays, {**(metadata or {}), **extra})
 
 
-def save(obj, path, metadata=None):
+def save(obj: Any, path: str | os.PathLike, metadata: dict[str, str] | None = None) -> None:
     """Save tensors (a ``state_dict``, a tensor, or nested state such as an optimiser's) to ``path``.
 
     The file is the safetensors format; the write is atomic (see :mod:`shendu.io.atomic`).
@@ -455,7 +459,7 @@ def read_metadata(path, max_header_bytes=MAX_HEADER_BYTES):
     return dict(read_header(path, max_header_bytes).metadata)
 
 
-def load(f, map_location=None, weights_only=None, mmap=None, *, max_header_bytes=MAX_HEADER_BYTES, as_numpy=False):
+def load(f: Any, map_location: Any = None, weights_only: bool | None = None, mmap: bool | None = None, *, max_header_bytes: int = MAX_HEADER_BYTES, as_numpy: bool = False) -> Any:
     """Load what :func:`save` wrote, any safetensors file, or a PyTorch checkpoint.
 
     A file written by ``torch.save`` (its zip format) is read through a restricted unpickler

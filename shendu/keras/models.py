@@ -12,8 +12,13 @@ Example:
     >>> model.fit(x_train, y_train, epochs=3, validation_data=(x_test, y_test))
 """
 
+from __future__ import annotations
+
 import json
 import os
+
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -363,7 +368,7 @@ class Model(TrainingMixin, Layer):
                       show_trainable=show_trainable)  # fmt: skip
 
     # ----- weights and persistence -------------------------------------------------------------------------
-    def save(self, filepath, overwrite=True, **kwargs):
+    def save(self, filepath: str | os.PathLike, overwrite: bool = True, **kwargs: Any) -> Any:
         """Save architecture, weights and compile settings.
 
         A path ending in ``.keras`` gets Keras 3's archive (which Keras 3 loads too; needs the
@@ -380,7 +385,7 @@ class Model(TrainingMixin, Layer):
             return save_keras_file(self, filepath)
         shape = self._build_input_shape
         if isinstance(shape, list):  # several inputs: one sample shape each
-            sample = [list(s[1:]) for s in shape]
+            sample: list = [list(s[1:]) for s in shape]
         else:
             sample = list(shape[1:]) if isinstance(shape, tuple) else []
         return _save_model(self, filepath, input_shape=sample)
@@ -535,7 +540,7 @@ class Sequential(Model):
         ... ])
     """
 
-    def __init__(self, layers=None, name=None, trainable=True, **kwargs):
+    def __init__(self, layers: Sequence[Any] | None = None, name: str | None = None, trainable: bool = True, **kwargs) -> None:
         super().__init__(name=name, trainable=trainable, **kwargs)
         self._output_shapes = None
         if layers is not None:
@@ -548,7 +553,7 @@ class Sequential(Model):
     def layers(self):
         return [m for m in self._modules.values() if isinstance(m, Layer)]
 
-    def add(self, layer):
+    def add(self, layer: Any) -> None:
         """Append a layer (or set the input with a leading ``keras.Input`` / ``InputLayer``)."""
         if isinstance(layer, KerasTensor):
             if not isinstance(layer.node.layer, InputLayer):

@@ -14,6 +14,11 @@ conventions around it:
 - ``evaluate`` returns Keras' scalar / list / dict, ``predict`` a NumPy array.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from ..tensor import Tensor
@@ -263,9 +268,15 @@ def check_targets(loss, y, output_shape):
 class TrainingMixin:
     """compile / fit / evaluate / predict / train_on_batch for :class:`shendu.keras.Model`."""
 
+    if TYPE_CHECKING:  # what the Model class it is mixed into provides
+        output_names: list[str]
+        eval: Callable[[], Any]
+        _build_for_data: Callable[..., Any]
+        _check_input_data: Callable[..., Any]
+
     # ----- compile ---------------------------------------------------------------------------------
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None, weighted_metrics=None,
-                run_eagerly=None, steps_per_execution=None, jit_compile=None, auto_scale_loss=None, **kwargs):  # fmt: skip
+    def compile(self, optimizer: Any = "rmsprop", loss: Any = None, metrics: Any = None, loss_weights: Any = None, weighted_metrics: Any = None,
+                run_eagerly: bool | None = None, steps_per_execution: Any = None, jit_compile: Any = None, auto_scale_loss: Any = None, **kwargs) -> None:  # fmt: skip
         """Configure the model for training.
 
         Args:
@@ -433,9 +444,9 @@ class TrainingMixin:
                              callbacks=callbacks)  # fmt: skip
 
     # ----- fit -----------------------------------------------------------------------------------
-    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
-            validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
-            steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1):  # fmt: skip
+    def fit(self, x: Any = None, y: Any = None, batch_size: int | None = None, epochs: int = 1, verbose: int | str = "auto", callbacks: Any = None, validation_split: float = 0.0,
+            validation_data: Any = None, shuffle: bool = True, class_weight: dict[int, float] | None = None, sample_weight: Any = None, initial_epoch: int = 0,
+            steps_per_epoch: int | None = None, validation_steps: int | None = None, validation_batch_size: int | None = None, validation_freq: int = 1) -> History:  # fmt: skip
         """Train the model for ``epochs`` epochs; returns a ``History`` (``history.history["val_accuracy"]``, ...).
 
         Args:
@@ -516,8 +527,8 @@ class TrainingMixin:
         values = [results[name] for name in order if name in results]
         return values[0] if len(values) == 1 else values
 
-    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
-                 callbacks=None, return_dict=False):  # fmt: skip
+    def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None, verbose: int | str = "auto", sample_weight: Any = None, steps: int | None = None,
+                 callbacks: Any = None, return_dict: bool = False) -> Any:  # fmt: skip
         """The loss and metrics on ``(x, y)``, in inference mode.
 
         Returns:
@@ -532,7 +543,7 @@ class TrainingMixin:
             print(" - ".join(f"{k}: {float(v):.4f}" for k, v in results.items() if np.ndim(v) == 0), flush=True)
         return self._results(results, return_dict)
 
-    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+    def predict(self, x: Any, batch_size: int | None = None, verbose: int | str = "auto", steps: int | None = None, callbacks: Any = None) -> Any:
         """The model's outputs for ``x`` as a NumPy array (a list of arrays for several outputs), in inference mode."""
         if _is_loader(x):
             self._build_from_loader(x)

@@ -23,9 +23,11 @@ is called on each piece where it lies, nothing gathered (:meth:`_FlatOptimizer._
 
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
+from .optimizer import ParamsT
 from .._backend import xp
 from .optimizer import Optimizer, _as_number
 
@@ -282,9 +284,9 @@ class _FlatOptimizer(Optimizer):
     _all_buffers: tuple[str, ...] = ()
     _eager_state = False  # export state for parameters not yet stepped (Adagrad, as torch)
 
-    def __init__(self, params, defaults):
-        self._plans = {}
-        self._where = {}
+    def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
+        self._plans: dict = {}
+        self._where: dict = {}
         super().__init__(params, defaults)
 
     # ----- state ------------------------------------------------------------------
@@ -301,7 +303,7 @@ class _FlatOptimizer(Optimizer):
         self._plans = {}
         self._where = {}
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         """As :meth:`Optimizer.state_dict`; resuming from it continues bit for bit as this optimiser would.
 
         A kernel may keep a buffer scaled (Adam keeps m/(1 − β₁)). Saving first stores every
@@ -455,7 +457,7 @@ class _FlatOptimizer(Optimizer):
         return buckets
 
     # ----- the step ------------------------------------------------------------------------
-    def step(self, closure=None):
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient, in place. Returns ``closure()``'s loss if given."""
         loss = self._evaluate(closure)
         for gi, group in enumerate(self.param_groups):

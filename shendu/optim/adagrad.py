@@ -1,5 +1,6 @@
 """Adagrad: per-coordinate learning rates from the sum of past squared gradients."""
 
+from .optimizer import ParamsT
 from .._backend import xp
 from ._flat import _effective_grad, _FlatOptimizer
 from .optimizer import _check_non_negative, _reject_differentiable
@@ -36,9 +37,9 @@ class Adagrad(_FlatOptimizer):
     _eager_state = True  # torch creates step 0 and the accumulator when the optimiser is built
 
     def __init__(
-        self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10, foreach=None, *,
-        maximize=False, differentiable=False, fused=None,
-    ):  # fmt: skip
+        self, params: ParamsT, lr: float = 1e-2, lr_decay: float = 0, weight_decay: float = 0, initial_accumulator_value: float = 0, eps: float = 1e-10, foreach: bool | None = None, *,
+        maximize: bool = False, differentiable: bool = False, fused: bool | None = None,
+    ) -> None:  # fmt: skip
         _reject_differentiable(self, differentiable)
         defaults = {
             "lr": lr, "lr_decay": lr_decay, "eps": eps, "weight_decay": weight_decay,

@@ -13,12 +13,17 @@ step is a handful of vectorised passes over memory, whatever the number of param
 import functools
 import numbers
 from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from .._backend import xp
 from ..autograd import enable_grad, quiet_numpy
 from ..tensor import Tensor
 
 __all__ = ["Optimizer", "required"]
+
+#: what an optimiser takes: an iterable of tensors, or of dicts (parameter groups) with a "params" entry
+ParamsT = Iterable[Any]
 
 
 class _RequiredParameter:
@@ -105,11 +110,11 @@ class Optimizer:
         if step is not None and not getattr(step, "_marks_step", False):
             cls.step = _mark_step_called(step)
 
-    def __init__(self, params, defaults):
+    def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         self.defaults = dict(defaults)
         self._validate_group(self.defaults)
-        self._state = defaultdict(dict)
-        self.param_groups = []
+        self._state: defaultdict[Any, dict] = defaultdict(dict)
+        self.param_groups: list[dict[str, Any]] = []
         self._opt_called = False
         if isinstance(params, Tensor):
             raise TypeError(
@@ -145,7 +150,7 @@ class Optimizer:
     def _validate_group(self, group):
         """Check a group's options (subclasses raise ValueError like torch: 'Invalid learning rate: -1')."""
 
-    def add_param_group(self, param_group):
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Add a parameter group (a dict with ``"params"`` and optional per-group options).
 
         Useful when fine-tuning: frozen layers can be made trainable and added as training goes.
@@ -197,7 +202,7 @@ class Optimizer:
         self.param_groups.append(group)
 
     # ----- the update ------------------------------------------------------------
-    def zero_grad(self, set_to_none=True):
+    def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear every parameter's gradient.
 
         Args:
@@ -216,7 +221,7 @@ class Optimizer:
                         p._grad = grad
                     grad._array.fill(0)
 
-    def step(self, closure=None):
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update the parameters once. ``closure`` re-evaluates the model and returns the loss."""
         raise NotImplementedError(f"{type(self).__name__}.step")
 
@@ -246,7 +251,7 @@ class Optimizer:
                 state[key] = value
         self._state[p] = state
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         """The optimiser's state as plain data: ``{"state": {index: {...}}, "param_groups": [...]}``.
 
         Parameters are named by their index over all groups, in order (as torch). Array state is
@@ -264,7 +269,7 @@ class Optimizer:
             groups.append(packed)
         return {"state": state, "param_groups": groups}
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Resume from :meth:`state_dict` (also accepts one that went through JSON: string keys, lists)."""
         if not isinstance(state_dict, dict) or "state" not in state_dict or "param_groups" not in state_dict:
             raise ValueError("optimizer state_dict must be a dict with 'state' and 'param_groups' entries")

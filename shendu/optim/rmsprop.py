@@ -1,5 +1,6 @@
 """RMSprop: divide the gradient by a running root-mean-square of recent gradients."""
 
+from .optimizer import ParamsT
 from .._backend import xp
 from ._flat import _effective_grad, _FlatOptimizer
 from .optimizer import _check_non_negative, _reject_differentiable
@@ -36,9 +37,9 @@ class RMSprop(_FlatOptimizer):
     _n_scratch = 2
 
     def __init__(
-        self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False, capturable=False,
-        foreach=None, maximize=False, differentiable=False,
-    ):  # fmt: skip
+        self, params: ParamsT, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8, weight_decay: float = 0, momentum: float = 0, centered: bool = False, capturable: bool = False,
+        foreach: bool | None = None, maximize: bool = False, differentiable: bool = False,
+    ) -> None:  # fmt: skip
         _reject_differentiable(self, differentiable)
         defaults = {
             "lr": lr, "alpha": alpha, "eps": eps, "weight_decay": weight_decay, "momentum": momentum,

@@ -1,5 +1,6 @@
 """Stochastic gradient descent, with momentum, Nesterov momentum and weight decay."""
 
+from .optimizer import ParamsT
 from .._backend import xp
 from . import _compiled
 from ._flat import _effective_grad, _FlatOptimizer
@@ -39,9 +40,9 @@ class SGD(_FlatOptimizer):
     _all_buffers = ("momentum_buffer",)
 
     def __init__(
-        self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *, maximize=False,
-        foreach=None, differentiable=False, fused=None,
-    ):  # fmt: skip
+        self, params: ParamsT, lr: float = 1e-3, momentum: float = 0, dampening: float = 0, weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False,
+        foreach: bool | None = None, differentiable: bool = False, fused: bool | None = None,
+    ) -> None:  # fmt: skip
         _reject_differentiable(self, differentiable)
         defaults = {
             "lr": lr, "momentum": momentum, "dampening": dampening, "weight_decay": weight_decay,

@@ -16,11 +16,14 @@ Example:
     {'accuracy': 0.93...}
 """
 
+from __future__ import annotations
+
 import inspect
 import math
 import os
 import sys
 import time
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -30,6 +33,9 @@ from ..tensor import Tensor
 from .callbacks import CallbackList, History, ProgressBar, shows_progress_bars
 from .data_parallel import DataParallelRun
 from .metrics import get_metric
+
+if TYPE_CHECKING:
+    from ..nn.module import Module
 
 __all__ = ["Trainer", "fit", "evaluate", "predict", "CHECKPOINT_FORMAT"]
 
@@ -320,8 +326,8 @@ class Trainer:
         grad_clip: clip the global gradient norm to this value before each update. Defaults to None.
     """
 
-    def __init__(self, model, loss_fn=None, optimizer=None, metrics=None, callbacks=None, scheduler=None,
-                 scheduler_interval="epoch", scheduler_monitor=None, grad_clip=None):  # fmt: skip
+    def __init__(self, model: Module, loss_fn: Any = None, optimizer: Any = None, metrics: Any = None, callbacks: Any = None, scheduler: Any = None,
+                 scheduler_interval: str = "epoch", scheduler_monitor: str | None = None, grad_clip: float | None = None) -> None:  # fmt: skip
         from ..nn.module import Module
 
         if not isinstance(model, Module):
@@ -341,8 +347,8 @@ class Trainer:
         self.initial_epoch = 0
         self.epochs = 0
         self.steps_per_epoch = 0
-        self.input_shape = None
-        self._data_rng = None
+        self.input_shape: list[int] | None = None
+        self._data_rng: Any = None
         self._loader_rng = None
 
     @property
@@ -399,7 +405,7 @@ class Trainer:
         return float(groups[0]["lr"]) if groups else None
 
     # ----- evaluate / predict ----------------------------------------------------------------
-    def evaluate(self, data, batch_size=256, metrics=None, prefix="", verbose=0):
+    def evaluate(self, data: Any, batch_size: int = 256, metrics: Any = None, prefix: str = "", verbose: int = 0) -> dict[str, float]:
         """Loss (if there is a loss function) and metrics over ``data``, in eval mode, without grad.
 
         Args:
@@ -439,7 +445,7 @@ class Trainer:
         progress.close(" - ".join([f"Evaluate ({count} samples)"] + parts))
         return results
 
-    def predict(self, x, batch_size=256, verbose=0):
+    def predict(self, x: Any, batch_size: int = 256, verbose: int = 0) -> Any:
         """Model outputs for ``x`` as a NumPy array (a tuple of arrays for several outputs).
 
         Runs in eval mode without recording gradients; each module's mode is restored afterwards.
@@ -525,8 +531,8 @@ class Trainer:
         return state
 
     # ----- fit ---------------------------------------------------------------------------------
-    def fit(self, train_data, epochs=1, batch_size=32, validation_data=None, validation_split=0.0, shuffle=True,
-            verbose=1, seed=None, resume_from=None, checkpoint=None, checkpoint_every=1, initial_epoch=None):  # fmt: skip
+    def fit(self, train_data: Any, epochs: int = 1, batch_size: int = 32, validation_data: Any = None, validation_split: float = 0.0, shuffle: bool = True,
+            verbose: int = 1, seed: int | None = None, resume_from: Any = None, checkpoint: Any = None, checkpoint_every: int = 1, initial_epoch: int | None = None) -> History:  # fmt: skip
         """Train for ``epochs`` epochs; returns the :class:`History`.
 
         Args:
@@ -700,9 +706,9 @@ def _first(output):
     return output[0] if isinstance(output, (tuple, list)) else output
 
 
-def fit(model, loss_fn, optimizer, train_data, epochs=1, batch_size=32, validation_data=None, validation_split=0.0,
-        metrics=None, callbacks=None, scheduler=None, verbose=1, seed=None, resume_from=None, checkpoint=None,
-        **kwargs):  # fmt: skip
+def fit(model: Module, loss_fn: Any, optimizer: Any, train_data: Any, epochs: int = 1, batch_size: int = 32, validation_data: Any = None, validation_split: float = 0.0,
+        metrics: Any = None, callbacks: Any = None, scheduler: Any = None, verbose: int = 1, seed: int | None = None, resume_from: Any = None, checkpoint: Any = None,
+        **kwargs) -> History:  # fmt: skip
     """Train ``model`` (see :class:`Trainer` and :meth:`Trainer.fit` for every argument); returns the History.
 
     Example:
@@ -719,7 +725,7 @@ def fit(model, loss_fn, optimizer, train_data, epochs=1, batch_size=32, validati
                        checkpoint=checkpoint, **kwargs)  # fmt: skip
 
 
-def evaluate(model, data, loss_fn=None, metrics=None, batch_size=256, verbose=0):
+def evaluate(model: Module, data: Any, loss_fn: Any = None, metrics: Any = None, batch_size: int = 256, verbose: int = 0) -> dict[str, float]:
     """Loss and metrics of ``model`` on ``data`` ((inputs, targets), Dataset or DataLoader) as a dict.
 
     ``verbose``: 0 silent, 1 a progress bar (on a terminal) and a line with the results, 2 the
@@ -728,7 +734,7 @@ def evaluate(model, data, loss_fn=None, metrics=None, batch_size=256, verbose=0)
     return Trainer(model, loss_fn).evaluate(data, batch_size=batch_size, metrics=metrics or [], verbose=verbose)
 
 
-def predict(model, x, batch_size=256, verbose=0):
+def predict(model: Module, x: Any, batch_size: int = 256, verbose: int = 0) -> Any:
     """Outputs of ``model`` for ``x`` as a NumPy array, in eval mode without grad (modes restored).
 
     ``verbose``: 0 silent, 1 a progress bar (on a terminal) and a summary line, 2 the line only.
