@@ -22,7 +22,7 @@ DEFAULT_MAX_ABS_INPUT = 1e6
 DEFAULT_BODY_TIMEOUT = 30.0
 _STATIC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
 _PAGE_FILES = {"index.html": "text/html; charset=utf-8", "app.js": "text/javascript; charset=utf-8",
-               "style.css": "text/css; charset=utf-8"}  # fmt: skip
+               "style.css": "text/css; charset=utf-8", "title.svg": "image/svg+xml", "favicon.svg": "image/svg+xml"}  # fmt: skip
 _PAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'",
     "X-Content-Type-Options": "nosniff",

@@ -288,6 +288,23 @@ def test_page_and_its_static_files(client):
     assert client.get("/static/..%2F__init__.py").status_code == 404
 
 
+def test_the_title_and_favicon_need_no_cjk_font(client):
+    """深度 is drawn as SVG paths (no text left to a font the machine may lack); the page links a favicon."""
+    import xml.etree.ElementTree as ET
+
+    page = client.get("/").text
+    assert 'src="/static/title.svg" alt="深度"' in page and 'rel="icon" type="image/svg+xml" href="/static/favicon.svg"' in page
+    header = page[page.index("<h1>"):page.index("</h1>")]
+    assert not any("\u4e00" <= c <= "\u9fff" for c in header.replace('alt="深度"', ""))  # no CJK text to render
+    for name, glyphs in (("title.svg", 2), ("favicon.svg", 1)):
+        answer = client.get(f"/static/{name}")
+        assert answer.status_code == 200 and answer.headers["content-type"].startswith("image/svg+xml")
+        svg = ET.fromstring(answer.text)
+        paths = svg.findall(".//{http://www.w3.org/2000/svg}path")
+        assert len(paths) == glyphs and all(len(p.get("d")) > 100 for p in paths)
+        assert svg.find("{http://www.w3.org/2000/svg}text") is None
+
+
 def test_binds_localhost_by_default():
     assert inspect.signature(serve).parameters["host"].default == "127.0.0.1"
 
