@@ -457,16 +457,18 @@ class TensorBoard(Callback):
     """Write the epoch logs (and optionally weight histograms) as TensorBoard event files.
 
     Needs the ``tensorboard`` extra (tensorboardX). Train and validation values of a quantity
-    go to ``<name>/train`` and ``<name>/validation`` so TensorBoard draws them together.
+    go to ``<name>/train`` and ``<name>/validation`` so TensorBoard draws them together; epoch
+    values are written at step = epoch index (0 for the first), as Keras counts them.
 
     Args:
-        log_dir: the directory for event files. Defaults to "runs".
+        log_dir: the directory for event files. Defaults to "logs" (Keras' default; the command line's
+            model folders are under ``runs/``).
         histogram_freq: write weight histograms every this many epochs (0: never). Defaults to 0.
     """
 
     rank_zero_only = True
 
-    def __init__(self, log_dir="runs", histogram_freq=0):
+    def __init__(self, log_dir="logs", histogram_freq=0):
         self.log_dir, self.histogram_freq = os.fspath(log_dir), histogram_freq
         self.writer = None
 
@@ -481,10 +483,10 @@ class TensorBoard(Callback):
         for key, value in (logs or {}).items():
             if _is_scalar(value):
                 name = f"{key[4:]}/validation" if key.startswith("val_") else f"{key}/train"
-                self.writer.add_scalar(name, float(value), epoch + 1)
-        if self.histogram_freq and (epoch + 1) % self.histogram_freq == 0:
+                self.writer.add_scalar(name, float(value), epoch)
+        if self.histogram_freq and epoch % self.histogram_freq == 0:  # epochs 0, f, 2f, ... as Keras
             for name, param in self.model.named_parameters():
-                self.writer.add_histogram(name, param._array, epoch + 1)
+                self.writer.add_histogram(name, param._array, epoch)
         self.writer.flush()
 
     def on_train_end(self, logs=None):

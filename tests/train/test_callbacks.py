@@ -212,8 +212,12 @@ def test_tensorboard_writes_event_files(tmp_path):
     scalars = _read_scalars(tmp_path / "runs")
     assert {tag for tag, _, _ in scalars} >= {"loss/train", "loss/validation", "lr/train"}
     train_loss = [(step, value) for tag, step, value in scalars if tag == "loss/train"]
-    assert [step for step, _ in train_loss] == [1, 2]
+    assert [step for step, _ in train_loss] == [0, 1]  # Keras' count: step = epoch index
     assert np.allclose([v for _, v in train_loss], history.history["loss"])
+
+
+def test_tensorboard_logs_outside_the_command_lines_runs_folder():
+    assert TensorBoard().log_dir == "logs"
 
 
 def test_progress_is_silent_with_verbose_0_and_one_line_per_epoch_otherwise(capsys):
