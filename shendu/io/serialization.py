@@ -29,7 +29,7 @@ import numpy as np
 from ..tensor import Tensor
 from .atomic import atomic_write
 from .files import bounded_message, brief, open_regular_file
-from .torch_format import is_torch_zip, load_torch_zip
+from .torch_format import is_pickle, is_torch_zip, load_torch_legacy, load_torch_zip
 
 __all__ = ["save", "load", "save_bytes", "load_bytes", "read_header", "read_metadata", "SerializationError", "MAX_HEADER_BYTES"]
 
@@ -494,9 +494,11 @@ def load(f: Any, map_location: Any = None, weights_only: bool | None = None, mma
     del mmap  # a mapping function or dict of locations has nothing to do: every tensor is on the CPU
     path = os.fspath(f)
     with open_regular_file(path, "file") as handle:
-        head = handle.read(8)
-    if is_torch_zip(head):  # a PyTorch checkpoint: read through the restricted unpickler
-        loaded = load_torch_zip(path)
+        head = handle.read(9)
+    # safetensors: an 8-byte header length, then the JSON header's "{" (a length such as 640 starts like a pickle)
+    legacy = is_pickle(head) and head[8:9] != b"{"
+    if is_torch_zip(head) or legacy:  # a PyTorch checkpoint: read through the restricted unpickler
+        loaded = load_torch_zip(path) if is_torch_zip(head) else load_torch_legacy(path)
         return _to_numpy(loaded) if as_numpy else loaded
     if _MODULE_KEY in read_header(path, max_header_bytes).metadata:  # shendu.save(model, path): the whole model
         return _rebuild_module(path, max_header_bytes)

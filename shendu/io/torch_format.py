@@ -1,4 +1,4 @@
-"""Reading PyTorch checkpoints (``torch.save``'s zip format) without running anything from the file.
+"""Reading PyTorch checkpoints (``torch.save``'s zip and legacy formats) without running anything from the file.
 
 A ``.pt`` file written by ``torch.save(model.state_dict(), path)`` is a zip archive holding a
 pickle (``data.pkl``) and one raw entry per tensor storage (``data/0``, ``data/1``, ...). The
@@ -9,6 +9,11 @@ and dtypes, and Python's plain data. Any other name — ``os.system``, ``builtin
 class — is refused with :class:`~shendu.io.serialization.SerializationError` before anything is
 called; no import named by the file is ever performed. Every tensor's shape, strides and offset
 are checked against its storage's size.
+
+The legacy format (PyTorch before 1.6, or ``_use_new_zipfile_serialization=False``) is a run of
+pickles — a magic number, the protocol version, the writer's byte order and type sizes, the object,
+the list of storage keys — followed by each storage as an 8-byte element count and its raw bytes. It
+is read by the same restricted unpickler; tensors are rebuilt once their storages have been read.
 
 Example:
     >>> model.load_state_dict(shendu.load("resnet18-f37072fd.pth"))   # trained in PyTorch
@@ -24,7 +29,7 @@ import numpy as np
 
 from .files import brief
 
-__all__ = ["is_torch_zip", "load_torch_zip"]
+__all__ = ["is_torch_zip", "load_torch_zip", "is_pickle", "load_torch_legacy"]
 
 _STORAGE_DTYPES = {
     "FloatStorage": np.float32, "DoubleStorage": np.float64, "HalfStorage": np.float16, "LongStorage": np.int64,
@@ -55,8 +60,15 @@ class _Dtype:
 
 
 class _Storage:
-    def __init__(self, array):
-        self.array = array
+    def __init__(self, array, dtype=None, numel=None):
+        self.array, self.dtype, self.numel = array, dtype, numel  # array is None until a legacy file's data is read
+
+
+class _PendingTensor:
+    """A tensor of a legacy checkpoint whose storage comes after the pickle: rebuilt by :func:`_resolve`."""
+
+    def __init__(self, args):
+        self.args = args
 
 
 def _error():
@@ -83,6 +95,8 @@ def _rebuild_tensor(storage, storage_offset, size, stride, *rest):
     error = _error()
     if not isinstance(storage, _Storage):
         raise error("a tensor refers to something that is not a storage")
+    if storage.array is None:  # legacy format: the data follows the pickle
+        return _PendingTensor((storage, storage_offset, size, stride))
     if not (isinstance(size, tuple) and isinstance(stride, tuple) and len(size) == len(stride) <= 64):
         raise error(f"a tensor has a bad size {brief(size)} or stride {brief(stride)}")
     if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in (storage_offset, *size, *stride)):
@@ -100,6 +114,21 @@ def _rebuild_tensor(storage, storage_offset, size, stride, *rest):
 
 def _rebuild_parameter(data, requires_grad, backward_hooks, *rest):
     return data
+
+
+def _resolve(value, depth=0):
+    """``value`` with every pending tensor rebuilt (containers rebuilt alike; depth bounded)."""
+    if depth > 100:
+        raise _error()("the checkpoint's containers are nested too deeply")
+    if isinstance(value, _PendingTensor):
+        return _rebuild_tensor(*value.args)
+    if isinstance(value, dict):
+        resolved = {key: _resolve(item, depth + 1) for key, item in value.items()}
+        return OrderedDict(resolved) if isinstance(value, OrderedDict) else resolved
+    if isinstance(value, (list, tuple)):
+        items = [_resolve(item, depth + 1) for item in value]
+        return items if isinstance(value, list) else tuple(items)
+    return value
 
 
 def _size(*args):
@@ -204,3 +233,100 @@ def load_torch_zip(path, max_pickle_bytes=64 * 1024 * 1024):
         except (pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError, KeyError, AttributeError,
                 zipfile.BadZipFile, OverflowError, MemoryError) as problem:  # fmt: skip
             raise error(f"{path}: not a readable PyTorch checkpoint ({type(problem).__name__}: {brief(str(problem), 200)})") from None
+
+
+#: The first pickle of a legacy ``torch.save`` file, and the protocol version that follows it.
+LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
+LEGACY_PROTOCOL = 1001
+
+
+def is_pickle(head):
+    """True if ``head`` starts like a pickle of protocol 2 to 5 (a legacy ``torch.save`` file, or any pickle)."""
+    return len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5
+
+
+class _LegacyUnpickler(_Unpickler):
+    """Storages are announced in the pickle and filled from the data after it."""
+
+    def __init__(self, file, where):
+        super().__init__(file, None, "", where)
+
+    def persistent_load(self, pid):
+        error = _error()
+        if not (isinstance(pid, tuple) and len(pid) >= 5 and pid[0] == "storage"):
+            raise error(f"{self.where}: an unknown persistent reference {brief(pid)}")
+        storage_type, key, numel = pid[1], pid[2], pid[4]
+        if not isinstance(storage_type, (_StorageType, _Dtype)) or not isinstance(key, str) or not isinstance(numel, int) or numel < 0:
+            raise error(f"{self.where}: a bad storage reference {brief(pid)}")
+        if key not in self.storages:
+            self.storages[key] = _Storage(None, _to_numpy_dtype(storage_type.dtype), numel)
+        return self.storages[key]
+
+
+class _PlainUnpickler(pickle.Unpickler):
+    """For the legacy header pickles: numbers, strings and containers only."""
+
+    def __init__(self, file, where):
+        super().__init__(file)
+        self.where = where
+
+    def find_class(self, module, name):
+        raise _error()(f"{self.where}: the pickle names {str(module)[:80]}.{str(name)[:80]}, which shendu will not import "
+                       "(only PyTorch checkpoints of tensors and plain containers are read)")  # fmt: skip
+
+
+def load_torch_legacy(path, max_bytes=4 * 1024**3):
+    """The object a legacy ``torch.save`` file holds, with every tensor as a shendu Tensor.
+
+    Raises:
+        SerializationError: a pickle that is not a PyTorch checkpoint (shendu never unpickles other
+            objects), a refused name, a big-endian writer, storages missing, short or of the wrong size.
+    """
+    from .files import read_regular_file
+
+    error = _error()
+    data = read_regular_file(path, max_bytes, "checkpoint", error)
+    stream = io.BytesIO(data)
+
+    def plain():
+        try:
+            return _PlainUnpickler(stream, path).load()
+        except error:
+            raise
+        except Exception as problem:  # a damaged header
+            raise error(f"{path}: not a readable PyTorch checkpoint ({type(problem).__name__})") from None
+
+    if plain() != LEGACY_MAGIC:
+        raise error(f"{path} is a Python pickle, not a PyTorch checkpoint nor a safetensors file: shendu does not "
+                    "unpickle arbitrary objects (save tensors with shendu.save or safetensors instead)")  # fmt: skip
+    if plain() != LEGACY_PROTOCOL:
+        raise error(f"{path}: an unknown legacy PyTorch checkpoint version")
+    info = plain()
+    if not isinstance(info, dict) or info.get("little_endian") is not True:
+        raise error(f"{path}: written on a big-endian machine; shendu reads little-endian checkpoints")
+    unpickler = _LegacyUnpickler(stream, path)
+    try:
+        loaded = unpickler.load()
+    except error:
+        raise
+    except RecursionError:
+        raise error(f"{path}: the pickle is nested too deeply") from None
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError, KeyError, AttributeError,
+            OverflowError, MemoryError) as problem:  # fmt: skip
+        raise error(f"{path}: not a readable PyTorch checkpoint ({type(problem).__name__}: {brief(str(problem), 200)})") from None
+    keys = plain()
+    if not (isinstance(keys, list) and sorted(keys) == sorted(unpickler.storages)):
+        raise error(f"{path}: its storage list does not match the storages its tensors use")
+    for key in keys:
+        storage = unpickler.storages[key]
+        itemsize = 2 if isinstance(storage.dtype, str) else storage.dtype.itemsize
+        head = stream.read(8)
+        count = int.from_bytes(head, "little") if len(head) == 8 else -1
+        if count != storage.numel:
+            raise error(f"{path}: storage {brief(key)} is short or holds {count} elements, not {storage.numel}")
+        raw = stream.read(count * itemsize)
+        if len(raw) != count * itemsize:
+            raise error(f"{path} is truncated: storage {brief(key)} needs {count * itemsize} bytes, {len(raw)} remain")
+        dtype = storage.dtype
+        storage.array = _bfloat16_to_float32(raw) if isinstance(dtype, str) else np.frombuffer(raw, dtype.newbyteorder("<")).astype(dtype)
+    return _resolve(loaded)

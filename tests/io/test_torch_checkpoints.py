@@ -23,11 +23,20 @@ def _models():
     ]
 
 
+FORMATS = pytest.mark.parametrize("legacy", [False, True], ids=["zip", "legacy"])
+
+
+def _save(obj, path, legacy):
+    """torch.save in its zip format, or in the legacy one (PyTorch < 1.6, or asked for)."""
+    torch.save(obj, path, _use_new_zipfile_serialization=not legacy)
+
+
+@FORMATS
 @pytest.mark.parametrize(("make", "shape"), _models(), ids=["cnn", "lstm", "embedding"])
-def test_a_pytorch_state_dict_loads_into_the_same_shendu_model(tmp_path, make, shape):
+def test_a_pytorch_state_dict_loads_into_the_same_shendu_model(tmp_path, make, shape, legacy):
     torch.manual_seed(0)
     reference = make(torch).eval()
-    torch.save(reference.state_dict(), tmp_path / "model.pt")
+    _save(reference.state_dict(), tmp_path / "model.pt", legacy)
     model = make(shendu).eval()
     model.load_state_dict(shendu.load(tmp_path / "model.pt"))
     if shape is None:
@@ -41,7 +50,8 @@ def test_a_pytorch_state_dict_loads_into_the_same_shendu_model(tmp_path, make, s
     np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-5, atol=1e-6)
 
 
-def test_dtypes_views_shared_storages_and_plain_data(tmp_path):
+@FORMATS
+def test_dtypes_views_shared_storages_and_plain_data(tmp_path, legacy):
     base = torch.arange(24, dtype=torch.float64).reshape(4, 6)
     saved = {
         "f32": torch.ones(2, 3), "f16": torch.full((3,), 0.5, dtype=torch.float16), "i64": torch.arange(4),
@@ -50,7 +60,7 @@ def test_dtypes_views_shared_storages_and_plain_data(tmp_path):
         "scalar": torch.tensor(3.25), "empty": torch.zeros(0, 4), "nested": {"lr": 0.01, "betas": (0.9, 0.999), "steps": [1, 2]},
         "param": torch.nn.Parameter(torch.ones(2)), "size": torch.Size([2, 3]),
     }  # fmt: skip
-    torch.save(saved, tmp_path / "mixed.pt")
+    _save(saved, tmp_path / "mixed.pt", legacy)
     loaded = shendu.load(tmp_path / "mixed.pt")
     for key in ("f32", "f16", "i64", "i32", "bool", "u8", "view", "transposed", "scalar", "empty", "param"):
         expected = saved[key].detach().numpy()
@@ -134,3 +144,58 @@ def test_a_checkpoint_trained_in_pytorch_continues_in_shendu(tmp_path):
     model = nn.Sequential(nn.Linear(784, 500), nn.ReLU(), nn.Linear(500, 10))
     model.load_state_dict(shendu.load(os.fspath(tmp_path / "mlp.pt")))
     np.testing.assert_allclose(model(shendu.tensor(x.numpy())).detach().numpy(), reference(x).detach().numpy(), rtol=1e-5, atol=1e-5)
+
+
+def _legacy_with_object_pickle(path, payload):
+    """A legacy checkpoint whose object pickle is ``payload`` (its header pickles genuine)."""
+    with open(path, "wb") as f:
+        for header in (0x1950A86A20F9469CFC6C, 1001, {"protocol_version": 1001, "little_endian": True}):
+            pickle.dump(header, f, protocol=2)
+        f.write(payload)
+        pickle.dump([], f, protocol=2)
+
+
+@pytest.mark.parametrize(
+    ("payload", "named"),
+    [(b"cos\nsystem\n(S'touch {marker}'\ntR.", "os.system"), (b"cbuiltins\neval\n(S'open(\"{marker}\", \"w\")'\ntR.", "builtins.eval")],
+    ids=["os.system", "eval"],
+)
+def test_a_hostile_legacy_checkpoint_is_refused_and_runs_nothing(tmp_path, payload, named):
+    marker = tmp_path / "ran"
+    _legacy_with_object_pickle(tmp_path / "evil.pt", payload.replace(b"{marker}", str(marker).encode()))
+    with pytest.raises(SerializationError, match=f"names {named}, which shendu will not import"):
+        shendu.load(tmp_path / "evil.pt")
+    assert not marker.exists()
+
+
+def test_other_pickles_and_damaged_legacy_checkpoints_are_named(tmp_path):
+    with open(tmp_path / "plain.pkl", "wb") as f:
+        pickle.dump({"weights": [1.0, 2.0]}, f, protocol=4)
+    with pytest.raises(SerializationError, match="plain.pkl is a Python pickle, not a PyTorch checkpoint"):
+        shendu.load(tmp_path / "plain.pkl")
+    marker = tmp_path / "ran"
+    with open(tmp_path / "evil.pkl", "wb") as f:  # a pickle that would run a command at its first opcode
+        f.write(b"\x80\x02csubprocess\ncall\n(S'touch " + str(marker).encode() + b"'\ntR.")
+    with pytest.raises(SerializationError, match="evil.pkl: the pickle names subprocess.call, which shendu will not import"):
+        shendu.load(tmp_path / "evil.pkl")
+    assert not marker.exists()  # nothing ran
+    _save({"w": torch.arange(5.0)}, tmp_path / "good.pt", legacy=True)
+    data = (tmp_path / "good.pt").read_bytes()
+    (tmp_path / "short.pt").write_bytes(data[:-4])
+    with pytest.raises(SerializationError, match="short.pt is truncated: storage .* needs 20 bytes, 16 remain"):
+        shendu.load(tmp_path / "short.pt")
+    (tmp_path / "cut.pt").write_bytes(data[:-30])
+    with pytest.raises(SerializationError, match="cut.pt: not a readable PyTorch checkpoint"):
+        shendu.load(tmp_path / "cut.pt")
+
+
+def test_a_safetensors_file_whose_header_length_starts_like_a_pickle_is_still_safetensors(tmp_path):
+    """A header of 640 bytes is written 80 02 00 ...: the bytes a protocol-2 pickle starts with."""
+    for padding in range(1000):
+        shendu.save({"w": shendu.ones(3)}, tmp_path / "w.safetensors", metadata={"note": "x" * padding})
+        head = (tmp_path / "w.safetensors").read_bytes()[:2]
+        if head[0] == 0x80 and 2 <= head[1] <= 5:
+            break
+    else:
+        pytest.fail("no padding gave a pickle-like header length")
+    assert shendu.load(tmp_path / "w.safetensors")["w"].tolist() == [1.0, 1.0, 1.0]
