@@ -180,6 +180,47 @@ def test_kmnist_has_mnists_layout_and_its_own_classes(tmp_path):
     assert train.classes[:3] == ["o", "ki", "su"] and len(train) == 12
 
 
+
+def test_emnist_downloads_nists_zip_and_reads_a_split_as_torchvision(tmp_path, monkeypatch):
+    import gzip
+    import zipfile
+
+    from shendu.vision.idx import write_idx
+
+    rng = np.random.default_rng(0)
+    written = {}
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for split, n_classes in (("letters", 27), ("balanced", 47)):
+            for part, n in (("train", 9), ("test", 4)):
+                images, labels = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8), rng.integers(1, n_classes, n, dtype=np.uint8)
+                for kind, array in (("images-idx3-ubyte", images), ("labels-idx1-ubyte", labels)):
+                    raw = tmp_path / "idx"
+                    write_idx(str(raw), array)
+                    archive.writestr(f"gzip/emnist-{split}-{part}-{kind}.gz", gzip.compress(raw.read_bytes()))
+                written[(split, part)] = (images, labels)
+        archive.writestr("gzip/../../escaped-ubyte.gz", b"bad")
+    served = tmp_path / "served"
+    served.mkdir()
+    (served / "gzip.zip").write_bytes(buffer.getvalue())
+    with _serve(served) as url:
+        monkeypatch.setattr(datasets.EMNIST, "url", url + "gzip.zip")
+        monkeypatch.setattr(datasets.EMNIST, "md5", hashlib.md5(buffer.getvalue()).hexdigest())
+        train = datasets.EMNIST(tmp_path / "root", split="letters", download=True)
+    test = datasets.EMNIST(tmp_path / "root", split="letters", train=False)
+    balanced = datasets.EMNIST(tmp_path / "root", split="balanced", train=True)
+    assert (len(train), len(test), len(balanced)) == (9, 4, 9)
+    images, labels = written[("letters", "train")]
+    np.testing.assert_array_equal(train.data.numpy(), images)
+    assert [train[i][1] for i in range(9)] == labels.tolist()
+    assert not list(tmp_path.glob("**/escaped*")) and not (tmp_path / "root" / "EMNIST" / "raw" / "gzip.zip").exists()
+    tv = torchvision()
+    for split in datasets.EMNIST.splits:
+        assert datasets.EMNIST.classes_split_dict[split] == tv.datasets.EMNIST.classes_split_dict[split], split
+    assert train.classes[:3] == ["N/A", "a", "b"] and len(balanced.classes) == 47
+    with pytest.raises(ValueError, match="EMNIST: unknown split 'byletter'; expected one of byclass"):
+        datasets.EMNIST(tmp_path, split="byletter")
+
 def test_image_folder_follows_torchvisions_semantics(tmp_path):
     tv = torchvision()
     from PIL import Image

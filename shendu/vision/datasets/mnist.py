@@ -7,6 +7,7 @@ Layout on disk follows torchvision: ``root/MNIST/raw/train-images-idx3-ubyte[.gz
 
 import functools
 import os
+import shutil
 
 import numpy as np
 
@@ -234,6 +235,73 @@ class KMNIST(MNIST):
     classes = ["o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"]
     offline_hint = "Offline? Copy the four KMNIST files into that folder."
 
+
+
+_DIGITS = [str(d) for d in range(10)]
+_UPPER = [chr(c) for c in range(ord("A"), ord("Z") + 1)]
+_LOWER = [chr(c) for c in range(ord("a"), ord("z") + 1)]
+_MERGED = set("cijklmopsuvwxyz")  # lowercase letters EMNIST folds into their capitals in bymerge/balanced
+
+
+class EMNIST(MNIST):
+    """Extended MNIST: handwritten digits and letters in six splits, with torchvision's arguments and layout.
+
+    Args:
+        root: the folder holding ``EMNIST/raw/`` (``emnist-<split>-<train|test>-...-ubyte[.gz]``).
+        split: ``"byclass"`` (62 classes), ``"bymerge"`` and ``"balanced"`` (47: look-alike lowercase
+            letters merged with their capitals), ``"letters"`` (26, labels 1–26; class 0 is ``"N/A"``),
+            ``"digits"`` or ``"mnist"`` (10).
+        train, transform, target_transform, download: as :class:`MNIST`; the download is NIST's one zip
+            file (checked by MD5), from which the split files are extracted.
+
+    As in torchvision, the images are as NIST stores them: transposed relative to MNIST's.
+    """
+
+    url = "https://biometrics.nist.gov/cs_links/EMNIST/gzip.zip"
+    md5 = "58c8d27c78d21e728a6bc7b3cc06412e"
+    splits = ("byclass", "bymerge", "balanced", "letters", "digits", "mnist")
+    classes_split_dict = {
+        "byclass": _DIGITS + _UPPER + _LOWER,
+        "bymerge": _DIGITS + _UPPER + [c for c in _LOWER if c not in _MERGED],
+        "balanced": _DIGITS + _UPPER + [c for c in _LOWER if c not in _MERGED],
+        "letters": ["N/A"] + _LOWER,
+        "digits": _DIGITS,
+        "mnist": _DIGITS,
+    }
+    offline_hint = "Offline? Put the emnist-<split>-*-ubyte.gz files of NIST's gzip.zip into that folder."
+
+    def __init__(self, root, split, train=True, transform=None, target_transform=None, download=False):
+        if split not in self.splits:
+            raise ValueError(f"EMNIST: unknown split {split!r}; expected one of {', '.join(self.splits)}")
+        self.split = split
+        self.classes = self.classes_split_dict[split]
+        self.training_files = (f"emnist-{split}-train-images-idx3-ubyte", f"emnist-{split}-train-labels-idx1-ubyte")
+        self.test_files = (f"emnist-{split}-test-images-idx3-ubyte", f"emnist-{split}-test-labels-idx1-ubyte")
+        super().__init__(root, train, transform, target_transform, download)
+
+    def download(self):
+        """Fetch NIST's zip (once, MD5-checked) and extract every split's ``.gz`` files into ``raw_folder``."""
+        import zipfile
+
+        if self._check_exists():
+            return
+        os.makedirs(self.raw_folder, exist_ok=True)
+        archive = os.path.join(self.raw_folder, "gzip.zip")
+        if not os.path.isfile(archive):
+            try:
+                download_from_mirrors([self.url.rsplit("/", 1)[0] + "/"], "gzip.zip", self.raw_folder, md5=self.md5)
+            except DownloadError as error:
+                raise type(error)(f"{error}\n{self.offline_hint}") from None
+        with zipfile.ZipFile(archive) as files:
+            for member in files.infolist():
+                name = os.path.basename(member.filename)  # only the file's own name: nothing lands outside raw/
+                if name.startswith("emnist-") and name.endswith("-ubyte.gz") and not member.is_dir():
+                    with files.open(member) as source, open(os.path.join(self.raw_folder, name), "wb") as target:
+                        shutil.copyfileobj(source, target)
+        os.remove(archive)
+
+    def extra_repr(self):
+        return f"Split: {self.split} ({'Train' if self.train else 'Test'})"
 
 @functools.lru_cache(maxsize=1)
 def _embedded_arrays():
