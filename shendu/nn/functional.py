@@ -9,6 +9,7 @@ from ..ops.patches import adaptive_max_pool1d, adaptive_max_pool2d, fold, unfold
 from ..ops.similarity import cosine_similarity, glu, gumbel_softmax, pairwise_distance, pixel_shuffle, pixel_unshuffle
 from .attention import scaled_dot_product_attention
 from ..ops.interpolate import interpolate, upsample, upsample_bilinear, upsample_nearest
+from ..ops.grid_sample import affine_grid, grid_sample
 from ..ops.dropout import *
 from ..ops.embedding import embedding, embedding_bag
 from ..ops.loss import *
