@@ -40,7 +40,9 @@ def test_kernels_that_were_not_built_are_not_reported_active():
 def test_the_licences_are_declared():
     with open(os.path.join(ROOT, "pyproject.toml")) as handle:
         text = handle.read()
-    assert 'license = "MIT AND CC-BY-SA-3.0"' in text and 'license-files = ["LICENSE", "LICENSES/*"]' in text
+    assert 'license = "MIT AND CC-BY-SA-3.0 AND Apache-2.0"' in text and 'license-files = ["LICENSE", "LICENSES/*"]' in text
     with open(os.path.join(ROOT, "LICENSES", "mnist-10k.md")) as handle:
         assert "CC BY-SA 3.0" in handle.read()
+    with open(os.path.join(ROOT, "LICENSES", "droid-sans-fallback.md")) as handle:  # the demo page's title glyphs
+        assert "Apache License, Version 2.0" in handle.read()
     assert os.path.isfile(os.path.join(ROOT, "LICENSE"))
