@@ -9,7 +9,7 @@ __all__ = ["show_config", "config_info"]
 _EXTRAS = {
     "serve": ("fastapi", "uvicorn"), "onnx": ("onnx", "onnxruntime"), "plot": ("matplotlib",), "sklearn": ("sklearn",),
     "tensorboard": ("tensorboardX",), "images": ("PIL",), "config": ("yaml",), "distributed": ("mpi4py",),
-    "dask": ("dask", "distributed", "joblib"), "notebooks": ("nbclient",),
+    "dask": ("dask", "distributed", "joblib"), "notebooks": ("nbclient",), "keras-files": ("h5py",), "docs": ("sphinx",),
 }  # fmt: skip
 
 
