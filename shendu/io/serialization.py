@@ -29,7 +29,7 @@ import numpy as np
 from ..tensor import Tensor
 from .atomic import atomic_write
 from .files import bounded_message, brief, open_regular_file
-from .torch_format import is_pickle, is_torch_zip, load_torch_legacy, load_torch_zip
+from .torch_format import is_pickle, is_torch_zip, load_torch_legacy, load_torch_zip, save_torch_zip
 
 __all__ = ["save", "load", "save_bytes", "load_bytes", "read_header", "read_metadata", "SerializationError", "MAX_HEADER_BYTES"]
 
@@ -199,10 +199,13 @@ def save_bytes(obj, metadata=None):
     return _serialize(arrays, {**(metadata or {}), **extra})
 
 
-def save(obj: Any, path: str | os.PathLike, metadata: dict[str, str] | None = None) -> None:
+def save(obj: Any, path: str | os.PathLike, metadata: dict[str, str] | None = None, *, format: str = "safetensors"
+         ) -> None:
     """Save tensors (a ``state_dict``, a tensor, or nested state such as an optimiser's) to ``path``.
 
-    The file is the safetensors format; the write is atomic (see :mod:`shendu.io.atomic`).
+    The file is the safetensors format, or with ``format="torch"`` PyTorch's own (``torch.save``'s zip
+    format, which ``torch.load(path, weights_only=True)`` reads; written without pickle's machinery,
+    see :func:`shendu.io.torch_format.save_torch_zip`). The write is atomic (see :mod:`shendu.io.atomic`).
 
     Args:
         obj: a Tensor, a mapping ``name -> Tensor/ndarray``, nested dicts/lists/tuples of
@@ -211,11 +214,19 @@ def save(obj: Any, path: str | os.PathLike, metadata: dict[str, str] | None = No
             :func:`load` rebuilds it; a model of your own class: save its ``state_dict()``).
         path: the file to write (conventionally ``*.safetensors``).
         metadata: extra ``str -> str`` pairs for the header. Defaults to None.
+        format: ``"safetensors"`` (the default) or ``"torch"`` (tensors, numbers, strings and containers only).
 
     Example:
         >>> shendu.save(model.state_dict(), "model.safetensors")
+        >>> shendu.save(model.state_dict(), "model.pt", format="torch")   # for torch.load in PyTorch
         >>> shendu.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": 3}, "ckpt.safetensors")
     """
+    if format == "torch":
+        if metadata is not None:
+            raise ValueError("save: metadata is a safetensors header field; PyTorch's format has none")
+        return save_torch_zip(obj, os.fspath(path))
+    if format != "safetensors":
+        raise ValueError(f"save: format must be 'safetensors' or 'torch'. Received: format={format!r}")
     return atomic_write(os.fspath(path), save_bytes(obj, metadata))
 
 

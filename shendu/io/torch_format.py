@@ -22,6 +22,7 @@ Example:
 import io
 import math
 import pickle
+import struct
 import zipfile
 from collections import OrderedDict
 
@@ -29,7 +30,7 @@ import numpy as np
 
 from .files import brief
 
-__all__ = ["is_torch_zip", "load_torch_zip", "is_pickle", "load_torch_legacy"]
+__all__ = ["is_torch_zip", "load_torch_zip", "is_pickle", "load_torch_legacy", "save_torch_zip"]
 
 _STORAGE_DTYPES = {
     "FloatStorage": np.float32, "DoubleStorage": np.float64, "HalfStorage": np.float16, "LongStorage": np.int64,
@@ -330,3 +331,119 @@ def load_torch_legacy(path, max_bytes=4 * 1024**3):
         dtype = storage.dtype
         storage.array = _bfloat16_to_float32(raw) if isinstance(dtype, str) else np.frombuffer(raw, dtype.newbyteorder("<")).astype(dtype)
     return _resolve(loaded)
+
+
+# ----- writing PyTorch's zip format, without pickle's machinery ---------------------------------------
+# The pickle is written opcode by opcode (protocol 2) from plain containers and tensors only, so that
+# nothing of shendu's — no class, no function — can end up named in the file.
+_STORAGE_NAMES = {np.dtype(np.float32): "FloatStorage", np.dtype(np.float64): "DoubleStorage",
+                  np.dtype(np.float16): "HalfStorage", np.dtype(np.int64): "LongStorage", np.dtype(np.int32): "IntStorage",
+                  np.dtype(np.int16): "ShortStorage", np.dtype(np.int8): "CharStorage", np.dtype(np.uint8): "ByteStorage",
+                  np.dtype(np.bool_): "BoolStorage"}  # fmt: skip
+
+
+class _PickleWriter:
+    """Protocol-2 opcodes for str-keyed dicts, lists, tuples, numbers, strings, None and tensors."""
+
+    def __init__(self):
+        self.parts, self.storages = [b"\x80\x02"], []
+
+    def global_(self, module, name):
+        self.parts.append(b"c" + module.encode() + b"\n" + name.encode() + b"\n")
+
+    def write(self, value, depth=0):
+        from ..tensor import Tensor
+
+        if depth > 100:
+            raise _error()("save: the object is nested too deeply")
+        add = self.parts.append
+        if value is None:
+            add(b"N")
+        elif isinstance(value, bool):
+            add(b"\x88" if value else b"\x89")
+        elif isinstance(value, (int, np.integer)):
+            value = int(value)
+            if -(2**31) <= value < 2**31:
+                add(b"J" + value.to_bytes(4, "little", signed=True))
+            else:
+                raw = value.to_bytes((value.bit_length() + 8) // 8, "little", signed=True)
+                add(b"\x8a" + bytes([len(raw)]) + raw)
+        elif isinstance(value, (float, np.floating)):
+            add(b"G" + struct.pack(">d", float(value)))
+        elif isinstance(value, str):
+            raw = value.encode("utf-8")
+            add(b"X" + len(raw).to_bytes(4, "little") + raw)
+        elif isinstance(value, (Tensor, np.ndarray)):
+            self.tensor(value._array if isinstance(value, Tensor) else value)
+        elif isinstance(value, dict):
+            if isinstance(value, OrderedDict):
+                self.global_("collections", "OrderedDict")
+                add(b")R")
+            else:
+                add(b"}")
+            if value:
+                add(b"(")
+                for key, item in value.items():
+                    self.write(key, depth + 1)
+                    self.write(item, depth + 1)
+                add(b"u")
+        elif isinstance(value, list):
+            add(b"]")
+            if value:
+                add(b"(")
+                for item in value:
+                    self.write(item, depth + 1)
+                add(b"e")
+        elif isinstance(value, tuple):
+            add(b"(")
+            for item in value:
+                self.write(item, depth + 1)
+            add(b"t")
+        else:
+            raise _error()(f"save: cannot write a {type(value).__name__} in PyTorch's format (tensors, numbers, strings, "
+                           "lists, tuples and dicts only)")  # fmt: skip
+
+    def tensor(self, array):
+        dtype = np.dtype(array.dtype)
+        if dtype not in _STORAGE_NAMES:
+            raise _error()(f"save: no PyTorch storage for dtype {dtype}")
+        key = str(len(self.storages))
+        self.storages.append(np.ascontiguousarray(array).astype(dtype.newbyteorder("<"), copy=False))
+        strides = [1] * array.ndim
+        for axis in range(array.ndim - 2, -1, -1):
+            strides[axis] = strides[axis + 1] * array.shape[axis + 1]
+        self.global_("torch._utils", "_rebuild_tensor_v2")
+        self.parts.append(b"(")  # the arguments
+        self.parts.append(b"(")  # the persistent id: ('storage', torch.XStorage, key, 'cpu', numel)
+        self.write("storage")
+        self.global_("torch", _STORAGE_NAMES[dtype])
+        for item in (key, "cpu", int(array.size)):
+            self.write(item)
+        self.parts.append(b"tQ")
+        for item in (0, tuple(int(n) for n in array.shape), tuple(strides), False):
+            self.write(item)
+        self.global_("collections", "OrderedDict")
+        self.parts.append(b")Rt" + b"R")
+
+    def pickle(self):
+        return b"".join([*self.parts, b"."])
+
+
+def save_torch_zip(obj, path):
+    """Write ``obj`` (a ``state_dict``, or dicts/lists/tuples of tensors and plain values) as ``torch.save`` does.
+
+    PyTorch reads the file with ``torch.load(path, weights_only=True)``; shendu reads it back with
+    :func:`shendu.load`. The write is atomic (a temporary file, then a rename).
+    """
+    from .atomic import atomic_open
+
+    writer = _PickleWriter()
+    writer.write(obj)
+    folder = "archive/"
+    with atomic_open(path, "wb") as handle:
+        with zipfile.ZipFile(handle, "w", zipfile.ZIP_STORED) as archive:
+            archive.writestr(folder + "data.pkl", writer.pickle())
+            archive.writestr(folder + "byteorder", "little")
+            for key, array in enumerate(writer.storages):
+                archive.writestr(f"{folder}data/{key}", array.tobytes())
+            archive.writestr(folder + "version", "3\n")

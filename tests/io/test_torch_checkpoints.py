@@ -199,3 +199,30 @@ def test_a_safetensors_file_whose_header_length_starts_like_a_pickle_is_still_sa
     else:
         pytest.fail("no padding gave a pickle-like header length")
     assert shendu.load(tmp_path / "w.safetensors")["w"].tolist() == [1.0, 1.0, 1.0]
+
+
+def test_a_shendu_model_saved_in_pytorchs_format_loads_in_pytorch(tmp_path):
+    shendu.manual_seed(0)
+    model = shendu.nn.Sequential(shendu.nn.Conv2d(1, 4, 3), shendu.nn.BatchNorm2d(4), shendu.nn.ReLU(), shendu.nn.Flatten(),
+                                 shendu.nn.Linear(64, 3)).eval()  # fmt: skip
+    shendu.save(model.state_dict(), tmp_path / "model.pt", format="torch")
+    reference = _models()[0][0](torch).eval()
+    reference.load_state_dict(torch.load(tmp_path / "model.pt", weights_only=True))
+    x = np.random.default_rng(0).standard_normal((2, 1, 6, 6)).astype(np.float32)
+    np.testing.assert_allclose(reference(torch.tensor(x)).detach().numpy(), model(shendu.tensor(x)).detach().numpy(), rtol=1e-5, atol=1e-6)
+    state = {"epoch": 3, "big": 2**40, "lr": 0.5, "name": "héllo", "betas": (0.9, 0.999), "none": None, "flags": [True, False],
+             "empty": {}, "f16": shendu.ones(2, dtype=shendu.float16), "i64": shendu.arange(3), "scalar": shendu.tensor(2.5),
+             "view": shendu.arange(12.0).reshape(3, 4)[:, 1]}  # fmt: skip
+    shendu.save(state, tmp_path / "state.pt", format="torch")
+    theirs, ours = torch.load(tmp_path / "state.pt", weights_only=True), shendu.load(tmp_path / "state.pt")
+    for loaded in (theirs, ours):
+        assert {k: loaded[k] for k in ("epoch", "big", "lr", "name", "betas", "none", "flags", "empty")} == {
+            k: state[k] for k in ("epoch", "big", "lr", "name", "betas", "none", "flags", "empty")}
+        for key in ("f16", "i64", "scalar", "view"):
+            np.testing.assert_array_equal(np.asarray(loaded[key].numpy()), state[key].numpy(), err_msg=key)
+    assert theirs["f16"].dtype == torch.float16 and theirs["i64"].dtype == torch.int64
+    with pytest.raises(SerializationError, match="cannot write a Linear in PyTorch's format"):
+        shendu.save({"model": shendu.nn.Linear(2, 2)}, tmp_path / "no.pt", format="torch")
+    with pytest.raises(ValueError, match="format must be 'safetensors' or 'torch'"):
+        shendu.save(state, tmp_path / "no.pt", format="pickle")
+    assert not (tmp_path / "no.pt").exists()
