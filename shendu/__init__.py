@@ -12,7 +12,7 @@ __version__ = "0.1.0"
 
 import builtins as _builtins  # noqa: E402  (shendu.int and shendu.bool are dtypes below)
 
-from . import accelerator, autograd, backends, cuda, linalg, random, special  # noqa: E402
+from . import accelerator, amp, autograd, backends, cuda, jit, linalg, random, special  # noqa: E402
 from ._dtype import (  # noqa: E402,F401
     bool, double, dtype, float, float16, float32, float64, half, int, int8, int16, int32, int64, long, short, uint8,
 )  # fmt: skip
@@ -24,6 +24,12 @@ from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, s
 from ._show_config import show_config  # noqa: E402,F401
 from .tensor import Size, Tensor, device, set_printoptions  # noqa: E402,F401
 from ._numeric_info import finfo, get_num_threads, iinfo, is_floating_point, logspace, set_num_threads  # noqa: E402,F401
+from ._numeric_info import (  # noqa: E402,F401
+    are_deterministic_algorithms_enabled, get_float32_matmul_precision, set_float32_matmul_precision,
+    use_deterministic_algorithms,
+)
+from .amp import autocast  # noqa: E402,F401
+from .compiler import compile  # noqa: E402,F401
 
 
 class _TypedTensorType(type):

@@ -7,7 +7,8 @@ import numpy as np
 
 from . import _dtype
 
-__all__ = ["finfo", "iinfo", "is_floating_point", "set_num_threads", "get_num_threads", "logspace"]
+__all__ = ["finfo", "iinfo", "is_floating_point", "set_num_threads", "get_num_threads", "logspace", "set_float32_matmul_precision",
+           "get_float32_matmul_precision", "use_deterministic_algorithms", "are_deterministic_algorithms_enabled"]
 
 _THREADS = {"limiter": None}
 
@@ -66,3 +67,31 @@ def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_gra
 
     numpy_dtype = _dtype.default_float.numpy_dtype if dtype is None else _dtype.to_numpy_dtype(dtype)
     return Tensor(np.logspace(start, end, int(steps), base=base).astype(numpy_dtype), requires_grad=requires_grad)
+
+
+_MATMUL_PRECISIONS = ("highest", "high", "medium")
+_matmul_precision = ["highest"]
+_deterministic = [False]
+
+
+def set_float32_matmul_precision(precision):
+    """PyTorch's switch for TF32/bfloat16 matrix products; shendu's are always full float32 ("highest")."""
+    if precision not in _MATMUL_PRECISIONS:
+        raise RuntimeError(f"set_float32_matmul_precision: expected 'highest', 'high' or 'medium'. Received: {precision!r}")
+    _matmul_precision[0] = precision
+
+
+def get_float32_matmul_precision():
+    """The value last set (shendu computes at "highest" whatever it is)."""
+    return _matmul_precision[0]
+
+
+def use_deterministic_algorithms(mode, *, warn_only=False):
+    """Accepted: shendu's ops are deterministic already (same inputs, same bits, on the same machine)."""
+    if not isinstance(mode, bool):
+        raise TypeError(f"use_deterministic_algorithms expects a bool, but got {type(mode).__name__}")
+    _deterministic[0] = mode
+
+
+def are_deterministic_algorithms_enabled():
+    return _deterministic[0]
