@@ -13,6 +13,7 @@ __version__ = "0.1.0"
 import builtins as _builtins  # noqa: E402  (shendu.int and shendu.bool are dtypes below)
 
 from . import accelerator, amp, autograd, backends, cuda, jit, linalg, random, special  # noqa: E402
+from . import distributions  # noqa: E402
 from ._dtype import (  # noqa: E402,F401
     bool, double, dtype, float, float16, float32, float64, half, int, int8, int16, int32, int64, long, short, uint8,
 )  # fmt: skip
