@@ -184,7 +184,12 @@ class MinMaxScaler(_Scaler):
         clip: clip transformed values to ``feature_range`` (for test data beyond the training range).
 
     Attributes:
-        data_min_, data_max_, data_range_, scale_, min_, n_features_in_.
+        data_min_: the features' minima.
+        data_max_: their maxima.
+        data_range_: max − min.
+        scale_: the factor applied to each feature.
+        min_: the offset added after scaling.
+        n_features_in_: the number of features.
     """
 
     _state_fields = ("data_min_", "data_max_", "feature_range", "n_features_in_")
@@ -250,7 +255,11 @@ class StandardScaler(_Scaler):
         with_std: divide by the standard deviation. Defaults to True.
 
     Attributes:
-        mean_, var_, scale_, n_features_in_, n_samples_seen_.
+        mean_: the features' means.
+        var_: their (population) variances.
+        scale_: their standard deviations (1 for a constant feature).
+        n_features_in_: the number of features.
+        n_samples_seen_: the number of training samples.
 
     Example:
         >>> scaler = StandardScaler().fit(x_train)

@@ -1,4 +1,4 @@
-"""The categorical distribution over ``0 .. K − 1``."""
+"""The categorical distribution over the classes 0 to K − 1."""
 
 from .distribution import Distribution, as_float_tensor
 
