@@ -37,7 +37,7 @@ class _Activation(Module):
         return type(self).function(input, **{name: getattr(self, name) for name in self.arguments})
 
     def extra_repr(self):
-        parts = [f"{name}={getattr(self, name)!r}" for name in self.arguments]
+        parts = [f"{name}={getattr(self, name)!r}" for name in self.arguments if name != "inplace"]
         if self.inplace:
             parts.append("inplace=True")
         return ", ".join(parts)
@@ -45,7 +45,7 @@ class _Activation(Module):
 
 class _InplaceActivation(_Activation):
     """An activation that PyTorch lets work in place: ``inplace`` is accepted (and shown) for
-    compatibility, but shendu always returns a new tensor."""
+    compatibility; ReLU honours it when no graph is recorded, the others return a new tensor."""
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
@@ -84,7 +84,8 @@ class ReLU(_InplaceActivation):
     """Rectified linear unit: y = max(x, 0); dy/dx = 1 for x > 0, else 0 (0 at x = 0, as PyTorch).
 
     Args:
-        inplace: accepted for PyTorch compatibility (the result is always a new tensor). Defaults to False.
+        inplace: overwrite the input when no graph is recorded (under ``no_grad``); with autograd on, the
+            result is a new tensor. Defaults to False.
 
     Example:
         >>> ReLU()(shendu.tensor([-1.0, 2.0]))
@@ -92,6 +93,7 @@ class ReLU(_InplaceActivation):
     """
 
     function = staticmethod(F.relu)
+    arguments = ("inplace",)
 
 
 class _AlongDim(_Activation):

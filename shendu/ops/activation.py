@@ -11,7 +11,7 @@ import math
 import numbers
 
 from .._backend import xp
-from ..autograd import Function, sum_to
+from ..autograd import Function, is_grad_enabled, sum_to
 from ..tensor import Tensor
 from .dtype_check import check_same_dtype
 
@@ -167,7 +167,14 @@ def _axis(dim, x):
 
 
 def relu(input, inplace=False):
-    """max(x, 0)."""
+    """max(x, 0). With ``inplace`` and no graph being recorded (``no_grad``, inference), written over ``input``.
+
+    NOTE: in place, a network's inference keeps one copy of each activation instead of two (torchvision's ResNets
+    use ``ReLU(inplace=True)``); with autograd on, the result is a new tensor (backward needs the input's sign).
+    """
+    if inplace and isinstance(input, Tensor) and not is_grad_enabled() and input.is_floating_point() \
+            and input._array.flags.writeable:  # fmt: skip
+        return input.relu_()
     return ReLU()(_float_tensor(input) if not isinstance(input, Tensor) else input)
 
 

@@ -15,7 +15,7 @@ import math
 import numbers
 
 from .._backend import xp
-from ..autograd import Function
+from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
 from .dtype_check import check_same_dtype
 
@@ -77,6 +77,8 @@ class BatchNorm(Function):
         else:
             mean = self.running_mean._array.astype(x.dtype, copy=False).reshape(shape)
             var = self.running_var._array.astype(x.dtype, copy=False).reshape(shape)
+            if not is_grad_enabled():
+                return self._inference(x, mean, var, weight, bias, shape)
             centred = x - mean
         invstd = 1.0 / xp.sqrt(var + x.dtype.type(self.eps))
         xhat = centred * invstd
@@ -84,6 +86,22 @@ class BatchNorm(Function):
         y = xhat * weight.reshape(shape) if weight is not None else xhat.copy()
         if bias is not None:
             y += bias.reshape(shape)
+        return y
+
+    def _inference(self, x, mean, var, weight, bias, shape):
+        """y = x·a + b with a = γ/√(σ² + ε) and b = β − μ·a per channel: one output array, two passes.
+
+        NOTE: under ``no_grad`` nothing is kept for backward; the general path made three full-size arrays
+        (x − μ, x̂, y), which set resnet18's inference peak; it stays the oracle (tests compare the two).
+        """
+        scale = 1.0 / xp.sqrt(var + x.dtype.type(self.eps))
+        if weight is not None:
+            scale = scale * weight.reshape(shape)
+        shift = -mean * scale
+        if bias is not None:
+            shift = shift + bias.reshape(shape)
+        y = xp.multiply(x, scale)
+        y += shift
         return y
 
     def _update_running(self, mean, var, m):

@@ -336,3 +336,20 @@ def test_bad_arguments_raise_clear_errors(build, error, message):
 def test_integer_input_is_promoted_to_float():
     y = F.leaky_relu(shendu.tensor([-2, 3]), 0.5)
     assert y.dtype == shendu.float32 and y.tolist() == [-1.0, 3.0]
+
+
+def test_relu_inplace_overwrites_its_input_only_when_no_graph_is_recorded():
+    layer = nn.ReLU(inplace=True)
+    x = shendu.tensor([-1.0, 0.0, 2.5])
+    with shendu.no_grad():
+        assert layer(x) is x and x.tolist() == [0.0, 0.0, 2.5]
+    leaf = shendu.tensor([-1.0, 3.0], requires_grad=True)
+    hidden = leaf * 2
+    out = layer(hidden)  # autograd on: a new tensor, the input kept for the gradient
+    assert out is not hidden and hidden.tolist() == [-2.0, 6.0]
+    out.sum().backward()
+    assert leaf.grad.tolist() == [0.0, 2.0]
+    frozen = shendu.from_numpy(np.array([-1.0, 1.0], np.float32))
+    frozen._array.flags.writeable = False
+    with shendu.no_grad():
+        assert layer(frozen).tolist() == [0.0, 1.0] and frozen.tolist() == [-1.0, 1.0]  # read-only: a new tensor

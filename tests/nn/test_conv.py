@@ -478,3 +478,25 @@ def test_implicit_gemm_path_equals_the_im2col_path(shape, kernel, padding, monke
         np.testing.assert_allclose(fast, plain, rtol=1e-11, atol=1e-11)
     expected = torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(w), torch.tensor(b), padding=padding)
     np.testing.assert_allclose(results[0][0], expected.numpy(), rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize(("x_shape", "w_shape", "kwargs"), [
+    ((5, 3, 23, 19), (8, 3, 7, 7), {"stride": 2, "padding": 3}),  # few channels: NCHW gather
+    ((4, 40, 12, 12), (16, 40, 3, 3), {"padding": 1}),  # NHWC gather
+    ((3, 6, 9, 9), (5, 6, 3, 3), {"stride": 2, "dilation": 2}),
+])
+@pytest.mark.parametrize("bias", [True, False])
+def test_inference_builds_im2col_a_few_samples_at_a_time_with_the_same_result(monkeypatch, x_shape, w_shape, kwargs, bias):
+    """Under no_grad the matrix is built in blocks (here forced to one sample each); the one-matrix path is the oracle."""
+    import shendu.ops.conv as conv_ops
+
+    rng = np.random.default_rng(0)
+    x = shendu.tensor(rng.standard_normal(x_shape).astype(np.float32))
+    weight = shendu.tensor(rng.standard_normal(w_shape).astype(np.float32))
+    b = shendu.tensor(rng.standard_normal(w_shape[0]).astype(np.float32)) if bias else None
+    whole = F.conv2d(x, weight, b, **kwargs).numpy()  # grad mode on: the one-matrix path
+    monkeypatch.setattr(conv_ops, "INFERENCE_COLS_BYTES", 1)
+    with shendu.no_grad():
+        blocks = F.conv2d(x, weight, b, **kwargs)
+    np.testing.assert_allclose(blocks.numpy(), whole, rtol=1e-5, atol=1e-5)
+    assert blocks.numpy().transpose(0, 2, 3, 1).flags.c_contiguous  # still channels-last, as every conv output

@@ -345,3 +345,21 @@ def test_local_response_norm_matches_torch_values_and_gradients(size, shape):
         np.testing.assert_allclose(mine, theirs, rtol=1e-12, atol=1e-12)
     with pytest.raises(ValueError, match="Expected 3D or higher dimensionality input"):
         F.local_response_norm(shendu.ones(2, 3), 2)
+
+
+@pytest.mark.parametrize("affine", [True, False])
+def test_batchnorm_inference_under_no_grad_equals_the_general_path(affine):
+    """Under no_grad, eval-mode BatchNorm is one multiply-add per element; the general path is the oracle."""
+    rng = np.random.default_rng(0)
+    layer = nn.BatchNorm2d(6, affine=affine)
+    layer.running_mean.copy_(shendu.tensor(rng.standard_normal(6).astype(np.float32)))
+    layer.running_var.copy_(shendu.tensor(rng.uniform(0.5, 2, 6).astype(np.float32)))
+    if affine:
+        layer.weight.data.copy_(shendu.tensor(rng.standard_normal(6).astype(np.float32)))
+        layer.bias.data.copy_(shendu.tensor(rng.standard_normal(6).astype(np.float32)))
+    layer.eval()
+    x = shendu.tensor(rng.standard_normal((4, 6, 5, 5)).astype(np.float32))
+    oracle = layer(x).detach().numpy()  # grad mode on: the general path
+    with shendu.no_grad():
+        fast = layer(x).numpy()
+    np.testing.assert_allclose(fast, oracle, rtol=1e-5, atol=1e-6)
