@@ -1,5 +1,6 @@
 """Differentiable operations. Each is a :class:`~shendu.autograd.Function` plus a lowercase function."""
 
+from .._backend import xp
 from ..tensor import Tensor
 from .activation import *  # noqa: F401,F403
 from .arithmetic import *  # noqa: F401,F403
@@ -11,9 +12,13 @@ from .linalg import *  # noqa: F401,F403
 from .reduction import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
 from .triangular import *  # noqa: F401,F403
-from . import activation, arithmetic, arrangement, counting, elementwise, indexing, linalg, reduction, shape, triangular
+from .accumulate import *  # noqa: F401,F403
+from .order_statistics import *  # noqa: F401,F403
+from .arrangement import unfold_windows
+from . import (accumulate, activation, arithmetic, arrangement, counting, elementwise, indexing, linalg, order_statistics,
+               reduction, shape, triangular)
 
-__all__ = (activation.__all__ + arithmetic.__all__ + arrangement.__all__ + counting.__all__ + elementwise.__all__
+__all__ = (accumulate.__all__ + order_statistics.__all__ + activation.__all__ + arithmetic.__all__ + arrangement.__all__ + counting.__all__ + elementwise.__all__
            + indexing.__all__ + linalg.__all__ + reduction.__all__ + shape.__all__ + triangular.__all__)
 
 _METHODS = [
@@ -29,7 +34,9 @@ _METHODS = [
     "tril", "triu", "diagonal", "diag", "trace", "roll", "repeat_interleave", "masked_select", "kron", "addmm",
     "baddbmm", "mv", "inner", "isin", "bincount", "unique", "nan_to_num", "erf", "erfc", "atan", "atan2", "arctan",
     "sinh", "cosh", "hypot", "logaddexp", "xlogy", "logit", "fmod", "frac", "clamp_min", "clamp_max", "deg2rad",
-    "rad2deg", "diag_embed", "cumprod", "logcumsumexp", "cummax", "cummin",
+    "rad2deg", "diag_embed", "cumprod", "logcumsumexp", "cummax", "cummin", "index_add", "scatter_add", "median",
+    "kthvalue", "quantile", "nanquantile", "aminmax", "nansum", "nanmean", "rot90", "flipud", "fliplr", "cross", "sgn",
+    "signbit", "copysign",
 ]  # fmt: skip
 
 for _name in _METHODS:
@@ -60,3 +67,36 @@ Tensor.view_as = Tensor.reshape_as = lambda self, other: reshape(self, *other.sh
 Tensor.type_as = lambda self, other: self.to(other.dtype)
 Tensor.subtract, Tensor.multiply, Tensor.divide = sub, mul, div
 Tensor.greater, Tensor.less = gt, lt
+Tensor.unfold = unfold_windows  # Tensor.unfold(dimension, size, step); F.unfold (im2col) is another function
+
+
+def _index_add_(self, dim, index, source, *, alpha=1):
+    """``index_add``, in place."""
+    self._check_inplace()
+    self._array[...] = index_add(self.detach(), dim, index, source.detach(), alpha=alpha)._array
+    return self
+
+
+def _scatter_add_(self, dim, index, src):
+    """``scatter_add``, in place."""
+    self._check_inplace()
+    self._array[...] = scatter_add(self.detach(), dim, index, src.detach())._array
+    return self
+
+
+def _stride(self, dim=None):
+    """Elements to step in memory for one step along each dimension (PyTorch's strides, in elements)."""
+    strides = tuple(s // self._array.itemsize for s in self._array.strides)
+    return strides if dim is None else strides[dim]
+
+
+def _storage_offset(self):
+    """Elements between the start of the memory this tensor views and its first element."""
+    base = self._array
+    while isinstance(base.base, xp.ndarray):
+        base = base.base
+    start = self._array.__array_interface__["data"][0] - base.__array_interface__["data"][0]
+    return start // self._array.itemsize
+
+
+Tensor.index_add_, Tensor.scatter_add_, Tensor.stride, Tensor.storage_offset = _index_add_, _scatter_add_, _stride, _storage_offset

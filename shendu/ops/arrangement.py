@@ -12,7 +12,7 @@ from .indexing import index_select
 __all__ = ["roll", "repeat_interleave", "meshgrid", "hstack", "vstack", "dstack", "column_stack", "broadcast_tensors",
            "masked_select", "kron", "tensordot", "addmm", "baddbmm", "mv", "inner", "cdist", "atleast_1d", "atleast_2d",
            "atleast_3d", "tensor_split", "block_diag", "cartesian_prod", "take", "diff", "cumprod",
-           "logcumsumexp"]  # fmt: skip
+           "logcumsumexp", "rot90", "flipud", "fliplr", "cross", "sgn", "signbit", "copysign"]  # fmt: skip
 
 
 def _tensor(value):
@@ -298,3 +298,92 @@ def logcumsumexp(input, dim):
     top = x.amax(dim=dim, keepdim=True).detach()
     finite = Tensor(np.where(np.isfinite(top._array), top._array, 0).astype(top._array.dtype))
     return (x - finite).exp().cumsum(dim).log() + finite
+
+
+def rot90(input, k=1, dims=(0, 1)):
+    """Rotate by 90°·k in the plane ``dims`` (from the first axis towards the second), as torch.rot90."""
+    from .shape import flip, transpose
+
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    first, second = (d % input.ndim for d in dims)
+    if first == second:
+        raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {dims[0]} and dim1 = {dims[1]}")
+    k %= 4
+    if k == 1:
+        return transpose(flip(input, [second]), first, second)
+    if k == 2:
+        return flip(input, [first, second])
+    if k == 3:
+        return flip(transpose(input, first, second), [second])
+    return input[...]
+
+
+def flipud(input):
+    """Flip the rows (dim 0)."""
+    from .shape import flip
+
+    return flip(input, [0])
+
+
+def fliplr(input):
+    """Flip the columns (dim 1)."""
+    from .shape import flip
+
+    return flip(input, [1])
+
+
+def unfold_windows(input, dimension, size, step):
+    """``Tensor.unfold``: every slice of ``size`` along ``dimension``, ``step`` apart, as a new last dimension."""
+    from .shape import movedim
+
+    axis = dimension % max(input.ndim, 1)
+    length = input.shape[axis] if input.ndim else 1
+    if size > length:
+        raise RuntimeError(f"maximum size for tensor at dimension {axis} is {length} but size is {size}")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    starts = np.arange(0, length - size + 1, step)
+    index = (starts[:, None] + np.arange(size)).reshape(-1)
+    picked = index_select(input if input.ndim else input.reshape(1), axis, Tensor(index.astype(np.int64)))
+    shape = list(picked.shape)
+    shape[axis:axis + 1] = [len(starts), size]
+    return movedim(picked.reshape(shape), axis + 1, -1)
+
+
+def cross(input, other, dim=None):
+    """The cross product along ``dim`` (a dimension of size 3; by default the first such, as torch.cross):
+    (a₁b₂ − a₂b₁, a₂b₀ − a₀b₂, a₀b₁ − a₁b₀)."""
+    from .shape import narrow, cat
+
+    input, other = broadcast_tensors(input, other)
+    if dim is None:
+        dim = next((i for i, n in enumerate(input.shape) if n == 3), None)
+        if dim is None:
+            raise RuntimeError(f"no dimension of size 3 in input of shape {list(input.shape)}")
+    axis = dim % input.ndim
+    if input.shape[axis] != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got {input.shape[axis]} and {other.shape[axis]}")
+    a = [narrow(input, axis, i, 1) for i in range(3)]
+    b = [narrow(other, axis, i, 1) for i in range(3)]
+    return cat([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]], axis)
+
+
+def sgn(input):
+    """sign(x) for real tensors (PyTorch's extension of sign to complex numbers)."""
+    return input.sign()
+
+
+def signbit(input):
+    """True where the sign bit is set (−0.0 included); no gradient."""
+    return Tensor._from_op(np.signbit(input._array), False)
+
+
+def copysign(input, other):
+    """|input| with the sign of ``other`` (−0.0 counts as negative): |x|·(−1 if signbit(y) else 1)."""
+    from .arithmetic import where
+
+    other = other if isinstance(other, Tensor) else Tensor(np.asarray(other, dtype=input._array.dtype))
+    negative = Tensor._from_op(np.signbit(other._array), False)
+    magnitude = input.abs()
+    return where(negative, -magnitude, magnitude)
