@@ -162,6 +162,7 @@ def _load_builtins():
             isinstance(value, type)
             and issubclass(value, Module)
             and value.__module__.startswith("shendu.nn")
+            and getattr(value, "_rebuilt_from_config", True)
             and value not in _NAMES
             and value.__name__ not in _REGISTRY
         ):

@@ -12,6 +12,7 @@ from .loss import *
 from .module import *
 from .normalization import *
 from .parameter import *
+from .parameter_containers import *
 from .pooling import *
 from .upsampling import *
 from .recurrent import *
