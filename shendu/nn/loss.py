@@ -17,6 +17,7 @@ __all__ = [
     "L1Loss", "MSELoss", "HuberLoss", "SmoothL1Loss", "CrossEntropyLoss", "NLLLoss", "BCELoss",
     "BCEWithLogitsLoss", "KLDivLoss", "MarginRankingLoss", "CosineEmbeddingLoss", "HingeEmbeddingLoss",
     "TripletMarginLoss", "SoftMarginLoss", "MultiLabelSoftMarginLoss", "PoissonNLLLoss", "GaussianNLLLoss",
+    "MultiMarginLoss", "MultiLabelMarginLoss", "TripletMarginWithDistanceLoss",
 ]  # fmt: skip
 
 
@@ -367,3 +368,36 @@ class GaussianNLLLoss(_Loss):
 
     def forward(self, input: Tensor, target: Tensor, var: Tensor) -> Tensor:  # type: ignore[override]
         return M.gaussian_nll_loss(input, target, var, self.full, self.eps, self.reduction)
+
+
+class MultiMarginLoss(_Loss):
+    """The multi-class hinge: Σ_{i ≠ y} w_y·max(0, margin − x_y + x_i)^p / C per sample."""
+
+    function = staticmethod(M.multi_margin_loss)
+    options = {"p": 1, "margin": 1.0}
+    buffer_names = ("weight",)
+
+    def __init__(self, p: int = 1, margin: float = 1.0, weight=None, size_average=None, reduce=None, reduction: str = "mean") -> None:
+        super().__init__(size_average, reduce, reduction)
+        if p not in (1, 2):
+            raise ValueError("only p == 1 and p == 2 supported")
+        self.p, self.margin = p, margin
+        self.register_buffer("weight", _buffer(weight))
+
+
+class MultiLabelMarginLoss(_Loss):
+    """Σ over (target j, non-target i) of max(0, 1 − (x_j − x_i)) / C per sample; targets end at the first −1."""
+
+    function = staticmethod(M.multilabel_margin_loss)
+
+
+class TripletMarginWithDistanceLoss(_Loss):
+    """max(d(a, p) − d(a, n) + margin, 0) with ``distance_function`` (pairwise L2 by default)."""
+
+    def __init__(self, *, distance_function=None, margin: float = 1.0, swap: bool = False, reduction: str = "mean") -> None:
+        super().__init__(None, None, reduction)
+        self.distance_function, self.margin, self.swap = distance_function, margin, swap
+
+    def forward(self, anchor: Tensor, positive: Tensor, negative: Tensor) -> Tensor:  # type: ignore[override]
+        return M.triplet_margin_with_distance_loss(anchor, positive, negative, distance_function=self.distance_function,
+                                                   margin=self.margin, swap=self.swap, reduction=self.reduction)  # fmt: skip

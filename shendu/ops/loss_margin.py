@@ -1,6 +1,7 @@
 """Margin, embedding and likelihood losses (PyTorch's functional forms), compositions of differentiable ops:
 ``margin_ranking_loss``, ``hinge_embedding_loss``, ``cosine_embedding_loss``, ``triplet_margin_loss``,
-``soft_margin_loss``, ``multilabel_soft_margin_loss``, ``poisson_nll_loss``, ``gaussian_nll_loss``."""
+``soft_margin_loss``, ``multilabel_soft_margin_loss``, ``poisson_nll_loss``, ``gaussian_nll_loss``,
+``multi_margin_loss``, ``multilabel_margin_loss``, ``triplet_margin_with_distance_loss``."""
 
 import math
 
@@ -9,7 +10,8 @@ from .arithmetic import where
 from .loss import resolve_reduction
 
 __all__ = ["margin_ranking_loss", "hinge_embedding_loss", "cosine_embedding_loss", "triplet_margin_loss", "soft_margin_loss",
-           "multilabel_soft_margin_loss", "poisson_nll_loss", "gaussian_nll_loss"]  # fmt: skip
+           "multilabel_soft_margin_loss", "poisson_nll_loss", "gaussian_nll_loss", "multi_margin_loss",
+           "multilabel_margin_loss", "triplet_margin_with_distance_loss"]  # fmt: skip
 
 
 def _t(value):
@@ -104,3 +106,64 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     if full:
         loss = loss + 0.5 * math.log(2 * math.pi)
     return _reduce(loss, reduction)
+
+
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """Per sample, Σ_{i ≠ y} w_y·max(0, margin − x_y + x_i)^p / C (the multi-class hinge, p = 1 or 2)."""
+    import numpy as np
+
+    reduction = resolve_reduction("multi_margin_loss", size_average, reduce, reduction)
+    if p not in (1, 2):
+        raise ValueError("only p == 1 and p == 2 supported")
+    x = _t(input)
+    x2 = x if x.ndim == 2 else x.reshape(1, -1)
+    labels = as_array(target._array if isinstance(target, Tensor) else target).reshape(-1).astype(np.int64)
+    n, classes = x2.shape
+    if labels.shape[0] != n or (labels.size and (labels.min() < 0 or labels.max() >= classes)):
+        raise ValueError(f"multi_margin_loss: target must hold {n} class indices in [0, {classes})")
+    true = x2.gather(1, Tensor(labels[:, None]))  # (N, 1)
+    hinge = (margin - true + x2).clamp(min=0)
+    if p == 2:
+        hinge = hinge * hinge
+    if weight is not None:
+        hinge = hinge * _t(weight)[Tensor(labels)].reshape(-1, 1)
+    others = Tensor((np.arange(classes)[None, :] != labels[:, None]).astype(x2._array.dtype))
+    loss = (hinge * others).sum(dim=1) / classes
+    return _reduce(loss if x.ndim == 2 else loss.reshape(()), reduction)
+
+
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """Per sample, Σ_{j in targets} Σ_{i not in targets} max(0, 1 − (x_j − x_i)) / C; ``target`` lists the
+    sample's classes, ended by the first −1 (PyTorch's layout)."""
+    import numpy as np
+
+    reduction = resolve_reduction("multilabel_margin_loss", size_average, reduce, reduction)
+    x = _t(input)
+    x2 = x if x.ndim == 2 else x.reshape(1, -1)
+    labels = as_array(target._array if isinstance(target, Tensor) else target).reshape(x2.shape).astype(np.int64)
+    n, classes = x2.shape
+    is_target = np.zeros((n, classes), bool)
+    for row in range(n):
+        for label in labels[row]:
+            if label < 0:
+                break
+            is_target[row, label] = True
+    pairs = (1 - x2.unsqueeze(2) + x2.unsqueeze(1)).clamp(min=0)  # [n, j, i] = max(0, 1 − (x_j − x_i))
+    mask = Tensor((is_target[:, :, None] & ~is_target[:, None, :]).astype(x2._array.dtype))
+    loss = (pairs * mask).sum(dim=(1, 2)) / classes
+    return _reduce(loss if x.ndim == 2 else loss.reshape(()), reduction)
+
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0, swap=False,
+                                      reduction="mean"):  # fmt: skip
+    """max(d(a, p) − d(a, n) + margin, 0) with any distance function (pairwise L2 by default)."""
+    from .arithmetic import minimum
+    from .similarity import pairwise_distance
+
+    reduction = resolve_reduction("triplet_margin_with_distance_loss", None, None, reduction)
+    distance = distance_function if distance_function is not None else pairwise_distance
+    a, pos, neg = _t(anchor), _t(positive), _t(negative)
+    d_pos, d_neg = distance(a, pos), distance(a, neg)
+    if swap:
+        d_neg = minimum(d_neg, distance(pos, neg))
+    return _reduce((d_pos - d_neg + margin).clamp(min=0), reduction)
