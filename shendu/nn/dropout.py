@@ -1,10 +1,11 @@
-"""Dropout layers: Dropout (elements), Dropout1d/2d/3d (whole channels). Active only in training mode."""
+"""Dropout layers: Dropout (elements), Dropout1d/2d/3d (whole channels), AlphaDropout and FeatureAlphaDropout
+(for SELU networks). Active only in training mode."""
 
-from ..ops.dropout import check_probability, dropout, dropout1d, dropout2d, dropout3d
+from ..ops.dropout import alpha_dropout, check_probability, dropout, dropout1d, dropout2d, dropout3d, feature_alpha_dropout
 from .module import Module
 from ..tensor import Tensor
 
-__all__ = ["Dropout", "Dropout1d", "Dropout2d", "Dropout3d"]
+__all__ = ["Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout"]
 
 
 class _DropoutNd(Module):
@@ -65,3 +66,16 @@ class Dropout3d(_DropoutNd):
     """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) inputs with probability ``p`` (training only)."""
 
     _function = staticmethod(dropout3d)
+
+
+class AlphaDropout(_DropoutNd):
+    """Dropout for self-normalising (SELU) networks: dropped units are set to SELU's saturation value −λα and
+    an affine map keeps zero mean and unit variance (training only)."""
+
+    _function = staticmethod(alpha_dropout)
+
+
+class FeatureAlphaDropout(_DropoutNd):
+    """AlphaDropout of whole channels (training only)."""
+
+    _function = staticmethod(feature_alpha_dropout)

@@ -12,7 +12,7 @@ from ..autograd import Function
 from ..random import resolve_generator
 from ..tensor import Tensor
 
-__all__ = ["dropout", "dropout1d", "dropout2d", "dropout3d"]
+__all__ = ["dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout"]
 
 
 class Dropout(Function):
@@ -97,3 +97,44 @@ def dropout2d(input, p=0.5, training=True, inplace=False, generator=None):
 def dropout3d(input, p=0.5, training=True, inplace=False, generator=None):
     """Zero whole channels of an (N, C, D, H, W) or (C, D, H, W) input with probability ``p``."""
     return _feature_dropout(input, p, training, generator, "dropout3d", 5, "(N, C, D, H, W) or (C, D, H, W)")
+
+
+#: SELU's saturation value −λα: where alpha dropout sets the dropped units
+_SELU_SATURATION = -1.0507009873554805 * 1.6732632423543772
+
+
+def _alpha_dropout(input, p, training, mask_shape, generator, owner):
+    """y = a·(x·m + α′·(1 − m)) + b, m ~ Bernoulli(1 − p), α′ = −λα; a, b keep zero mean and unit variance:
+    a = (q + α′²·q·(1 − q))^(−½), b = −a·α′·(1 − q) with q = 1 − p. ∂L/∂x = a·m·∂L/∂y."""
+    from .arithmetic import add
+
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{owner} expects a Tensor input; got {type(input).__name__}")
+    p = check_probability(p, owner)
+    if not training or p == 0.0:
+        return input
+    dtype = input._array.dtype
+    if dtype.kind != "f":
+        raise TypeError(f"{owner} needs a floating-point input; got dtype {input.dtype}")
+    if p == 1.0:
+        return input * 0.0
+    q = 1.0 - p
+    keep = resolve_generator(generator).random(mask_shape) >= p
+    a = (q + _SELU_SATURATION**2 * q * (1 - q)) ** -0.5
+    b = -a * _SELU_SATURATION * (1 - q)
+    scaled = Dropout(xp.multiply(keep, a, dtype=dtype))(input)
+    return add(scaled, Tensor._from_op(xp.asarray(a * _SELU_SATURATION * (~keep) + b, dtype=dtype), False))
+
+
+def alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """Alpha dropout for SELU networks: dropped units take SELU's saturation value and an affine map keeps the
+    mean and variance (training only; note PyTorch's functional default ``training=False``)."""
+    return _alpha_dropout(input, p, training, tuple(input.shape) if isinstance(input, Tensor) else (), None, "alpha_dropout")
+
+
+def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """Alpha dropout of whole channels (one draw per sample and channel)."""
+    shape = ()
+    if isinstance(input, Tensor):
+        shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2) if input.ndim > 2 else tuple(input.shape)
+    return _alpha_dropout(input, p, training, shape, None, "feature_alpha_dropout")
