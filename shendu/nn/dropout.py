@@ -1,6 +1,8 @@
 """Dropout layers: Dropout (elements), Dropout1d/2d/3d (whole channels), AlphaDropout and FeatureAlphaDropout
 (for SELU networks). Active only in training mode."""
 
+from collections.abc import Callable
+
 from ..ops.dropout import alpha_dropout, check_probability, dropout, dropout1d, dropout2d, dropout3d, feature_alpha_dropout
 from .module import Module
 from ..tensor import Tensor
@@ -9,7 +11,7 @@ __all__ = ["Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "Fe
 
 
 class _DropoutNd(Module):
-    _function = staticmethod(dropout)
+    _function: Callable[..., Tensor] = staticmethod(dropout)
 
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
