@@ -10,6 +10,7 @@ from ..ops.similarity import cosine_similarity, glu, gumbel_softmax, pairwise_di
 from .attention import scaled_dot_product_attention
 from ..ops.interpolate import interpolate, upsample, upsample_bilinear, upsample_nearest
 from ..ops.grid_sample import affine_grid, grid_sample
+from ..ops.unpooling import lp_pool1d, lp_pool2d, max_unpool1d, max_unpool2d
 from ..ops.dropout import *
 from ..ops.embedding import embedding, embedding_bag
 from ..ops.loss import *

@@ -12,9 +12,11 @@ from ..ops.pooling import (
 )
 from ..tensor import Tensor
 from .conv import layer_ints
+from ..ops.unpooling import lp_pool1d, lp_pool2d, max_unpool1d, max_unpool2d
 from .module import Module
 
-__all__ = ["MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d"]
+__all__ = ["MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "MaxUnpool1d",
+           "MaxUnpool2d", "LPPool1d", "LPPool2d"]
 
 
 class _Pool(Module):
@@ -239,3 +241,57 @@ class AdaptiveAvgPool1d(AdaptiveAvgPool2d):
 
     _dims = 1
     _function = staticmethod(adaptive_avg_pool1d)
+
+
+class _MaxUnpool(Module):
+    def __init__(self, kernel_size, stride=None, padding=0) -> None:
+        super().__init__()
+        self.kernel_size, self.stride = kernel_size, stride if stride is not None else kernel_size
+        self.padding = padding
+
+    def forward(self, input: Tensor, indices: Tensor, output_size=None) -> Tensor:
+        return self._function(input, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool1d(_MaxUnpool):
+    """The partial inverse of MaxPool1d: values back at their indices, zeros elsewhere."""
+
+    _function = staticmethod(max_unpool1d)
+
+
+class MaxUnpool2d(_MaxUnpool):
+    """The partial inverse of MaxPool2d (``return_indices=True``): values back at their indices, zeros elsewhere.
+
+    Example:
+        >>> pooled, indices = MaxPool2d(2, return_indices=True)(x)
+        >>> MaxUnpool2d(2)(pooled, indices, output_size=x.size())
+    """
+
+    _function = staticmethod(max_unpool2d)
+
+
+class _LPPool(Module):
+    def __init__(self, norm_type: float, kernel_size, stride=None, ceil_mode: bool = False) -> None:
+        super().__init__()
+        self.norm_type, self.kernel_size, self.stride, self.ceil_mode = norm_type, kernel_size, stride, ceil_mode
+
+    def forward(self, input: Tensor) -> Tensor:
+        return self._function(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
+
+    def extra_repr(self):
+        return f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, stride={self.stride}, ceil_mode={self.ceil_mode}"
+
+
+class LPPool1d(_LPPool):
+    """Power-average pooling: (Σ_window x^p)^(1/p)."""
+
+    _function = staticmethod(lp_pool1d)
+
+
+class LPPool2d(_LPPool):
+    """Power-average pooling over (kh, kw) windows: (Σ_window x^p)^(1/p)."""
+
+    _function = staticmethod(lp_pool2d)
