@@ -35,15 +35,23 @@ def check_probability(p, owner="dropout"):
     return float(p)
 
 
-def _dropout(input, p, training, mask_shape, generator, owner):
+def _active_probability(input, p, training, owner):
+    """``p`` checked, or None when the dropout leaves ``input`` as it is (eval mode, p = 0); the input checked."""
     if not isinstance(input, Tensor):
         raise TypeError(f"{owner} expects a Tensor input; got {type(input).__name__}")
     p = check_probability(p, owner)
     if not training or p == 0.0:
+        return None
+    if input._array.dtype.kind != "f":
+        raise TypeError(f"{owner} needs a floating-point input; got dtype {input.dtype}")
+    return p
+
+
+def _dropout(input, p, training, mask_shape, generator, owner):
+    p = _active_probability(input, p, training, owner)
+    if p is None:
         return input
     dtype = input._array.dtype
-    if dtype.kind != "f":
-        raise TypeError(f"{owner} needs a floating-point input; got dtype {input.dtype}")
     if p == 1.0:
         mask = xp.zeros(mask_shape, dtype)
     else:
@@ -108,14 +116,10 @@ def _alpha_dropout(input, p, training, mask_shape, generator, owner):
     a = (q + α′²·q·(1 − q))^(−½), b = −a·α′·(1 − q) with q = 1 − p. ∂L/∂x = a·m·∂L/∂y."""
     from .arithmetic import add
 
-    if not isinstance(input, Tensor):
-        raise TypeError(f"{owner} expects a Tensor input; got {type(input).__name__}")
-    p = check_probability(p, owner)
-    if not training or p == 0.0:
+    p = _active_probability(input, p, training, owner)
+    if p is None:
         return input
     dtype = input._array.dtype
-    if dtype.kind != "f":
-        raise TypeError(f"{owner} needs a floating-point input; got dtype {input.dtype}")
     if p == 1.0:
         return input * 0.0
     q = 1.0 - p
