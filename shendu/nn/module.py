@@ -797,7 +797,48 @@ class ModuleList(Module):
         return f"{self._get_name()}(\n  " + "\n  ".join(lines) + "\n)"
 
 
-class ModuleDict(Module):
+class MemberDict:
+    """The read and delete side of a dict over one of a module's member tables (``_table``: ``"_modules"`` for
+    ModuleDict, ``"_parameters"`` for ParameterDict); ``__setitem__`` and ``update`` are each container's own."""
+
+    _table = "_modules"
+
+    def _members(self):
+        return getattr(self, self._table)
+
+    def __getitem__(self, key):
+        return self._members()[key]
+
+    def __delitem__(self, key):
+        del self._members()[key]
+
+    def __contains__(self, key):
+        return key in self._members()
+
+    def __len__(self):
+        return len(self._members())
+
+    def __iter__(self):
+        return iter(self._members())
+
+    def keys(self):
+        return self._members().keys()
+
+    def values(self):
+        return self._members().values()
+
+    def items(self):
+        return self._members().items()
+
+    def pop(self, key):
+        """Remove ``key`` and return its entry."""
+        return self._members().pop(key)
+
+    def clear(self):
+        self._members().clear()
+
+
+class ModuleDict(MemberDict, Module):
     """A dict of modules, registered so their parameters are found; keeps insertion order.
 
     Example:
@@ -810,40 +851,8 @@ class ModuleDict(Module):
         if modules is not None:
             self.update(modules)
 
-    def __getitem__(self, key):
-        return self._modules[key]
-
     def __setitem__(self, key, module):
         self.add_module(key, module)
-
-    def __delitem__(self, key):
-        del self._modules[key]
-
-    def __contains__(self, key):
-        return key in self._modules
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules)
-
-    def keys(self):
-        return self._modules.keys()
-
-    def values(self):
-        return self._modules.values()
-
-    def items(self):
-        return self._modules.items()
-
-    def pop(self, key):
-        module = self._modules[key]
-        del self._modules[key]
-        return module
-
-    def clear(self):
-        self._modules.clear()
 
     def update(self, modules):
         """Add modules from a mapping or an iterable of ``(name, module)`` pairs."""

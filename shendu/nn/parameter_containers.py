@@ -11,7 +11,7 @@ Example:
 from collections import OrderedDict
 
 from ..tensor import Tensor
-from .module import Module
+from .module import MemberDict, Module
 from .parameter import Parameter
 
 __all__ = ["ParameterList", "ParameterDict"]
@@ -76,9 +76,10 @@ class ParameterList(Module):
                          for i, p in enumerate(self))  # fmt: skip
 
 
-class ParameterDict(Module):
+class ParameterDict(MemberDict, Module):
     """A dict of parameters keyed by name, in insertion order (it has no ``forward``)."""
 
+    _table = "_parameters"
     _rebuilt_from_config = False
 
     def __init__(self, parameters=None) -> None:
@@ -86,44 +87,11 @@ class ParameterDict(Module):
         if parameters is not None:
             self.update(parameters)
 
-    def __getitem__(self, key):
-        return self._parameters[key]
-
     def __setitem__(self, key, value):
         self.register_parameter(key, _as_parameter(value, "ParameterDict"))
 
-    def __delitem__(self, key):
-        del self._parameters[key]
-
-    def __contains__(self, key):
-        return key in self._parameters
-
-    def __len__(self):
-        return len(self._parameters)
-
-    def __iter__(self):
-        return iter(self._parameters)
-
-    def keys(self):
-        return self._parameters.keys()
-
-    def values(self):
-        return self._parameters.values()
-
-    def items(self):
-        return self._parameters.items()
-
     def get(self, key, default=None):
         return self._parameters.get(key, default)
-
-    def pop(self, key):
-        """Remove ``key`` and return its parameter."""
-        value = self._parameters[key]
-        del self._parameters[key]
-        return value
-
-    def clear(self):
-        self._parameters.clear()
 
     def update(self, parameters):
         """Add the entries of a mapping, or of an iterable of (key, parameter) pairs.
