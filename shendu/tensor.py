@@ -402,8 +402,6 @@ class Tensor:
         median: Callable[..., Any]
         kthvalue: Callable[..., Any]
         aminmax: Callable[..., Any]
-        stride: Callable[..., Any]
-        storage_offset: Callable[..., int]
         data_ptr: Callable[..., int]
         ndimension: Callable[..., int]
 
@@ -737,6 +735,19 @@ class Tensor:
 
     def is_contiguous(self) -> builtins.bool:
         return True
+
+    def stride(self, dim: builtins.int | None = None) -> Any:
+        """Elements to step in memory for one step along each dimension (PyTorch's strides, in elements)."""
+        strides = tuple(s // self._array.itemsize for s in self._array.strides)
+        return strides if dim is None else strides[dim]
+
+    def storage_offset(self) -> builtins.int:
+        """Elements between the start of the memory this tensor views and its first element."""
+        base = self._array
+        while isinstance(base.base, np.ndarray):
+            base = base.base
+        start = self._array.__array_interface__["data"][0] - base.__array_interface__["data"][0]
+        return start // self._array.itemsize
 
     # ----- in-place (no graph) ---------------------------------------------
     _version = 0  # bumped by every in-place change; ops that saved this tensor check it in backward

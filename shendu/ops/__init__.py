@@ -1,6 +1,5 @@
 """Differentiable operations. Each is a :class:`~shendu.autograd.Function` plus a lowercase function."""
 
-from .._backend import xp
 from ..tensor import Tensor
 from .activation import *  # noqa: F401,F403
 from .arithmetic import *  # noqa: F401,F403
@@ -69,34 +68,3 @@ Tensor.subtract, Tensor.multiply, Tensor.divide = sub, mul, div
 Tensor.greater, Tensor.less = gt, lt
 Tensor.unfold = unfold_windows  # Tensor.unfold(dimension, size, step); F.unfold (im2col) is another function
 
-
-def _index_add_(self, dim, index, source, *, alpha=1):
-    """``index_add``, in place."""
-    self._check_inplace()
-    self._array[...] = index_add(self.detach(), dim, index, source.detach(), alpha=alpha)._array
-    return self
-
-
-def _scatter_add_(self, dim, index, src):
-    """``scatter_add``, in place."""
-    self._check_inplace()
-    self._array[...] = scatter_add(self.detach(), dim, index, src.detach())._array
-    return self
-
-
-def _stride(self, dim=None):
-    """Elements to step in memory for one step along each dimension (PyTorch's strides, in elements)."""
-    strides = tuple(s // self._array.itemsize for s in self._array.strides)
-    return strides if dim is None else strides[dim]
-
-
-def _storage_offset(self):
-    """Elements between the start of the memory this tensor views and its first element."""
-    base = self._array
-    while isinstance(base.base, xp.ndarray):
-        base = base.base
-    start = self._array.__array_interface__["data"][0] - base.__array_interface__["data"][0]
-    return start // self._array.itemsize
-
-
-Tensor.index_add_, Tensor.scatter_add_, Tensor.stride, Tensor.storage_offset = _index_add_, _scatter_add_, _stride, _storage_offset

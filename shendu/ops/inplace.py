@@ -1,6 +1,7 @@
 """More of PyTorch's in-place and construction methods on tensors: ``scatter_``, ``index_fill_``,
 ``fill_diagonal_``, ``unsqueeze_``/``squeeze_``, elementwise ``exp_``/``log_``/``sqrt_``/``abs_``/``neg_``/
-``sigmoid_``/``tanh_``/``relu_``, ``new_zeros``/``new_ones``/``new_full``/``new_empty``/``new_tensor``, ``apply_``.
+``sigmoid_``/``tanh_``/``relu_``, ``index_add_``/``scatter_add_``, ``new_zeros``/``new_ones``/``new_full``/``new_empty``/
+``new_tensor``, ``apply_``.
 
 In-place changes are not recorded in the graph: as everywhere in shendu, they are refused on a leaf that
 requires grad (outside ``no_grad``) and on a tensor that is part of a graph (use the out-of-place form).
@@ -9,6 +10,7 @@ requires grad (outside ``no_grad``) and on a tensor that is part of a graph (use
 import numpy as np
 
 from ..tensor import Tensor, as_array
+from .accumulate import index_add, scatter_add
 
 __all__ = ["INPLACE_METHODS"]
 
@@ -107,6 +109,20 @@ def _size(args):
     return tuple(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, list)) else tuple(args)
 
 
+def _written_over(name, out_of_place):
+    """``out_of_place``'s result written over the tensor (inputs detached: in-place changes are not recorded)."""
+
+    def method(self, *args, **kwargs):
+        self._check_inplace()
+        args = [value.detach() if isinstance(value, Tensor) else value for value in args]
+        self._array[...] = out_of_place(self.detach(), *args, **kwargs)._array
+        return self
+
+    method.__name__ = name
+    method.__doc__ = f"``{name[:-1]}``, in place."
+    return method
+
+
 def apply_(self, callable):
     """Apply a Python function to each element, in place (slow, as in PyTorch)."""
     self._check_inplace()
@@ -122,6 +138,7 @@ INPLACE_METHODS = {
     "abs_": _unary("abs_", np.abs), "neg_": _unary("neg_", np.negative), "floor_": _unary("floor_", np.floor),
     "ceil_": _unary("ceil_", np.ceil), "round_": _unary("round_", np.round), "tanh_": _unary("tanh_", np.tanh),
     "sigmoid_": _unary("sigmoid_", _sigmoid), "relu_": _unary("relu_", _relu), "apply_": apply_,
+    "index_add_": _written_over("index_add_", index_add), "scatter_add_": _written_over("scatter_add_", scatter_add),
     "new_zeros": _new("new_zeros", lambda a, d, k: np.zeros(_size(a), d)),
     "new_ones": _new("new_ones", lambda a, d, k: np.ones(_size(a), d)),
     "new_empty": _new("new_empty", lambda a, d, k: np.empty(_size(a), d)),
