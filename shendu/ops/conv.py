@@ -86,6 +86,12 @@ def _windows(x, out_hw, kernel, stride, dilation):
     return _as_strided(x, shape, strides, writeable=False)
 
 
+def _grid_rows(padded):
+    """The padded (N, C, H′, W′) input as the (N·H′·W′, C) matrix of the implicit GEMM (free when it is NHWC)."""
+    n, c, hp, wp = padded.shape
+    return xp.ascontiguousarray(padded.transpose(0, 2, 3, 1)).reshape(n * hp * wp, c)
+
+
 def _as_pixel_rows(gy):
     """(N, O, OH, OW) ``gy`` as an (N·OH·OW, O) matrix: free when gy is stored NHWC (as ReLU's gradient
     of a conv output is); otherwise one copy to (O, N·OH·OW), which moves whole rows of OH·OW values
@@ -236,7 +242,7 @@ class Conv2d(Function):
         o = weight.shape[0]
         kh, kw = self.kernel
         oh, ow = self.out_hw
-        rows = xp.ascontiguousarray(padded.transpose(0, 2, 3, 1)).reshape(n * hp * wp, c)
+        rows = _grid_rows(padded)
         kernel = xp.ascontiguousarray(weight.transpose(2, 3, 1, 0))  # (kh, kw, C, O)
         length = n * hp * wp - ((kh - 1) * wp + (kw - 1))
         grid = xp.empty((n * hp * wp, o), rows.dtype)
@@ -270,8 +276,7 @@ class Conv2d(Function):
         if needs[1]:
             # NOTE: the padded input is made again here instead of being kept from forward: one activation less per
             # layer (ResNet-20: 664 -> 564 MB with BatchNorm's x̂ likewise) for one padding copy in backward.
-            padded = pad_spatial(self.source, self.padding, channels_last=True)
-            rows = xp.ascontiguousarray(padded.transpose(0, 2, 3, 1)).reshape(n * hp * wp, c)
+            rows = _grid_rows(pad_spatial(self.source, self.padding, channels_last=True))
             gw = xp.empty((kh, kw, c, o), gy.dtype)
             for index in range(kh * kw):
                 p, q = divmod(index, kw)
