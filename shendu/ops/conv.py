@@ -17,10 +17,17 @@ How it is fast on NumPy:
   block, then a strided add onto the input gradient.
 """
 
+from .. import _compiled
 from .._backend import xp
+from .._parallel import num_threads, run_split
 from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
 from .dtype_check import check_same_dtype
+
+try:
+    from . import _conv as _direct  # type: ignore[attr-defined]  # the optional C kernels (see _conv.c)
+except ImportError:  # not built: the NumPy paths below run
+    _direct = None
 
 __all__ = ["conv1d", "conv2d"]
 
@@ -28,6 +35,25 @@ _as_strided = xp.lib.stride_tricks.as_strided
 _FEW_CHANNELS = 4  # up to this many input channels, im2col reads an NCHW input as it is
 IMPLICIT_GEMM_MAX_CHANNELS = 32  # stride-1 convolutions with at most this many input channels skip im2col
 INFERENCE_COLS_BYTES = 16 << 20  # without autograd, im2col is built a few samples at a time, at most this big
+DIRECT_MACS_PER_THREAD = 1 << 20  # a direct convolution is shared between threads in pieces of at least this much
+
+
+def direct_kernels(dtype, groups):
+    """The compiled direct convolution (``_conv.c``) when it was built, is switched on and handles the case:
+    float32, one group (depthwise and grouped convolutions keep their NumPy paths)."""
+    if _direct is None or groups != 1 or dtype != xp.float32 or not _compiled.enabled():
+        return None
+    return _direct
+
+
+def direct_parts(work, pieces):
+    """How many threads share ``work`` multiply-adds split into at most ``pieces`` pieces."""
+    return max(1, min(num_threads(), pieces, work // DIRECT_MACS_PER_THREAD))
+
+
+def nhwc(x):
+    """(N, C, H, W) ``x`` as a C-contiguous (N, H, W, C) array: free when x is stored channels-last."""
+    return xp.ascontiguousarray(x.transpose(0, 2, 3, 1))
 
 
 def empty_in_layout(shape, dtype, channels_last, fill=None):
@@ -117,8 +143,9 @@ class Conv2d(Function):
     GEMM as ∂L/∂W.
     """
 
-    def __init__(self, stride, padding, dilation, groups):
+    def __init__(self, stride, padding, dilation, groups, keep_cols=False):
         self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
+        self.keep_cols = keep_cols  # take the im2col path, whose ``cols`` a caller reads after forward
 
     def forward(self, x, weight, bias=None):
         n, c, h, w = x.shape
@@ -127,6 +154,9 @@ class Conv2d(Function):
         oh = _output_size(h, kh, self.stride[0], top + bottom, self.dilation[0])
         ow = _output_size(w, kw, self.stride[1], left + right, self.dilation[1])
         self.x_shape, self.out_hw, self.kernel = x.shape, (oh, ow), (kh, kw)
+        self.direct = None if self.keep_cols else direct_kernels(x.dtype, self.groups)
+        if self.direct is not None:
+            return self._direct_forward(x, weight, bias)
         # Few channels (an image): gather image rows from NCHW. Otherwise work from NHWC, copying
         # an NCHW input over once: gathering runs of C channels beats gathering short image rows.
         input_channels_last = is_channels_last(x)
@@ -187,8 +217,66 @@ class Conv2d(Function):
             out += bias
         return out.transpose(0, 3, 1, 2)
 
+    def _direct_forward(self, x, weight, bias):
+        """The compiled direct convolution over the padded channels-last input (``_conv.c``): nothing like an
+        im2col matrix is written, and backward keeps only x (which autograd keeps anyway) and W.
+
+        NOTE: a ResNet-20 16-channel 3×3 layer at 32×32, batch 128, one thread: forward + backward 18.7 ms against
+        PyTorch's 17.7 ms (the implicit GEMM's 43 ms); the NumPy paths stay as the oracles (tests compare them).
+        """
+        n, c, _, _ = x.shape
+        o, _, kh, kw = weight.shape
+        oh, ow = self.out_hw
+        padded = nhwc(pad_spatial(x, self.padding, channels_last=True))
+        kernel = xp.ascontiguousarray(weight.transpose(2, 3, 1, 0))  # (kh, kw, C, O)
+        rows = None if bias is None else xp.ascontiguousarray(bias)
+        out = xp.empty((n, oh, ow, o), x.dtype)
+        (sh, sw), (dh, dw) = self.stride, self.dilation
+
+        def piece(_, start, stop):
+            self.direct.forward(padded, kernel, rows, out, sh, sw, dh, dw, start, stop)
+
+        run_split(piece, n * oh, direct_parts(n * oh * ow * o * c * kh * kw, n * oh))
+        self.source, self.weight = x, weight
+        return out.transpose(0, 3, 1, 2)
+
+    def _direct_backward(self, gy):
+        needs = self.needs_input_grad
+        n, c, h, w = self.x_shape
+        oh, ow = self.out_hw
+        o, _, kh, kw = self.weight.shape
+        (sh, sw), (dh, dw) = self.stride, self.dilation
+        rows = nhwc(gy)  # (N, OH, OW, O): free when gy is stored channels-last
+        work = n * oh * ow * o * c * kh * kw
+        gx = gw = gb = None
+        if len(needs) > 2 and needs[2]:
+            gb = xp.ones(n * oh * ow, gy.dtype) @ rows.reshape(-1, o)
+        padded = nhwc(pad_spatial(self.source, self.padding, channels_last=True))
+        if needs[1]:
+            parts = direct_parts(work, n * oh)
+            partial = xp.zeros((parts, kh, kw, c, o), gy.dtype)  # one sum per thread, added at the end
+
+            def weight_piece(k, start, stop):
+                self.direct.weight_grad(padded, rows, partial[k], sh, sw, dh, dw, start, stop)
+
+            run_split(weight_piece, n * oh, parts)
+            gw = xp.ascontiguousarray((partial[0] if parts == 1 else partial.sum(axis=0)).transpose(3, 2, 0, 1))
+        if needs[0]:
+            swapped = xp.ascontiguousarray(self.weight.transpose(2, 3, 0, 1))  # (kh, kw, O, C)
+            grid = xp.zeros(padded.shape, gy.dtype)
+
+            def input_piece(_, start, stop):
+                self.direct.input_grad(rows, swapped, grid, sh, sw, dh, dw, start, stop)
+
+            run_split(input_piece, n, direct_parts(work, n))
+            top, _, left, _ = self.padding
+            gx = grid[:, top : top + h, left : left + w, :].transpose(0, 3, 1, 2)
+        return gx, gw, gb
+
     def backward(self, gy):
         needs = self.needs_input_grad
+        if self.direct is not None:
+            return self._direct_backward(gy)
         if self.implicit:
             return self._implicit_backward(gy)
         if self.depthwise:
@@ -224,7 +312,9 @@ class Conv2d(Function):
 
     def _implicit_pays(self, c, padded, out_hw):
         """Few channels, stride 1: the implicit GEMM beats writing the im2col matrix (see _implicit_forward)."""
-        if self.groups != 1 or self.stride != (1, 1) or self.dilation != (1, 1) or c > IMPLICIT_GEMM_MAX_CHANNELS:
+        if self.keep_cols or self.groups != 1 or self.stride != (1, 1) or self.dilation != (1, 1):
+            return False
+        if c > IMPLICIT_GEMM_MAX_CHANNELS:
             return False
         hp, wp = padded.shape[2], padded.shape[3]
         return is_channels_last(padded) and hp * wp <= 1.3 * out_hw[0] * out_hw[1]

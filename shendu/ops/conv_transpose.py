@@ -17,7 +17,8 @@ does only the useful products (DCGAN generator, W7: see BENCHMARKS.md).
 from .._backend import xp
 from ..autograd import Function
 from ..tensor import Tensor
-from .conv import Conv2d, conv2d, int_tuple, scatter_windows
+from .._parallel import run_split
+from .conv import Conv2d, conv2d, direct_kernels, direct_parts, int_tuple, nhwc, pad_spatial, scatter_windows
 from .shape import flip, pad, permute, reshape
 
 __all__ = ["conv_transpose1d", "conv_transpose2d", "transposed_output_size"]
@@ -67,6 +68,9 @@ class ConvTranspose2d(Function):
         n, c, h, w = x.shape
         o, kh, kw = weight.shape[1], weight.shape[2], weight.shape[3]
         self.x_shape, self.kernel = x.shape, (kh, kw)
+        self.direct = direct_kernels(x.dtype, 1)
+        if self.direct is not None:
+            return self._direct_forward(x, weight, bias)
         rows = xp.ascontiguousarray(x.transpose(0, 2, 3, 1)).reshape(n * h * w, c)
         self.rows = rows
         wmat = xp.ascontiguousarray(weight.transpose(2, 3, 0, 1))  # (kh, kw, C_in, C_out)
@@ -80,8 +84,66 @@ class ConvTranspose2d(Function):
             out += bias
         return out.transpose(0, 3, 1, 2)
 
+    def _direct_forward(self, x, weight, bias):
+        """The compiled kernels (``_conv.c``) read the other way round: this forward is a convolution's input gradient
+        (each input pixel's kernel-sized patch added onto the output), its backward the convolution and its weight
+        gradient. NOTE: measured with the DCGAN of W7 (BENCHMARKS.md); the NumPy path stays the oracle."""
+        n, c, h, w = x.shape
+        o, kh, kw = weight.shape[1], weight.shape[2], weight.shape[3]
+        full = (self._full_size(h, 0, kh), self._full_size(w, 1, kw))
+        rows = nhwc(x)
+        swapped = xp.ascontiguousarray(weight.transpose(2, 3, 0, 1))  # (kh, kw, C_in, C_out)
+        grid = xp.zeros((n, full[0], full[1], o), x.dtype)
+        (sh, sw), (dh, dw) = self.stride, self.dilation
+
+        def piece(_, start, stop):
+            self.direct.input_grad(rows, swapped, grid, sh, sw, dh, dw, start, stop)
+
+        run_split(piece, n, direct_parts(n * h * w * c * o * kh * kw, n))
+        self.rows = rows
+        ph, pw = self.padding
+        out = grid[:, ph : full[0] - ph, pw : full[1] - pw, :]
+        if bias is not None:
+            out += bias
+        return out.transpose(0, 3, 1, 2)
+
+    def _direct_backward(self, gy):
+        needs = self.needs_input_grad
+        n, c, h, w = self.x_shape
+        kh, kw = self.kernel
+        ph, pw = self.padding
+        weight = self.input_values()[1]
+        o = weight.shape[1]
+        (sh, sw), (dh, dw) = self.stride, self.dilation
+        grid = nhwc(pad_spatial(gy, (ph, ph, pw, pw), channels_last=True))  # the uncropped output's gradient
+        work = n * h * w * c * o * kh * kw
+        gx = gw = gb = None
+        if needs[0]:
+            kernel = xp.ascontiguousarray(weight.transpose(2, 3, 1, 0))  # (kh, kw, C_out, C_in)
+            out = xp.empty((n, h, w, c), gy.dtype)
+
+            def input_piece(_, start, stop):
+                self.direct.forward(grid, kernel, None, out, sh, sw, dh, dw, start, stop)
+
+            run_split(input_piece, n * h, direct_parts(work, n * h))
+            gx = out.transpose(0, 3, 1, 2)
+        if needs[1]:
+            parts = direct_parts(work, n * h)
+            partial = xp.zeros((parts, kh, kw, o, c), gy.dtype)
+
+            def weight_piece(k, start, stop):
+                self.direct.weight_grad(grid, self.rows, partial[k], sh, sw, dh, dw, start, stop)
+
+            run_split(weight_piece, n * h, parts)
+            gw = xp.ascontiguousarray((partial[0] if parts == 1 else partial.sum(axis=0)).transpose(3, 2, 0, 1))
+        if len(needs) > 2 and needs[2]:
+            gb = xp.ones(n * grid.shape[1] * grid.shape[2], gy.dtype) @ grid.reshape(-1, o)
+        return gx, gw, gb
+
     def backward(self, gy):
         needs = self.needs_input_grad
+        if self.direct is not None:
+            return self._direct_backward(gy)
         n, c, h, w = self.x_shape
         kh, kw = self.kernel
         ph, pw = self.padding
@@ -90,7 +152,7 @@ class ConvTranspose2d(Function):
         # ∂L/∂x is the convolution of gy with W (C_out as its input channels), over the window each input
         # pixel was spread to; rows past the reach of any window (output_padding beyond the padding) are cut.
         gy_in = gy[:, :, : gy.shape[2] + min(ph - oph, 0), : gy.shape[3] + min(pw - opw, 0)]
-        conv = Conv2d(self.stride, (ph, max(ph - oph, 0), pw, max(pw - opw, 0)), self.dilation, 1)
+        conv = Conv2d(self.stride, (ph, max(ph - oph, 0), pw, max(pw - opw, 0)), self.dilation, 1, keep_cols=True)
         conv.needs_input_grad = (False, False)
         gx_full = conv.forward(gy_in, weight)  # (N, C_in, H, W)
         gx = gx_full if needs[0] else None

@@ -21,14 +21,13 @@ does an optimiser's ``_compiled_update`` where the C kernels were built (``_comp
 is called on each piece where it lies, nothing gathered (:meth:`_FlatOptimizer._run_compiled`).
 """
 
-import os
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from .optimizer import ParamsT
 from .._backend import xp
+from .._parallel import get_pool, num_threads
 from .optimizer import Optimizer, _as_number
 
 __all__ = []
@@ -36,31 +35,6 @@ __all__ = []
 _MAX_CHUNK = 1 << 19  # elements per kernel call at most (bounds the scratch space: a few MB)
 _DIRECT_MIN = 1 << 14  # a piece of a parameter this long is updated in place; shorter ones are gathered
 _PARALLEL_MIN_BYTES = 1 << 20  # below this a step is too short to share between threads
-_pool = None
-_pool_size = 0
-_pool_pid = None
-
-
-def _num_threads():
-    """Threads for a large step: SHENDU_NUM_THREADS, else OMP_NUM_THREADS, else the usable CPUs (at most 8)."""
-    for name in ("SHENDU_NUM_THREADS", "OMP_NUM_THREADS"):
-        value = os.environ.get(name, "")
-        if value.strip().isdigit() and int(value) > 0:
-            return min(int(value), 8)
-    try:
-        count = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        count = os.cpu_count() or 1
-    return max(1, min(count, 8))
-
-
-def _get_pool(workers):
-    """The worker threads (made again in a forked child, which inherits the pool but not its threads)."""
-    global _pool, _pool_size, _pool_pid
-    if _pool is None or _pool_size < workers or _pool_pid != os.getpid():
-        _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="shendu-optim")
-        _pool_size, _pool_pid = workers, os.getpid()
-    return _pool
 
 
 def _aligned_empty(n, dtype):
@@ -443,7 +417,7 @@ class _FlatOptimizer(Optimizer):
         by_dtype = {}
         for p in params:
             by_dtype.setdefault(p._array.dtype, []).append(p)
-        threads = _num_threads()
+        threads = num_threads()
         buckets = [_Bucket(members, dtype, self._n_scratch, threads) for dtype, members in by_dtype.items()]
         for bucket in buckets:
             for name, init in self._buffers(group):
@@ -524,7 +498,7 @@ class _FlatOptimizer(Optimizer):
             return
         start = time.perf_counter()
         chunks = iter(plan)
-        pool = _get_pool(helpers)
+        pool = get_pool(helpers)
         futures = [
             pool.submit(self._run_chunks, group, scal, bucket, chunks, gflat, names, k) for k in range(1, helpers + 1)
         ]
@@ -561,7 +535,7 @@ class _FlatOptimizer(Optimizer):
         start = time.perf_counter()
         if threaded:
             taken = iter(shares)
-            pool = _get_pool(helpers)
+            pool = get_pool(helpers)
             futures = [pool.submit(work, taken) for _ in shares[1:]]
             try:
                 work(taken)

@@ -1,0 +1,452 @@
+/* shendu.ops._conv: direct 2-D convolution on channels-last (NHWC) float32 arrays (optional; see conv.py).
+ *
+ * forward(x, w, bias, out, sh, sw, dh, dw, start, stop)
+ *     out[n, i, j, o] = bias[o] + Σ_{p,q,c} x[n, i·sh + p·dh, j·sw + q·dw, c] · w[p, q, c, o]
+ *     x (N, Hp, Wp, C) already padded, w (KH, KW, C, O), bias (O,) or None, out (N, OH, OW, O) written.
+ * input_grad(gy, wt, gx, sh, sw, dh, dw, start, stop)
+ *     gx[n, i·sh + p·dh, j·sw + q·dw, c] += Σ_o gy[n, i, j, o] · wt[p, q, o, c]
+ *     gy (N, OH, OW, O), wt (KH, KW, O, C) (the kernel with its channel axes swapped), gx (N, Hp, Wp, C).
+ * weight_grad(x, gy, gw, sh, sw, dh, dw, start, stop)
+ *     gw[p, q, c, o] += Σ_{n,i,j} x[n, i·sh + p·dh, j·sw + q·dw, c] · gy[n, i, j, o]
+ *
+ * forward and weight_grad work on the output rows n·OH + i in [start, stop), input_grad on the samples n in
+ * [start, stop) (the rows of one sample overlap in gx), with the GIL released: conv.py shares the work
+ * between threads (weight_grad then into one gw per thread). The same three loops are a transposed convolution
+ * read the other way round (forward = input_grad, backward = forward and weight_grad).
+ *
+ * How: the output channels (forward, weight_grad) or input channels (input_grad) are the vector lanes,
+ * 16 at a time in two 8-float vectors; six output pixels (forward, input_grad) or four input channels
+ * (weight_grad) are register-blocked next to them, so each loaded vector of the kernel serves six
+ * multiply-adds. Nothing like an im2col matrix is written. Sums run in float32 in a fixed order (the
+ * result does not depend on the threads); with FMA they round differently from NumPy's GEMM, within
+ * float32 tolerance (the tests compare with the NumPy paths in float64 and float32).
+ */
+#include "_buffers.h"
+#include <stddef.h>
+
+#define INLINE static inline __attribute__((always_inline))
+
+typedef float vf __attribute__((vector_size(32), aligned(4), may_alias));
+#define LANES 8
+#define PIXELS 6 /* output pixels per block: 6 x 2 accumulators + 2 kernel vectors + 1 broadcast < 16 registers */
+#define CHANNELS 4 /* input channels per block in weight_grad */
+
+typedef struct {
+    Py_ssize_t n, hp, wp, c, kh, kw, o, oh, ow;
+    Py_ssize_t sh, sw, dh, dw;
+} geometry;
+
+/* ----- forward: gather ----------------------------------------------------------------------------- */
+INLINE void
+gather_block(const int px, const int nv, const geometry *g, const float *x0, const float *w, const float *bias,
+             float *out)
+{
+    vf acc[PIXELS][2];
+    const Py_ssize_t xstep = g->sw * g->c;
+    for (int j = 0; j < px; j++)
+        for (int v = 0; v < nv; v++)
+            acc[j][v] = bias ? *(const vf *)(bias + v * LANES) : (vf){0};
+    for (Py_ssize_t p = 0; p < g->kh; p++)
+        for (Py_ssize_t q = 0; q < g->kw; q++) {
+            const float *xs = x0 + (p * g->dh * g->wp + q * g->dw) * g->c;
+            const float *ws = w + (p * g->kw + q) * g->c * g->o;
+            for (Py_ssize_t c = 0; c < g->c; c++) {
+                vf w0 = *(const vf *)(ws + c * g->o), w1 = nv > 1 ? *(const vf *)(ws + c * g->o + LANES) : (vf){0};
+                for (int j = 0; j < px; j++) {
+                    float xv = xs[j * xstep + c];
+                    acc[j][0] += w0 * xv;
+                    if (nv > 1)
+                        acc[j][1] += w1 * xv;
+                }
+            }
+        }
+    for (int j = 0; j < px; j++)
+        for (int v = 0; v < nv; v++)
+            *(vf *)(out + j * g->o + v * LANES) = acc[j][v];
+}
+
+/* the last O mod 8 output channels, one at a time */
+INLINE void
+gather_tail(const int px, const geometry *g, Py_ssize_t ob, const float *x0, const float *w, const float *bias,
+            float *out)
+{
+    const Py_ssize_t xstep = g->sw * g->c;
+    for (int j = 0; j < px; j++)
+        for (Py_ssize_t o = ob; o < g->o; o++) {
+            float sum = bias ? bias[o] : 0.0f;
+            for (Py_ssize_t p = 0; p < g->kh; p++)
+                for (Py_ssize_t q = 0; q < g->kw; q++) {
+                    const float *xs = x0 + j * xstep + (p * g->dh * g->wp + q * g->dw) * g->c;
+                    const float *ws = w + (p * g->kw + q) * g->c * g->o + o;
+                    for (Py_ssize_t c = 0; c < g->c; c++)
+                        sum += xs[c] * ws[c * g->o];
+                }
+            out[j * g->o + o] = sum;
+        }
+}
+
+INLINE void
+gather_pixels(const int px, const geometry *g, const float *x0, const float *w, const float *bias, float *out)
+{
+    Py_ssize_t ob = 0;
+    for (; ob + 2 * LANES <= g->o; ob += 2 * LANES)
+        gather_block(px, 2, g, x0, w + ob, bias ? bias + ob : NULL, out + ob);
+    if (ob + LANES <= g->o) {
+        gather_block(px, 1, g, x0, w + ob, bias ? bias + ob : NULL, out + ob);
+        ob += LANES;
+    }
+    if (ob < g->o)
+        gather_tail(px, g, ob, x0, w, bias, out);
+}
+
+INLINE void
+forward_samples(const geometry *g, const float *x, const float *w, const float *bias, float *out, Py_ssize_t start,
+                Py_ssize_t stop)
+{
+    for (Py_ssize_t row = start; row < stop; row++) { /* output rows: row = n·OH + i */
+        Py_ssize_t n = row / g->oh, i = row % g->oh;
+        const float *xrow = x + ((n * g->hp + i * g->sh) * g->wp) * g->c;
+        float *orow = out + row * g->ow * g->o;
+        Py_ssize_t j = 0;
+        for (; j + PIXELS <= g->ow; j += PIXELS)
+            gather_pixels(PIXELS, g, xrow + j * g->sw * g->c, w, bias, orow + j * g->o);
+        for (; j < g->ow; j++)
+            gather_pixels(1, g, xrow + j * g->sw * g->c, w, bias, orow + j * g->o);
+    }
+}
+
+/* ----- input gradient: scatter ---------------------------------------------------------------------- */
+INLINE void
+scatter_block(const int px, const int nv, const geometry *g, const float *gy0, const float *wt, float *gx0)
+{
+    const Py_ssize_t xstep = g->sw * g->c;
+    for (Py_ssize_t p = 0; p < g->kh; p++)
+        for (Py_ssize_t q = 0; q < g->kw; q++) {
+            vf acc[PIXELS][2];
+            for (int j = 0; j < px; j++)
+                for (int v = 0; v < nv; v++)
+                    acc[j][v] = (vf){0};
+            const float *ws = wt + (p * g->kw + q) * g->o * g->c;
+            for (Py_ssize_t o = 0; o < g->o; o++) {
+                vf w0 = *(const vf *)(ws + o * g->c), w1 = nv > 1 ? *(const vf *)(ws + o * g->c + LANES) : (vf){0};
+                for (int j = 0; j < px; j++) {
+                    float gv = gy0[j * g->o + o];
+                    acc[j][0] += w0 * gv;
+                    if (nv > 1)
+                        acc[j][1] += w1 * gv;
+                }
+            }
+            float *dst = gx0 + (p * g->dh * g->wp + q * g->dw) * g->c;
+            for (int j = 0; j < px; j++)
+                for (int v = 0; v < nv; v++)
+                    *(vf *)(dst + j * xstep + v * LANES) += acc[j][v];
+        }
+}
+
+INLINE void
+scatter_tail(const int px, const geometry *g, Py_ssize_t cb, const float *gy0, const float *wt, float *gx0)
+{
+    const Py_ssize_t xstep = g->sw * g->c;
+    for (Py_ssize_t p = 0; p < g->kh; p++)
+        for (Py_ssize_t q = 0; q < g->kw; q++) {
+            const float *ws = wt + (p * g->kw + q) * g->o * g->c;
+            float *dst = gx0 + (p * g->dh * g->wp + q * g->dw) * g->c;
+            for (int j = 0; j < px; j++)
+                for (Py_ssize_t c = cb; c < g->c; c++) {
+                    float sum = 0.0f;
+                    for (Py_ssize_t o = 0; o < g->o; o++)
+                        sum += gy0[j * g->o + o] * ws[o * g->c + c];
+                    dst[j * xstep + c] += sum;
+                }
+        }
+}
+
+INLINE void
+scatter_pixels(const int px, const geometry *g, const float *gy0, const float *wt, float *gx0)
+{
+    Py_ssize_t cb = 0;
+    for (; cb + 2 * LANES <= g->c; cb += 2 * LANES)
+        scatter_block(px, 2, g, gy0, wt + cb, gx0 + cb);
+    if (cb + LANES <= g->c) {
+        scatter_block(px, 1, g, gy0, wt + cb, gx0 + cb);
+        cb += LANES;
+    }
+    if (cb < g->c)
+        scatter_tail(px, g, cb, gy0, wt, gx0);
+}
+
+INLINE void
+input_grad_samples(const geometry *g, const float *gy, const float *wt, float *gx, Py_ssize_t start, Py_ssize_t stop)
+{
+    for (Py_ssize_t n = start; n < stop; n++)
+        for (Py_ssize_t i = 0; i < g->oh; i++) {
+            float *xrow = gx + ((n * g->hp + i * g->sh) * g->wp) * g->c;
+            const float *grow = gy + ((n * g->oh + i) * g->ow) * g->o;
+            Py_ssize_t j = 0;
+            for (; j + PIXELS <= g->ow; j += PIXELS)
+                scatter_pixels(PIXELS, g, grow + j * g->o, wt, xrow + j * g->sw * g->c);
+            for (; j < g->ow; j++)
+                scatter_pixels(1, g, grow + j * g->o, wt, xrow + j * g->sw * g->c);
+        }
+}
+
+/* ----- weight gradient: a sum of outer products over the output pixels of one row --------------------- */
+INLINE void
+outer_block(const int cs, const int nv, const geometry *g, const float *xs, const float *grow, float *gw)
+{
+    vf acc[CHANNELS][2];
+    const Py_ssize_t xstep = g->sw * g->c;
+    for (int i = 0; i < cs; i++)
+        for (int v = 0; v < nv; v++)
+            acc[i][v] = *(const vf *)(gw + i * g->o + v * LANES);
+    for (Py_ssize_t j = 0; j < g->ow; j++) {
+        vf g0 = *(const vf *)(grow + j * g->o), g1 = nv > 1 ? *(const vf *)(grow + j * g->o + LANES) : (vf){0};
+        for (int i = 0; i < cs; i++) {
+            float xv = xs[j * xstep + i];
+            acc[i][0] += g0 * xv;
+            if (nv > 1)
+                acc[i][1] += g1 * xv;
+        }
+    }
+    for (int i = 0; i < cs; i++)
+        for (int v = 0; v < nv; v++)
+            *(vf *)(gw + i * g->o + v * LANES) = acc[i][v];
+}
+
+INLINE void
+outer_channels(const int cs, const geometry *g, const float *xs, const float *grow, float *gw)
+{
+    Py_ssize_t ob = 0;
+    for (; ob + 2 * LANES <= g->o; ob += 2 * LANES)
+        outer_block(cs, 2, g, xs, grow + ob, gw + ob);
+    if (ob + LANES <= g->o) {
+        outer_block(cs, 1, g, xs, grow + ob, gw + ob);
+        ob += LANES;
+    }
+    const Py_ssize_t xstep = g->sw * g->c;
+    for (; ob < g->o; ob++)
+        for (int i = 0; i < cs; i++) {
+            float sum = 0.0f;
+            for (Py_ssize_t j = 0; j < g->ow; j++)
+                sum += xs[j * xstep + i] * grow[j * g->o + ob];
+            gw[i * g->o + ob] += sum;
+        }
+}
+
+INLINE void
+weight_grad_samples(const geometry *g, const float *x, const float *gy, float *gw, Py_ssize_t start, Py_ssize_t stop)
+{
+    for (Py_ssize_t row = start; row < stop; row++) { /* output rows: row = n·OH + i */
+        Py_ssize_t n = row / g->oh, i = row % g->oh;
+        const float *xrow = x + ((n * g->hp + i * g->sh) * g->wp) * g->c;
+        const float *grow = gy + row * g->ow * g->o;
+        for (Py_ssize_t p = 0; p < g->kh; p++)
+            for (Py_ssize_t q = 0; q < g->kw; q++) {
+                const float *xs = xrow + (p * g->dh * g->wp + q * g->dw) * g->c;
+                float *gwpq = gw + (p * g->kw + q) * g->c * g->o;
+                Py_ssize_t c = 0;
+                for (; c + CHANNELS <= g->c; c += CHANNELS)
+                    outer_channels(CHANNELS, g, xs + c, grow, gwpq + c * g->o);
+                for (; c < g->c; c++)
+                    outer_channels(1, g, xs + c, grow, gwpq + c * g->o);
+            }
+    }
+}
+
+/* ----- one compiled variant per instruction set, chosen when the module loads ------------------------- */
+typedef struct {
+    void (*forward)(const geometry *, const float *, const float *, const float *, float *, Py_ssize_t, Py_ssize_t);
+    void (*input_grad)(const geometry *, const float *, const float *, float *, Py_ssize_t, Py_ssize_t);
+    void (*weight_grad)(const geometry *, const float *, const float *, float *, Py_ssize_t, Py_ssize_t);
+} variant;
+
+#define DEFINE_VARIANT(suffix, attributes)                                                                         \
+    attributes static void forward_##suffix(const geometry *g, const float *x, const float *w, const float *bias,   \
+                                            float *out, Py_ssize_t start, Py_ssize_t stop)                          \
+    {                                                                                                               \
+        forward_samples(g, x, w, bias, out, start, stop);                                                           \
+    }                                                                                                               \
+    attributes static void input_grad_##suffix(const geometry *g, const float *gy, const float *wt, float *gx,      \
+                                               Py_ssize_t start, Py_ssize_t stop)                                   \
+    {                                                                                                               \
+        input_grad_samples(g, gy, wt, gx, start, stop);                                                             \
+    }                                                                                                               \
+    attributes static void weight_grad_##suffix(const geometry *g, const float *x, const float *gy, float *gw,      \
+                                                Py_ssize_t start, Py_ssize_t stop)                                  \
+    {                                                                                                               \
+        weight_grad_samples(g, x, gy, gw, start, stop);                                                             \
+    }                                                                                                               \
+    static const variant variant_##suffix = {forward_##suffix, input_grad_##suffix, weight_grad_##suffix};
+
+DEFINE_VARIANT(portable, )
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+/* AVX2 with fused multiply-add: 8 lanes, 16 registers (the portable variant is SSE2: two 4-lane halves) */
+DEFINE_VARIANT(avx2, __attribute__((target("avx2,fma"))))
+#define HAVE_AVX2_VARIANT 1
+#endif
+
+static const variant *kernels = &variant_portable;
+static const char *kernels_name = "portable";
+
+/* ----- arguments ------------------------------------------------------------------------------------- */
+/* Take a 4-d C-contiguous float32 array; dims gets its shape. */
+static int
+take4(PyObject *object, Py_buffer *b, int writable, const char *kernel, const char *name, Py_ssize_t dims[4])
+{
+    b->obj = NULL;
+    if (PyObject_GetBuffer(object, b, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0)) != 0)
+        return -1;
+    if (b->ndim != 4 || b->format == NULL || strcmp(b->format, "f") != 0) {
+        PyErr_Format(PyExc_TypeError, "%s: %s must be a 4-d float32 array; got %d dimensions of format '%s'", kernel,
+                     name, b->ndim, b->format ? b->format : "B");
+        return -1;
+    }
+    for (int k = 0; k < 4; k++)
+        dims[k] = b->shape[k];
+    return 0;
+}
+
+/* The checks shared by the three kernels: strides, sample range, and that the windows stay inside x. */
+static int
+check_geometry(const char *kernel, geometry *g, Py_ssize_t start, Py_ssize_t stop, int by_rows)
+{
+    Py_ssize_t limit = by_rows ? g->n * g->oh : g->n;
+    if (g->sh < 1 || g->sw < 1 || g->dh < 1 || g->dw < 1) {
+        PyErr_Format(PyExc_ValueError, "%s: stride and dilation must be positive", kernel);
+        return -1;
+    }
+    if (start < 0 || stop > limit || start > stop) {
+        PyErr_Format(PyExc_ValueError, "%s: %s [%zd, %zd) are not within the %zd there are", kernel,
+                     by_rows ? "output rows" : "samples", start, stop, limit);
+        return -1;
+    }
+    if (g->oh < 0 || g->ow < 0 || (g->oh > 0 && (g->oh - 1) * g->sh + (g->kh - 1) * g->dh >= g->hp) ||
+        (g->ow > 0 && (g->ow - 1) * g->sw + (g->kw - 1) * g->dw >= g->wp)) {
+        PyErr_Format(PyExc_ValueError, "%s: a %zdx%zd output does not fit a %zdx%zd input with a %zdx%zd kernel", kernel,
+                     g->oh, g->ow, g->hp, g->wp, g->kh, g->kw);
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *
+forward(PyObject *self, PyObject *args)
+{
+    PyObject *xo, *wo, *bo, *oo;
+    geometry g;
+    Py_ssize_t start, stop, xd[4], wd[4], od[4], bd = 0;
+    if (!PyArg_ParseTuple(args, "OOOOnnnnnn:forward", &xo, &wo, &bo, &oo, &g.sh, &g.sw, &g.dh, &g.dw, &start, &stop))
+        return NULL;
+    Py_buffer b[4] = {{0}};
+    int ok = take4(xo, &b[0], 0, "forward", "x", xd) == 0 && take4(wo, &b[1], 0, "forward", "w", wd) == 0 &&
+             take4(oo, &b[2], 1, "forward", "out", od) == 0;
+    if (ok && bo != Py_None) {
+        ok = PyObject_GetBuffer(bo, &b[3], PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) == 0;
+        if (ok && (b[3].format == NULL || strcmp(b[3].format, "f") != 0 || (bd = shendu_values(&b[3])) != wd[3])) {
+            PyErr_Format(PyExc_ValueError, "forward: bias must be %zd float32 values", wd[3]);
+            ok = 0;
+        }
+    }
+    if (ok) {
+        g = (geometry){xd[0], xd[1], xd[2], xd[3], wd[0], wd[1], wd[3], od[1], od[2], g.sh, g.sw, g.dh, g.dw};
+        if (wd[2] != g.c || od[0] != g.n || od[3] != g.o) {
+            PyErr_Format(PyExc_ValueError, "forward: shapes do not match: x (N, Hp, Wp, %zd), w (KH, KW, %zd, %zd), "
+                         "out (%zd, OH, OW, %zd)", g.c, wd[2], wd[3], od[0], od[3]);
+            ok = 0;
+        }
+        else
+            ok = check_geometry("forward", &g, start, stop, 1) == 0;
+    }
+    if (ok) {
+        Py_BEGIN_ALLOW_THREADS
+        kernels->forward(&g, b[0].buf, b[1].buf, bo != Py_None ? b[3].buf : NULL, b[2].buf, start, stop);
+        Py_END_ALLOW_THREADS
+    }
+    shendu_release(b, 4);
+    (void)bd;
+    if (!ok)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+/* input_grad and weight_grad: arrays (a, b, written) of shapes (N, Hp, Wp, C)/(N, OH, OW, O)/(KH, KW, ., .) */
+static PyObject *
+backward_kernel(PyObject *args, const char *kernel, int weight)
+{
+    PyObject *ao, *ko, *to;
+    geometry g;
+    Py_ssize_t start, stop, ad[4], kd[4], td[4];
+    if (!PyArg_ParseTuple(args, "OOOnnnnnn", &ao, &ko, &to, &g.sh, &g.sw, &g.dh, &g.dw, &start, &stop))
+        return NULL;
+    Py_buffer b[3] = {{0}};
+    /* input_grad(gy, wt, gx): gy (N, OH, OW, O), wt (KH, KW, O, C), gx (N, Hp, Wp, C) written;
+     * weight_grad(x, gy, gw): x (N, Hp, Wp, C), gy (N, OH, OW, O), gw (KH, KW, C, O) written */
+    const char *names[2][3] = {{"gy", "wt", "gx"}, {"x", "gy", "gw"}};
+    int ok = take4(ao, &b[0], 0, kernel, names[weight][0], ad) == 0 &&
+             take4(ko, &b[1], 0, kernel, names[weight][1], kd) == 0 &&
+             take4(to, &b[2], 1, kernel, names[weight][2], td) == 0;
+    if (ok) {
+        const Py_ssize_t *x = weight ? ad : td, *gy = weight ? kd : ad, *k = weight ? td : kd;
+        Py_ssize_t kc = weight ? k[2] : k[3], ko_ = weight ? k[3] : k[2];
+        g = (geometry){x[0], x[1], x[2], x[3], k[0], k[1], gy[3], gy[1], gy[2], g.sh, g.sw, g.dh, g.dw};
+        if (gy[0] != g.n || kc != g.c || ko_ != g.o) {
+            PyErr_Format(PyExc_ValueError, "%s: shapes do not match: input (%zd, Hp, Wp, %zd), gradient (%zd, OH, OW, "
+                         "%zd), kernel with %zd input and %zd output channels", kernel, g.n, g.c, gy[0], g.o, kc, ko_);
+            ok = 0;
+        }
+        else
+            ok = check_geometry(kernel, &g, start, stop, weight) == 0;
+    }
+    if (ok) {
+        Py_BEGIN_ALLOW_THREADS
+        if (weight)
+            kernels->weight_grad(&g, b[0].buf, b[1].buf, b[2].buf, start, stop);
+        else
+            kernels->input_grad(&g, b[0].buf, b[1].buf, b[2].buf, start, stop);
+        Py_END_ALLOW_THREADS
+    }
+    shendu_release(b, 3);
+    if (!ok)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+input_grad(PyObject *self, PyObject *args)
+{
+    return backward_kernel(args, "input_grad", 0);
+}
+
+static PyObject *
+weight_grad(PyObject *self, PyObject *args)
+{
+    return backward_kernel(args, "weight_grad", 1);
+}
+
+static PyMethodDef methods[] = {
+    {"forward", forward, METH_VARARGS, "Direct NHWC convolution of samples [start, stop) (see the C source)."},
+    {"input_grad", input_grad, METH_VARARGS, "Add a convolution's input gradient for samples [start, stop)."},
+    {"weight_grad", weight_grad, METH_VARARGS, "Add a convolution's weight gradient over samples [start, stop)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_conv", "The direct convolution kernels.", -1, methods,
+                                    NULL, NULL, NULL, NULL};
+
+PyMODINIT_FUNC
+PyInit__conv(void)
+{
+#ifdef HAVE_AVX2_VARIANT
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        kernels = &variant_avx2;
+        kernels_name = "avx2";
+    }
+#endif
+    PyObject *m = PyModule_Create(&module);
+    if (m != NULL && PyModule_AddStringConstant(m, "instruction_set", kernels_name) != 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

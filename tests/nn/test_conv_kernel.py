@@ -1,0 +1,175 @@
+"""The optional C kernels of the direct convolution (shendu.ops._conv) against the NumPy paths they replace.
+
+The NumPy paths (im2col GEMM, implicit GEMM, the transposed convolution's scatter) stay the oracles: the same
+float32 inputs go through both, with the kernels switched on and off, and forward and every gradient agree
+within float32 rounding of sums of that length. Each path is also compared with float64 (exact enough to
+tell a wrong index from a rounding). PyTorch parity of Conv2d/ConvTranspose2d (test_conv*.py) runs through
+whichever path is active: the kernels, wherever pip could build them.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import shendu
+import shendu.nn.functional as F
+from shendu import _compiled
+from shendu.ops import conv as conv_ops
+
+kernel = conv_ops._direct
+needs_kernel = pytest.mark.skipif(kernel is None, reason="shendu.ops._conv was not built")
+
+
+def _run(function, arrays, compiled, threads=None, monkeypatch=None):
+    """Forward and all gradients of ``function`` on float32 copies of ``arrays``, the kernels on or off."""
+    previous = _compiled.set_enabled(compiled)
+    try:
+        tensors = [shendu.tensor(a.astype(np.float32), requires_grad=True) for a in arrays]
+        out = function(*tensors)
+        seed = np.random.default_rng(1).standard_normal(out.shape).astype(np.float32)
+        (out * shendu.tensor(seed)).sum().backward()
+        return [out.detach().numpy()] + [t.grad.numpy() for t in tensors]
+    finally:
+        _compiled.set_enabled(previous)
+
+
+def _exact(function, arrays):
+    """The same in float64 (the NumPy paths: the kernels take float32 only)."""
+    tensors = [shendu.tensor(a.astype(np.float64), requires_grad=True) for a in arrays]
+    out = function(*tensors)
+    seed = np.random.default_rng(1).standard_normal(out.shape)
+    (out * shendu.tensor(seed)).sum().backward()
+    return [out.detach().numpy()] + [t.grad.numpy() for t in tensors]
+
+
+def _assert_close(got, want, terms):
+    for g, w in zip(got, want):
+        scale = max(1.0, float(np.abs(w).max()))
+        np.testing.assert_allclose(g, w, rtol=0, atol=4e-7 * np.sqrt(terms) * scale * 8)
+
+
+conv_cases = st.fixed_dictionaries({
+    "n": st.integers(1, 3), "c": st.integers(1, 21), "o": st.integers(1, 37), "h": st.integers(1, 11),
+    "w": st.integers(1, 13), "k": st.sampled_from([(1, 1), (3, 3), (2, 3), (5, 5), (1, 3)]),
+    "stride": st.sampled_from([1, 2, (2, 1), 3]), "dilation": st.sampled_from([1, 2, (1, 2)]),
+    "padding": st.sampled_from([0, 1, 2, (0, 2)]), "bias": st.booleans(),
+})  # fmt: skip
+
+
+@needs_kernel
+@settings(max_examples=60, deadline=None)
+@given(case=conv_cases)
+def test_conv2d_matches_the_numpy_paths_and_float64(case):
+    kh, kw = case["k"]
+    dil = case["dilation"] if isinstance(case["dilation"], tuple) else (case["dilation"],) * 2
+    pad = case["padding"] if isinstance(case["padding"], tuple) else (case["padding"],) * 2
+    h = max(case["h"], dil[0] * (kh - 1) + 1 - 2 * pad[0])
+    w = max(case["w"], dil[1] * (kw - 1) + 1 - 2 * pad[1])
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal((case["n"], case["c"], h, w)), rng.standard_normal((case["o"], case["c"], kh, kw))]
+    if case["bias"]:
+        arrays.append(rng.standard_normal(case["o"]))
+
+    def function(x, weight, bias=None):
+        return F.conv2d(x, weight, bias, stride=case["stride"], padding=case["padding"], dilation=case["dilation"])
+
+    terms = case["c"] * kh * kw * case["n"] * h * w
+    compiled, plain, exact = _run(function, arrays, True), _run(function, arrays, False), _exact(function, arrays)
+    _assert_close(compiled, exact, terms)
+    _assert_close(plain, exact, terms)
+
+
+transposed_cases = st.fixed_dictionaries({
+    "n": st.integers(1, 3), "c": st.integers(1, 19), "o": st.integers(1, 20), "h": st.integers(1, 7),
+    "w": st.integers(1, 6), "k": st.sampled_from([(1, 1), (3, 3), (4, 4), (2, 3)]), "stride": st.sampled_from([1, 2, 3]),
+    "padding": st.sampled_from([0, 1]), "output_padding": st.sampled_from([0, 1]), "dilation": st.sampled_from([1, 2]),
+    "bias": st.booleans(),
+})  # fmt: skip
+
+
+@needs_kernel
+@settings(max_examples=40, deadline=None)
+@given(case=transposed_cases)
+def test_conv_transpose2d_matches_the_numpy_path_and_float64(case):
+    kh, kw = case["k"]
+    output_padding = min(case["output_padding"], max(case["stride"], case["dilation"]) - 1)
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal((case["n"], case["c"], case["h"], case["w"])),
+              rng.standard_normal((case["c"], case["o"], kh, kw))]  # fmt: skip
+    if case["bias"]:
+        arrays.append(rng.standard_normal(case["o"]))
+
+    def function(x, weight, bias=None):
+        return F.conv_transpose2d(x, weight, bias, stride=case["stride"], padding=case["padding"],
+                                  output_padding=output_padding, dilation=case["dilation"])  # fmt: skip
+
+    size = [(s - 1) * case["stride"] - 2 * case["padding"] + case["dilation"] * (k - 1) + output_padding + 1
+            for s, k in ((case["h"], kh), (case["w"], kw))]  # fmt: skip
+    if min(size) < 1:
+        return
+    terms = case["c"] * kh * kw * case["n"] * case["h"] * case["w"]
+    compiled, plain, exact = _run(function, arrays, True), _run(function, arrays, False), _exact(function, arrays)
+    _assert_close(compiled, exact, terms)
+    _assert_close(plain, exact, terms)
+
+
+@needs_kernel
+@pytest.mark.parametrize("threads", ["1", "2", "3"])
+def test_threads_share_the_work_and_agree(monkeypatch, threads):
+    """Forward and ∂L/∂x are the same numbers whatever the thread count; ∂L/∂W is summed per thread, within rounding."""
+    rng = np.random.default_rng(2)
+    arrays = [rng.standard_normal((6, 16, 20, 20)), rng.standard_normal((24, 16, 3, 3))]
+    monkeypatch.setattr(conv_ops, "DIRECT_MACS_PER_THREAD", 1)
+
+    def function(x, weight):
+        return F.conv2d(x, weight, padding=1)
+
+    monkeypatch.setenv("SHENDU_NUM_THREADS", "1")
+    single = _run(function, arrays, True)
+    monkeypatch.setenv("SHENDU_NUM_THREADS", threads)
+    shared = _run(function, arrays, True)
+    np.testing.assert_array_equal(shared[0], single[0])
+    np.testing.assert_array_equal(shared[1], single[1])
+    np.testing.assert_allclose(shared[2], single[2], rtol=0, atol=1e-5 * np.abs(single[2]).max())
+
+
+@needs_kernel
+def test_the_kernels_run_for_float32_single_group_convolutions_only():
+    x = shendu.randn(2, 4, 6, 6)
+    layer = shendu.nn.Conv2d(4, 8, 3)
+    out = layer(x)
+    assert out.grad_fn is not None and getattr(out.grad_fn, "direct", None) is kernel
+    depthwise = shendu.nn.Conv2d(4, 4, 3, groups=4)(x)
+    assert depthwise.grad_fn.direct is None
+    assert layer.double()(x.double()).grad_fn.direct is None
+    previous = _compiled.set_enabled(False)
+    try:
+        assert layer.float()(x).grad_fn.direct is None
+    finally:
+        _compiled.set_enabled(previous)
+
+
+@needs_kernel
+def test_the_kernels_refuse_arrays_that_do_not_fit():
+    x, w = np.zeros((2, 6, 6, 3), np.float32), np.zeros((3, 3, 3, 4), np.float32)
+    out = np.zeros((2, 4, 4, 4), np.float32)
+    kernel.forward(x, w, None, out, 1, 1, 1, 1, 0, 8)  # fits: 2 samples x 4 output rows
+    with pytest.raises(TypeError, match="forward: x must be a 4-d float32 array; got 4 dimensions of format 'd'"):
+        kernel.forward(x.astype(np.float64), w, None, out, 1, 1, 1, 1, 0, 8)
+    with pytest.raises(ValueError, match=r"forward: output rows \[0, 9\) are not within the 8 there are"):
+        kernel.forward(x, w, None, out, 1, 1, 1, 1, 0, 9)
+    with pytest.raises(ValueError, match="forward: a 4x4 output does not fit a 6x6 input with a 3x3 kernel"):
+        kernel.forward(x, w, None, out, 2, 2, 1, 1, 0, 8)
+    with pytest.raises(ValueError, match="forward: shapes do not match"):
+        kernel.forward(x, np.zeros((3, 3, 2, 4), np.float32), None, out, 1, 1, 1, 1, 0, 8)
+    with pytest.raises(ValueError, match="forward: bias must be 4 float32 values"):
+        kernel.forward(x, w, np.zeros(3, np.float32), out, 1, 1, 1, 1, 0, 8)
+    with pytest.raises(ValueError, match="stride and dilation must be positive"):
+        kernel.input_grad(out, np.zeros((3, 3, 4, 3), np.float32), x, 0, 1, 1, 1, 0, 2)
+    with pytest.raises(ValueError, match=r"input_grad: samples \[0, 3\) are not within the 2 there are"):
+        kernel.input_grad(out, np.zeros((3, 3, 4, 3), np.float32), x, 1, 1, 1, 1, 0, 3)
+    with pytest.raises(ValueError, match="weight_grad: shapes do not match"):
+        kernel.weight_grad(x, out, np.zeros((3, 3, 3, 5), np.float32), 1, 1, 1, 1, 0, 8)
+    with pytest.raises(ValueError, match="read-only"):
+        kernel.forward(x, w, None, np.broadcast_to(out, out.shape), 1, 1, 1, 1, 0, 8)
