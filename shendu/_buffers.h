@@ -84,4 +84,14 @@ shendu_release(Py_buffer *buffers, int taken)
             PyBuffer_Release(&buffers[k]);
 }
 
+/* Release the buffers and return a kernel's result: None, or NULL when it failed (the error is set). */
+static inline PyObject *
+shendu_finish(Py_buffer *buffers, int taken, int ok)
+{
+    shendu_release(buffers, taken);
+    if (!ok)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
 #endif

@@ -25,7 +25,7 @@ def test_kernels_that_were_not_built_are_not_reported_active():
         "class Hide(importlib.abc.MetaPathFinder):\n"
         "    def find_spec(self, name, path=None, target=None):\n"
         "        if name.startswith(c_kernels): raise ImportError(name)\n"
-        "c_kernels = ('shendu.optim._fused', 'shendu.ops._lstm_cell', 'shendu.ops._conv')\n"
+        "c_kernels = ('shendu.optim._fused', 'shendu.ops._lstm_cell', 'shendu.ops._conv', 'shendu.ops._batch_norm')\n"
         "sys.meta_path.insert(0, Hide())\n"
         "import shendu, shendu._compiled as c\n"
         "assert c.enabled() and c.built() == dict.fromkeys(c_kernels, False)\n"

@@ -334,7 +334,7 @@ forward(PyObject *self, PyObject *args)
 {
     PyObject *xo, *wo, *bo, *oo;
     geometry g;
-    Py_ssize_t start, stop, xd[4], wd[4], od[4], bd = 0;
+    Py_ssize_t start, stop, xd[4], wd[4], od[4];
     if (!PyArg_ParseTuple(args, "OOOOnnnnnn:forward", &xo, &wo, &bo, &oo, &g.sh, &g.sw, &g.dh, &g.dw, &start, &stop))
         return NULL;
     Py_buffer b[4] = {{0}};
@@ -342,7 +342,7 @@ forward(PyObject *self, PyObject *args)
              take4(oo, &b[2], 1, "forward", "out", od) == 0;
     if (ok && bo != Py_None) {
         ok = PyObject_GetBuffer(bo, &b[3], PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) == 0;
-        if (ok && (b[3].format == NULL || strcmp(b[3].format, "f") != 0 || (bd = shendu_values(&b[3])) != wd[3])) {
+        if (ok && (b[3].format == NULL || strcmp(b[3].format, "f") != 0 || shendu_values(&b[3]) != wd[3])) {
             PyErr_Format(PyExc_ValueError, "forward: bias must be %zd float32 values", wd[3]);
             ok = 0;
         }
@@ -362,11 +362,7 @@ forward(PyObject *self, PyObject *args)
         kernels->forward(&g, b[0].buf, b[1].buf, bo != Py_None ? b[3].buf : NULL, b[2].buf, start, stop);
         Py_END_ALLOW_THREADS
     }
-    shendu_release(b, 4);
-    (void)bd;
-    if (!ok)
-        return NULL;
-    Py_RETURN_NONE;
+    return shendu_finish(b, 4, ok);
 }
 
 /* input_grad and weight_grad: arrays (a, b, written) of shapes (N, Hp, Wp, C)/(N, OH, OW, O)/(KH, KW, ., .) */
@@ -405,10 +401,7 @@ backward_kernel(PyObject *args, const char *kernel, int weight)
             kernels->input_grad(&g, b[0].buf, b[1].buf, b[2].buf, start, stop);
         Py_END_ALLOW_THREADS
     }
-    shendu_release(b, 3);
-    if (!ok)
-        return NULL;
-    Py_RETURN_NONE;
+    return shendu_finish(b, 3, ok);
 }
 
 static PyObject *

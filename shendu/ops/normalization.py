@@ -14,10 +14,19 @@ then ∂L/∂x = g / √(σ² + ε).
 import math
 import numbers
 
+from .. import _compiled
 from .._backend import xp
+from .._parallel import num_threads, run_split
 from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
 from .dtype_check import check_same_dtype
+
+try:
+    from . import _batch_norm as _kernels  # type: ignore[attr-defined]  # the optional C kernels (_batch_norm.c)
+except ImportError:  # not built: the NumPy passes run
+    _kernels = None
+
+ROWS_PER_THREAD = 1 << 14  # a batch norm pass is shared between threads in pieces of at least this many rows
 
 __all__ = ["batch_norm", "layer_norm", "group_norm", "normalize", "local_response_norm"]
 
@@ -64,6 +73,9 @@ class BatchNorm(Function):
         weight = params[0] if self.has_weight else None
         bias = params[-1] if self.has_bias else None
         rows = _channel_rows(x) if self.training else None
+        self.compiled = rows is not None and x.dtype == xp.float32 and _kernels is not None and _compiled.enabled()
+        if self.compiled:
+            return self._forward_compiled(x, rows, weight, bias)
         if rows is not None:
             return self._forward_rows(x, rows, weight, bias)
         self.rows = None
@@ -139,7 +151,81 @@ class BatchNorm(Function):
             centred += bias
         return _rows_to_input_shape(centred, x)
 
+    def _forward_compiled(self, x, rows, weight, bias):
+        """The training forward of ``_forward_rows`` in the C kernels: Σx, Σ(x − μ)² (float64 sums) and
+        y = (x − μ)·γ/√(σ² + ε) + β, three passes shared between threads, no temporary.
+
+        NOTE: measured with W7 in BENCHMARKS.md; ``_forward_rows`` stays the oracle (the tests compare them).
+        """
+        m, c = rows.shape
+        parts = max(1, min(num_threads(), m // ROWS_PER_THREAD))
+        sums = xp.zeros((parts, c))
+
+        def first(k, start, stop):
+            _kernels.moments(rows, None, sums[k], start, stop)
+
+        run_split(first, m, parts)
+        mean = (sums.sum(axis=0) / m).astype(x.dtype)
+        sums[...] = 0
+
+        def second(k, start, stop):
+            _kernels.moments(rows, mean, sums[k], start, stop)
+
+        run_split(second, m, parts)
+        var = sums.sum(axis=0) / m
+        self._update_running(mean, var.astype(x.dtype), m)
+        invstd = (1.0 / xp.sqrt(var + self.eps)).astype(x.dtype)
+        scale = invstd * weight if weight is not None else invstd
+        shift = bias if bias is not None else xp.zeros(c, x.dtype)
+        y = xp.empty_like(rows)
+
+        def third(_, start, stop):
+            _kernels.normalize(rows, mean, scale, shift, y, start, stop)
+
+        run_split(third, m, parts)
+        self.rows, self.mean, self.invstd = True, mean, invstd
+        return _rows_to_input_shape(y, x)
+
+    def _backward_compiled(self, gy):
+        """``_backward_rows`` in two passes of the C kernels: Σg and Σg·(x − μ), then ∂L/∂x = g·k_g + (x − μ)·k_x + k_0
+        with k_g = γ·invstd, k_x = −γ·invstd³·Σg(x − μ)/M, k_0 = −γ·invstd·Σg/M."""
+        x, *params = self.input_values()
+        needs = self.needs_input_grad
+        weight = params[0] if self.has_weight else None
+        rows = _channel_rows(gy)
+        if rows is None:
+            rows = _channel_rows(_input_layout_copy(gy, x))
+        source = _channel_rows(x)
+        m, c = rows.shape
+        parts = max(1, min(num_threads(), m // ROWS_PER_THREAD))
+        sums = xp.zeros((parts, 2, c))
+
+        def first(k, start, stop):
+            _kernels.grad_moments(rows, source, self.mean, sums[k], start, stop)
+
+        run_split(first, m, parts)
+        sum_g, sum_gc = sums.sum(axis=0)
+        sum_gx = (sum_gc * self.invstd).astype(gy.dtype)  # Σ g·x̂ = ∂L/∂γ
+        gx = None
+        if needs[0]:
+            gamma = self.invstd.astype(xp.float64) * (1.0 if weight is None else weight)
+            kg = gamma.astype(gy.dtype)
+            kx = (-gamma * self.invstd * sum_gx / m).astype(gy.dtype)
+            k0 = (-gamma * sum_g / m).astype(gy.dtype)
+            out = xp.empty_like(rows)
+
+            def second(_, start, stop):
+                _kernels.normalize_grad(rows, source, self.mean, kg, kx, k0, out, start, stop)
+
+            run_split(second, m, parts)
+            gx = _rows_to_input_shape(out, x)
+        gw = sum_gx if self.has_weight and needs[1] else None
+        gb = sum_g.astype(gy.dtype) if self.has_bias and needs[-1] else None
+        return self._grads(gx, gw, gb)
+
     def backward(self, gy):
+        if self.compiled:
+            return self._backward_compiled(gy)
         if self.rows:
             return self._backward_rows(gy)
         x, *params = self.input_values()

@@ -185,7 +185,7 @@ def test_a_worker_thread_that_never_starts_delays_nothing(monkeypatch):
     monkeypatch.setenv("SHENDU_NUM_THREADS", "2")
     busy, release = ThreadPoolExecutor(max_workers=1), threading.Event()
     busy.submit(release.wait)  # the only worker is taken: our task stays queued
-    monkeypatch.setattr("shendu.optim._flat._get_pool", lambda workers: busy)
+    monkeypatch.setattr("shendu.optim._flat.get_pool", lambda workers: busy)
     try:
         mine, theirs, opt_mine, opt_theirs = _pair("Adam", {"lr": 0.01}, shapes=[(400, 700), (9,)])
         for t in range(3):
