@@ -12,6 +12,10 @@ __version__ = "0.1.0"
 
 import builtins as _builtins  # noqa: E402  (shendu.int and shendu.bool are dtypes below)
 
+from ._malloc import tune_malloc as _tune_malloc  # noqa: E402
+
+_tune_malloc()  # large freed blocks are reused by the next step (see _malloc.py)
+
 from . import accelerator, amp, autograd, backends, cuda, jit, linalg, random, special  # noqa: E402
 from . import distributions  # noqa: E402
 from ._dtype import (  # noqa: E402,F401

@@ -17,7 +17,7 @@ def config_info():
     """The facts ``show_config`` prints, as a dict."""
     import numpy
 
-    from . import __version__, _compiled
+    from . import __version__, _compiled, _malloc
     from ._numeric_info import get_num_threads
 
     blas = []
@@ -30,7 +30,7 @@ def config_info():
         pass
     return {
         "shendu": __version__, "python": sys.version.split()[0], "platform": platform.platform(), "numpy": numpy.__version__,
-        "blas": blas, "threads": get_num_threads(), "compiled_kernels": {"built": _compiled.built(), "active": _compiled.active()},
+        "blas": blas, "threads": get_num_threads(), "malloc_tuned": _malloc.tuned(), "compiled_kernels": {"built": _compiled.built(), "active": _compiled.active()},
         "extras": {extra: all(importlib.util.find_spec(m) is not None for m in modules) for extra, modules in _EXTRAS.items()},
     }  # fmt: skip
 
@@ -42,6 +42,7 @@ def show_config():
     for pool in info["blas"] or [{"internal_api": "unknown (install threadpoolctl to see it)"}]:
         lines.append("  BLAS: " + ", ".join(f"{k}={v}" for k, v in pool.items() if v is not None))
     lines.append(f"threads: {info['threads']}")
+    lines.append("malloc: large blocks kept for reuse" if info["malloc_tuned"] else "malloc: as the platform sets it")
     for name, ok in info["compiled_kernels"]["built"].items():
         state = "not built (NumPy fallback)" if not ok else ("active" if info["compiled_kernels"]["active"][name] else "built, switched off")
         lines.append(f"compiled kernel {name}: {state}")

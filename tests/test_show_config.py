@@ -47,3 +47,15 @@ def test_the_licences_are_declared():
     with open(os.path.join(ROOT, "LICENSES", "droid-sans-fallback.md")) as handle:  # the demo page's title glyphs
         assert "Apache License, Version 2.0" in handle.read()
     assert os.path.isfile(os.path.join(ROOT, "LICENSE"))
+
+
+def test_malloc_tuning_is_on_by_default_and_can_be_switched_off():
+    """glibc's thresholds are raised at import (shendu/_malloc.py); SHENDU_MALLOC_TUNING=0 leaves them alone."""
+    env = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    code = "import shendu, shendu._malloc as m; print(m.tuned()); shendu.show_config()"
+    on = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    off = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                         env={**env, "SHENDU_MALLOC_TUNING": "0"})  # fmt: skip
+    assert on.returncode == 0 and off.returncode == 0, on.stderr + off.stderr
+    assert on.stdout.startswith("True") and "malloc: large blocks kept for reuse" in on.stdout
+    assert off.stdout.startswith("False") and "malloc: as the platform sets it" in off.stdout

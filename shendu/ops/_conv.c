@@ -3,11 +3,13 @@
  * forward(x, w, bias, out, sh, sw, dh, dw, start, stop)
  *     out[n, i, j, o] = bias[o] + Σ_{p,q,c} x[n, i·sh + p·dh, j·sw + q·dw, c] · w[p, q, c, o]
  *     x (N, Hp, Wp, C) already padded, w (KH, KW, C, O), bias (O,) or None, out (N, OH, OW, O) written.
+ *     O must be a multiple of 8 (conv.py pads the kernel with zero filters and keeps the first ones).
  * input_grad(gy, wt, gx, sh, sw, dh, dw, start, stop)
  *     gx[n, i·sh + p·dh, j·sw + q·dw, c] += Σ_o gy[n, i, j, o] · wt[p, q, o, c]
- *     gy (N, OH, OW, O), wt (KH, KW, O, C) (the kernel with its channel axes swapped), gx (N, Hp, Wp, C).
+ *     gy (N, OH, OW, O), wt (KH, KW, O, C) (the kernel with its channel axes swapped), gx (N, Hp, Wp, C);
+ *     C a multiple of 8.
  * weight_grad(x, gy, gw, sh, sw, dh, dw, start, stop)
- *     gw[p, q, c, o] += Σ_{n,i,j} x[n, i·sh + p·dh, j·sw + q·dw, c] · gy[n, i, j, o]
+ *     gw[p, q, c, o] += Σ_{n,i,j} x[n, i·sh + p·dh, j·sw + q·dw, c] · gy[n, i, j, o];  O a multiple of 8.
  *
  * forward and weight_grad work on the output rows n·OH + i in [start, stop), input_grad on the samples n in
  * [start, stop) (the rows of one sample overlap in gx), with the GIL released: conv.py shares the work
@@ -17,7 +19,9 @@
  * How: the output channels (forward, weight_grad) or input channels (input_grad) are the vector lanes,
  * 16 at a time in two 8-float vectors; six output pixels (forward, input_grad) or four input channels
  * (weight_grad) are register-blocked next to them, so each loaded vector of the kernel serves six
- * multiply-adds. Nothing like an im2col matrix is written. Sums run in float32 in a fixed order (the
+ * multiply-adds. The output pixels are taken in tiles of 192 across rows and samples (a 7×7 map is no
+ * run of short rows), and the summed channels in chunks of 32, so that the slice of the kernel a tile
+ * reads stays in the L1 cache. Nothing like an im2col matrix is written. Sums run in float32 in a fixed order (the
  * result does not depend on the threads); with FMA they round differently from NumPy's GEMM, within
  * float32 tolerance (the tests compare with the NumPy paths in float64 and float32).
  */
@@ -28,32 +32,63 @@
 
 typedef float vf __attribute__((vector_size(32), aligned(4), may_alias));
 #define LANES 8
-#define PIXELS 6 /* output pixels per block: 6 x 2 accumulators + 2 kernel vectors + 1 broadcast < 16 registers */
+#define PIXELS 6   /* output pixels per block: 6 x 2 accumulators + 2 kernel vectors + 1 broadcast < 16 registers */
 #define CHANNELS 4 /* input channels per block in weight_grad */
+#define TILE 192   /* output pixels per tile: the kernel slice a block reads is loaded once for all of them */
+#define CHUNK 32   /* channels summed per pass over a tile: the slice (kh·kw·32·16 floats) stays in the L1 cache */
 
 typedef struct {
     Py_ssize_t n, hp, wp, c, kh, kw, o, oh, ow;
     Py_ssize_t sh, sw, dh, dw;
 } geometry;
 
+/* Where the windows of output pixels r0 .. r0 + count − 1 start in x (N, Hp, Wp, C), with r = (n·OH + i)·OW + j:
+ * blocks and tiles run over the pixels of whole rows and samples, so a row's end is no tail. */
+static void
+window_offsets(const geometry *g, Py_ssize_t r0, int count, Py_ssize_t *offsets)
+{
+    Py_ssize_t j = r0 % g->ow, row = r0 / g->ow;
+    Py_ssize_t n = row / g->oh, i = row % g->oh;
+    for (int k = 0; k < count; k++) {
+        offsets[k] = ((n * g->hp + i * g->sh) * g->wp + j * g->sw) * g->c;
+        if (++j == g->ow) {
+            j = 0;
+            if (++i == g->oh) {
+                i = 0;
+                n++;
+            }
+        }
+    }
+}
+
+INLINE Py_ssize_t
+tap_offset(const geometry *g, Py_ssize_t p, Py_ssize_t q)
+{
+    return (p * g->dh * g->wp + q * g->dw) * g->c;
+}
+
 /* ----- forward: gather ----------------------------------------------------------------------------- */
+/* out[r, ob:ob + 8·nv] for px pixels (+)= Σ_{p,q} Σ_{c in the chunk} x[window(r) + tap(p, q) + c] · w[p, q, c, ob:];
+ * x and w start at the chunk's first channel, w and out at ob. */
 INLINE void
-gather_block(const int px, const int nv, const geometry *g, const float *x0, const float *w, const float *bias,
-             float *out)
+gather_block(const int px, const int nv, const geometry *g, const float *x, const Py_ssize_t *offsets,
+             Py_ssize_t chunk, const float *w, const float *bias, int first, float *out)
 {
     vf acc[PIXELS][2];
-    const Py_ssize_t xstep = g->sw * g->c;
     for (int j = 0; j < px; j++)
         for (int v = 0; v < nv; v++)
-            acc[j][v] = bias ? *(const vf *)(bias + v * LANES) : (vf){0};
+            acc[j][v] = !first ? *(const vf *)(out + j * g->o + v * LANES)
+                               : (bias ? *(const vf *)(bias + v * LANES) : (vf){0});
     for (Py_ssize_t p = 0; p < g->kh; p++)
         for (Py_ssize_t q = 0; q < g->kw; q++) {
-            const float *xs = x0 + (p * g->dh * g->wp + q * g->dw) * g->c;
+            const float *xs[PIXELS];
+            for (int j = 0; j < px; j++)
+                xs[j] = x + offsets[j] + tap_offset(g, p, q);
             const float *ws = w + (p * g->kw + q) * g->c * g->o;
-            for (Py_ssize_t c = 0; c < g->c; c++) {
+            for (Py_ssize_t c = 0; c < chunk; c++) {
                 vf w0 = *(const vf *)(ws + c * g->o), w1 = nv > 1 ? *(const vf *)(ws + c * g->o + LANES) : (vf){0};
                 for (int j = 0; j < px; j++) {
-                    float xv = xs[j * xstep + c];
+                    float xv = xs[j][c];
                     acc[j][0] += w0 * xv;
                     if (nv > 1)
                         acc[j][1] += w1 * xv;
@@ -65,61 +100,44 @@ gather_block(const int px, const int nv, const geometry *g, const float *x0, con
             *(vf *)(out + j * g->o + v * LANES) = acc[j][v];
 }
 
-/* the last O mod 8 output channels, one at a time */
 INLINE void
-gather_tail(const int px, const geometry *g, Py_ssize_t ob, const float *x0, const float *w, const float *bias,
-            float *out)
+gather_tile(const int nv, const geometry *g, const float *x, const Py_ssize_t *offsets, int count, Py_ssize_t c0,
+            Py_ssize_t chunk, const float *w, const float *bias, float *out)
 {
-    const Py_ssize_t xstep = g->sw * g->c;
-    for (int j = 0; j < px; j++)
-        for (Py_ssize_t o = ob; o < g->o; o++) {
-            float sum = bias ? bias[o] : 0.0f;
-            for (Py_ssize_t p = 0; p < g->kh; p++)
-                for (Py_ssize_t q = 0; q < g->kw; q++) {
-                    const float *xs = x0 + j * xstep + (p * g->dh * g->wp + q * g->dw) * g->c;
-                    const float *ws = w + (p * g->kw + q) * g->c * g->o + o;
-                    for (Py_ssize_t c = 0; c < g->c; c++)
-                        sum += xs[c] * ws[c * g->o];
-                }
-            out[j * g->o + o] = sum;
-        }
-}
-
-INLINE void
-gather_pixels(const int px, const geometry *g, const float *x0, const float *w, const float *bias, float *out)
-{
-    Py_ssize_t ob = 0;
-    for (; ob + 2 * LANES <= g->o; ob += 2 * LANES)
-        gather_block(px, 2, g, x0, w + ob, bias ? bias + ob : NULL, out + ob);
-    if (ob + LANES <= g->o) {
-        gather_block(px, 1, g, x0, w + ob, bias ? bias + ob : NULL, out + ob);
-        ob += LANES;
-    }
-    if (ob < g->o)
-        gather_tail(px, g, ob, x0, w, bias, out);
+    int k = 0;
+    for (; k + PIXELS <= count; k += PIXELS)
+        gather_block(PIXELS, nv, g, x + c0, offsets + k, chunk, w + c0 * g->o, bias, c0 == 0, out + k * g->o);
+    for (; k < count; k++)
+        gather_block(1, nv, g, x + c0, offsets + k, chunk, w + c0 * g->o, bias, c0 == 0, out + k * g->o);
 }
 
 INLINE void
 forward_samples(const geometry *g, const float *x, const float *w, const float *bias, float *out, Py_ssize_t start,
                 Py_ssize_t stop)
 {
-    for (Py_ssize_t row = start; row < stop; row++) { /* output rows: row = n·OH + i */
-        Py_ssize_t n = row / g->oh, i = row % g->oh;
-        const float *xrow = x + ((n * g->hp + i * g->sh) * g->wp) * g->c;
-        float *orow = out + row * g->ow * g->o;
-        Py_ssize_t j = 0;
-        for (; j + PIXELS <= g->ow; j += PIXELS)
-            gather_pixels(PIXELS, g, xrow + j * g->sw * g->c, w, bias, orow + j * g->o);
-        for (; j < g->ow; j++)
-            gather_pixels(1, g, xrow + j * g->sw * g->c, w, bias, orow + j * g->o);
+    Py_ssize_t offsets[TILE];
+    for (Py_ssize_t r = start * g->ow; r < stop * g->ow; r += TILE) { /* start, stop: output rows n·OH + i */
+        int count = (int)(stop * g->ow - r < TILE ? stop * g->ow - r : TILE);
+        window_offsets(g, r, count, offsets);
+        for (Py_ssize_t ob = 0; ob < g->o; ob += 2 * LANES)
+            for (Py_ssize_t c0 = 0; c0 < g->c; c0 += CHUNK) {
+                Py_ssize_t chunk = g->c - c0 < CHUNK ? g->c - c0 : CHUNK;
+                const float *b = bias ? bias + ob : NULL;
+                if (g->o - ob >= 2 * LANES)
+                    gather_tile(2, g, x, offsets, count, c0, chunk, w + ob, b, out + r * g->o + ob);
+                else
+                    gather_tile(1, g, x, offsets, count, c0, chunk, w + ob, b, out + r * g->o + ob);
+            }
     }
 }
 
 /* ----- input gradient: scatter ---------------------------------------------------------------------- */
+/* For px pixels r: gx[window(r) + tap(p, q) + cb:cb + 8·nv] += Σ_{o in the chunk} gy[r, o] · wt[p, q, o, cb:], every
+ * (p, q); gy and wt start at the chunk's first channel, wt and gx at cb. */
 INLINE void
-scatter_block(const int px, const int nv, const geometry *g, const float *gy0, const float *wt, float *gx0)
+scatter_block(const int px, const int nv, const geometry *g, const float *gy, Py_ssize_t chunk, const float *wt,
+              float *gx, const Py_ssize_t *offsets)
 {
-    const Py_ssize_t xstep = g->sw * g->c;
     for (Py_ssize_t p = 0; p < g->kh; p++)
         for (Py_ssize_t q = 0; q < g->kw; q++) {
             vf acc[PIXELS][2];
@@ -127,82 +145,70 @@ scatter_block(const int px, const int nv, const geometry *g, const float *gy0, c
                 for (int v = 0; v < nv; v++)
                     acc[j][v] = (vf){0};
             const float *ws = wt + (p * g->kw + q) * g->o * g->c;
-            for (Py_ssize_t o = 0; o < g->o; o++) {
+            for (Py_ssize_t o = 0; o < chunk; o++) {
                 vf w0 = *(const vf *)(ws + o * g->c), w1 = nv > 1 ? *(const vf *)(ws + o * g->c + LANES) : (vf){0};
                 for (int j = 0; j < px; j++) {
-                    float gv = gy0[j * g->o + o];
+                    float gv = gy[j * g->o + o];
                     acc[j][0] += w0 * gv;
                     if (nv > 1)
                         acc[j][1] += w1 * gv;
                 }
             }
-            float *dst = gx0 + (p * g->dh * g->wp + q * g->dw) * g->c;
-            for (int j = 0; j < px; j++)
+            for (int j = 0; j < px; j++) {
+                float *dst = gx + offsets[j] + tap_offset(g, p, q);
                 for (int v = 0; v < nv; v++)
-                    *(vf *)(dst + j * xstep + v * LANES) += acc[j][v];
+                    *(vf *)(dst + v * LANES) += acc[j][v];
+            }
         }
 }
 
 INLINE void
-scatter_tail(const int px, const geometry *g, Py_ssize_t cb, const float *gy0, const float *wt, float *gx0)
+scatter_tile(const int nv, const geometry *g, const float *gy, const Py_ssize_t *offsets, int count, Py_ssize_t o0,
+             Py_ssize_t chunk, const float *wt, float *gx)
 {
-    const Py_ssize_t xstep = g->sw * g->c;
-    for (Py_ssize_t p = 0; p < g->kh; p++)
-        for (Py_ssize_t q = 0; q < g->kw; q++) {
-            const float *ws = wt + (p * g->kw + q) * g->o * g->c;
-            float *dst = gx0 + (p * g->dh * g->wp + q * g->dw) * g->c;
-            for (int j = 0; j < px; j++)
-                for (Py_ssize_t c = cb; c < g->c; c++) {
-                    float sum = 0.0f;
-                    for (Py_ssize_t o = 0; o < g->o; o++)
-                        sum += gy0[j * g->o + o] * ws[o * g->c + c];
-                    dst[j * xstep + c] += sum;
-                }
-        }
-}
-
-INLINE void
-scatter_pixels(const int px, const geometry *g, const float *gy0, const float *wt, float *gx0)
-{
-    Py_ssize_t cb = 0;
-    for (; cb + 2 * LANES <= g->c; cb += 2 * LANES)
-        scatter_block(px, 2, g, gy0, wt + cb, gx0 + cb);
-    if (cb + LANES <= g->c) {
-        scatter_block(px, 1, g, gy0, wt + cb, gx0 + cb);
-        cb += LANES;
-    }
-    if (cb < g->c)
-        scatter_tail(px, g, cb, gy0, wt, gx0);
+    int k = 0;
+    for (; k + PIXELS <= count; k += PIXELS)
+        scatter_block(PIXELS, nv, g, gy + k * g->o + o0, chunk, wt + o0 * g->c, gx, offsets + k);
+    for (; k < count; k++)
+        scatter_block(1, nv, g, gy + k * g->o + o0, chunk, wt + o0 * g->c, gx, offsets + k);
 }
 
 INLINE void
 input_grad_samples(const geometry *g, const float *gy, const float *wt, float *gx, Py_ssize_t start, Py_ssize_t stop)
 {
-    for (Py_ssize_t n = start; n < stop; n++)
-        for (Py_ssize_t i = 0; i < g->oh; i++) {
-            float *xrow = gx + ((n * g->hp + i * g->sh) * g->wp) * g->c;
-            const float *grow = gy + ((n * g->oh + i) * g->ow) * g->o;
-            Py_ssize_t j = 0;
-            for (; j + PIXELS <= g->ow; j += PIXELS)
-                scatter_pixels(PIXELS, g, grow + j * g->o, wt, xrow + j * g->sw * g->c);
-            for (; j < g->ow; j++)
-                scatter_pixels(1, g, grow + j * g->o, wt, xrow + j * g->sw * g->c);
-        }
+    Py_ssize_t offsets[TILE], per_sample = g->oh * g->ow;
+    int count = 0;
+    /* tiles within a sample: the order of the sums into gx does not depend on how the samples are shared */
+    for (Py_ssize_t r = start * per_sample; r < stop * per_sample; r += count) { /* start, stop: samples */
+        Py_ssize_t end = (r / per_sample + 1) * per_sample;
+        count = (int)(end - r < TILE ? end - r : TILE);
+        window_offsets(g, r, count, offsets);
+        for (Py_ssize_t cb = 0; cb < g->c; cb += 2 * LANES)
+            for (Py_ssize_t o0 = 0; o0 < g->o; o0 += CHUNK) {
+                Py_ssize_t chunk = g->o - o0 < CHUNK ? g->o - o0 : CHUNK;
+                if (g->c - cb >= 2 * LANES)
+                    scatter_tile(2, g, gy + r * g->o, offsets, count, o0, chunk, wt + cb, gx + cb);
+                else
+                    scatter_tile(1, g, gy + r * g->o, offsets, count, o0, chunk, wt + cb, gx + cb);
+            }
+    }
 }
 
-/* ----- weight gradient: a sum of outer products over the output pixels of one row --------------------- */
+/* ----- weight gradient: sums of outer products over the pixels of a tile ------------------------------- */
+/* gw[p, q, c:c + cs, ob:ob + 8·nv] += Σ_r x[window(r) + tap + c:] ⊗ gy[r, ob:]; x at c, gy and gw at ob. */
 INLINE void
-outer_block(const int cs, const int nv, const geometry *g, const float *xs, const float *grow, float *gw)
+outer_block(const int cs, const int nv, const geometry *g, const float *x, const Py_ssize_t *offsets, Py_ssize_t tap,
+            int count, const float *gy, float *gw)
 {
     vf acc[CHANNELS][2];
-    const Py_ssize_t xstep = g->sw * g->c;
     for (int i = 0; i < cs; i++)
         for (int v = 0; v < nv; v++)
             acc[i][v] = *(const vf *)(gw + i * g->o + v * LANES);
-    for (Py_ssize_t j = 0; j < g->ow; j++) {
-        vf g0 = *(const vf *)(grow + j * g->o), g1 = nv > 1 ? *(const vf *)(grow + j * g->o + LANES) : (vf){0};
+    for (int k = 0; k < count; k++) {
+        vf g0 = *(const vf *)(gy + k * g->o), g1 = nv > 1 ? *(const vf *)(gy + k * g->o + LANES) : (vf){0};
+        const float *xs = x + offsets[k] + tap;
         for (int i = 0; i < cs; i++) {
-            float xv = xs[j * xstep + i];
+            float xv = xs[i];
             acc[i][0] += g0 * xv;
             if (nv > 1)
                 acc[i][1] += g1 * xv;
@@ -214,41 +220,31 @@ outer_block(const int cs, const int nv, const geometry *g, const float *xs, cons
 }
 
 INLINE void
-outer_channels(const int cs, const geometry *g, const float *xs, const float *grow, float *gw)
+outer_channels(const int cs, const geometry *g, const float *x, const Py_ssize_t *offsets, Py_ssize_t tap, int count,
+               const float *gy, float *gw)
 {
-    Py_ssize_t ob = 0;
-    for (; ob + 2 * LANES <= g->o; ob += 2 * LANES)
-        outer_block(cs, 2, g, xs, grow + ob, gw + ob);
-    if (ob + LANES <= g->o) {
-        outer_block(cs, 1, g, xs, grow + ob, gw + ob);
-        ob += LANES;
-    }
-    const Py_ssize_t xstep = g->sw * g->c;
-    for (; ob < g->o; ob++)
-        for (int i = 0; i < cs; i++) {
-            float sum = 0.0f;
-            for (Py_ssize_t j = 0; j < g->ow; j++)
-                sum += xs[j * xstep + i] * grow[j * g->o + ob];
-            gw[i * g->o + ob] += sum;
-        }
+    for (Py_ssize_t ob = 0; ob < g->o; ob += 2 * LANES)
+        if (g->o - ob >= 2 * LANES)
+            outer_block(cs, 2, g, x, offsets, tap, count, gy + ob, gw + ob);
+        else
+            outer_block(cs, 1, g, x, offsets, tap, count, gy + ob, gw + ob);
 }
 
 INLINE void
 weight_grad_samples(const geometry *g, const float *x, const float *gy, float *gw, Py_ssize_t start, Py_ssize_t stop)
 {
-    for (Py_ssize_t row = start; row < stop; row++) { /* output rows: row = n·OH + i */
-        Py_ssize_t n = row / g->oh, i = row % g->oh;
-        const float *xrow = x + ((n * g->hp + i * g->sh) * g->wp) * g->c;
-        const float *grow = gy + row * g->ow * g->o;
+    Py_ssize_t offsets[TILE];
+    for (Py_ssize_t r = start * g->ow; r < stop * g->ow; r += TILE) { /* start, stop: output rows n·OH + i */
+        int count = (int)(stop * g->ow - r < TILE ? stop * g->ow - r : TILE);
+        window_offsets(g, r, count, offsets);
         for (Py_ssize_t p = 0; p < g->kh; p++)
             for (Py_ssize_t q = 0; q < g->kw; q++) {
-                const float *xs = xrow + (p * g->dh * g->wp + q * g->dw) * g->c;
                 float *gwpq = gw + (p * g->kw + q) * g->c * g->o;
-                Py_ssize_t c = 0;
+                Py_ssize_t c = 0, tap = tap_offset(g, p, q);
                 for (; c + CHANNELS <= g->c; c += CHANNELS)
-                    outer_channels(CHANNELS, g, xs + c, grow, gwpq + c * g->o);
+                    outer_channels(CHANNELS, g, x + c, offsets, tap, count, gy + r * g->o, gwpq + c * g->o);
                 for (; c < g->c; c++)
-                    outer_channels(1, g, xs + c, grow, gwpq + c * g->o);
+                    outer_channels(1, g, x + c, offsets, tap, count, gy + r * g->o, gwpq + c * g->o);
             }
     }
 }
@@ -310,7 +306,12 @@ take4(PyObject *object, Py_buffer *b, int writable, const char *kernel, const ch
 static int
 check_geometry(const char *kernel, geometry *g, Py_ssize_t start, Py_ssize_t stop, int by_rows)
 {
-    Py_ssize_t limit = by_rows ? g->n * g->oh : g->n;
+    Py_ssize_t limit = by_rows ? g->n * g->oh : g->n, lanes = by_rows ? g->o : g->c;
+    if (lanes % LANES != 0) {
+        PyErr_Format(PyExc_ValueError, "%s: the %s channels (%zd) must be a multiple of %d (pad them with zeros)",
+                     kernel, by_rows ? "output" : "input", lanes, LANES);
+        return -1;
+    }
     if (g->sh < 1 || g->sw < 1 || g->dh < 1 || g->dw < 1) {
         PyErr_Format(PyExc_ValueError, "%s: stride and dilation must be positive", kernel);
         return -1;

@@ -23,6 +23,7 @@ from .._parallel import num_threads, run_split
 from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
 from .dtype_check import check_same_dtype
+from .normalization import channel_sums
 
 try:
     from . import _conv as _direct  # type: ignore[attr-defined]  # the optional C kernels (see _conv.c)
@@ -54,6 +55,23 @@ def direct_parts(work, pieces):
 def nhwc(x):
     """(N, C, H, W) ``x`` as a C-contiguous (N, H, W, C) array: free when x is stored channels-last."""
     return xp.ascontiguousarray(x.transpose(0, 2, 3, 1))
+
+
+def first_channels(out, count):
+    """The first ``count`` channels of a lane-padded (N, H, W, C′) output, C-contiguous (copied only when C′ > count):
+    the next layer and batch norm take channels-last rows without a copy."""
+    return out if out.shape[-1] == count else xp.ascontiguousarray(out[..., :count])
+
+
+def pad_lanes(array):
+    """``array`` (..., k) C-contiguous with its last axis zero-padded to a multiple of 8, the direct kernels'
+    vector lanes (free when k already is one and the array is contiguous)."""
+    k = array.shape[-1]
+    if k % 8 == 0:
+        return xp.ascontiguousarray(array)
+    out = xp.zeros(array.shape[:-1] + (k + (-k) % 8,), array.dtype)
+    out[..., :k] = array
+    return out
 
 
 def empty_in_layout(shape, dtype, channels_last, fill=None):
@@ -228,9 +246,9 @@ class Conv2d(Function):
         o, _, kh, kw = weight.shape
         oh, ow = self.out_hw
         padded = nhwc(pad_spatial(x, self.padding, channels_last=True))
-        kernel = xp.ascontiguousarray(weight.transpose(2, 3, 1, 0))  # (kh, kw, C, O)
-        rows = None if bias is None else xp.ascontiguousarray(bias)
-        out = xp.empty((n, oh, ow, o), x.dtype)
+        kernel = pad_lanes(weight.transpose(2, 3, 1, 0))  # (kh, kw, C, O rounded up to 8)
+        rows = None if bias is None else pad_lanes(bias)
+        out = xp.empty((n, oh, ow, kernel.shape[-1]), x.dtype)
         (sh, sw), (dh, dw) = self.stride, self.dilation
 
         def piece(_, start, stop):
@@ -238,7 +256,7 @@ class Conv2d(Function):
 
         run_split(piece, n * oh, direct_parts(n * oh * ow * o * c * kh * kw, n * oh))
         self.source, self.weight = x, weight
-        return out.transpose(0, 3, 1, 2)
+        return first_channels(out, o).transpose(0, 3, 1, 2)
 
     def _direct_backward(self, gy):
         needs = self.needs_input_grad
@@ -250,27 +268,29 @@ class Conv2d(Function):
         work = n * oh * ow * o * c * kh * kw
         gx = gw = gb = None
         if len(needs) > 2 and needs[2]:
-            gb = xp.ones(n * oh * ow, gy.dtype) @ rows.reshape(-1, o)
+            gb = channel_sums(rows.reshape(-1, o))
         padded = nhwc(pad_spatial(self.source, self.padding, channels_last=True))
         if needs[1]:
+            lanes = pad_lanes(rows)  # O rounded up to 8
             parts = direct_parts(work, n * oh)
-            partial = xp.zeros((parts, kh, kw, c, o), gy.dtype)  # one sum per thread, added at the end
+            partial = xp.zeros((parts, kh, kw, c, lanes.shape[-1]), gy.dtype)  # one sum per thread, added at the end
 
             def weight_piece(k, start, stop):
-                self.direct.weight_grad(padded, rows, partial[k], sh, sw, dh, dw, start, stop)
+                self.direct.weight_grad(padded, lanes, partial[k], sh, sw, dh, dw, start, stop)
 
             run_split(weight_piece, n * oh, parts)
-            gw = xp.ascontiguousarray((partial[0] if parts == 1 else partial.sum(axis=0)).transpose(3, 2, 0, 1))
+            total = partial[0] if parts == 1 else partial.sum(axis=0)
+            gw = xp.ascontiguousarray(total[..., :o].transpose(3, 2, 0, 1))
         if needs[0]:
-            swapped = xp.ascontiguousarray(self.weight.transpose(2, 3, 0, 1))  # (kh, kw, O, C)
-            grid = xp.zeros(padded.shape, gy.dtype)
+            swapped = pad_lanes(self.weight.transpose(2, 3, 0, 1))  # (kh, kw, O, C rounded up to 8)
+            grid = xp.zeros(padded.shape[:3] + swapped.shape[-1:], gy.dtype)
 
             def input_piece(_, start, stop):
                 self.direct.input_grad(rows, swapped, grid, sh, sw, dh, dw, start, stop)
 
             run_split(input_piece, n, direct_parts(work, n))
             top, _, left, _ = self.padding
-            gx = grid[:, top : top + h, left : left + w, :].transpose(0, 3, 1, 2)
+            gx = grid[:, top : top + h, left : left + w, :c].transpose(0, 3, 1, 2)
         return gx, gw, gb
 
     def backward(self, gy):

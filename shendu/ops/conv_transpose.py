@@ -18,7 +18,9 @@ from .._backend import xp
 from ..autograd import Function
 from ..tensor import Tensor
 from .._parallel import run_split
-from .conv import Conv2d, conv2d, direct_kernels, direct_parts, int_tuple, nhwc, pad_spatial, scatter_windows
+from .conv import Conv2d, conv2d, direct_kernels, direct_parts, first_channels, int_tuple, nhwc, pad_lanes, pad_spatial
+from .conv import scatter_windows
+from .normalization import channel_sums
 from .shape import flip, pad, permute, reshape
 
 __all__ = ["conv_transpose1d", "conv_transpose2d", "transposed_output_size"]
@@ -92,8 +94,8 @@ class ConvTranspose2d(Function):
         o, kh, kw = weight.shape[1], weight.shape[2], weight.shape[3]
         full = (self._full_size(h, 0, kh), self._full_size(w, 1, kw))
         rows = nhwc(x)
-        swapped = xp.ascontiguousarray(weight.transpose(2, 3, 0, 1))  # (kh, kw, C_in, C_out)
-        grid = xp.zeros((n, full[0], full[1], o), x.dtype)
+        swapped = pad_lanes(weight.transpose(2, 3, 0, 1))  # (kh, kw, C_in, C_out rounded up to 8)
+        grid = xp.zeros((n, full[0], full[1], swapped.shape[-1]), x.dtype)
         (sh, sw), (dh, dw) = self.stride, self.dilation
 
         def piece(_, start, stop):
@@ -102,7 +104,7 @@ class ConvTranspose2d(Function):
         run_split(piece, n, direct_parts(n * h * w * c * o * kh * kw, n))
         self.rows = rows
         ph, pw = self.padding
-        out = grid[:, ph : full[0] - ph, pw : full[1] - pw, :]
+        out = grid[:, ph : full[0] - ph, pw : full[1] - pw, :o]
         if bias is not None:
             out += bias
         return out.transpose(0, 3, 1, 2)
@@ -119,25 +121,27 @@ class ConvTranspose2d(Function):
         work = n * h * w * c * o * kh * kw
         gx = gw = gb = None
         if needs[0]:
-            kernel = xp.ascontiguousarray(weight.transpose(2, 3, 1, 0))  # (kh, kw, C_out, C_in)
-            out = xp.empty((n, h, w, c), gy.dtype)
+            kernel = pad_lanes(weight.transpose(2, 3, 1, 0))  # (kh, kw, C_out, C_in rounded up to 8)
+            out = xp.empty((n, h, w, kernel.shape[-1]), gy.dtype)
 
             def input_piece(_, start, stop):
                 self.direct.forward(grid, kernel, None, out, sh, sw, dh, dw, start, stop)
 
             run_split(input_piece, n * h, direct_parts(work, n * h))
-            gx = out.transpose(0, 3, 1, 2)
+            gx = first_channels(out, c).transpose(0, 3, 1, 2)
         if needs[1]:
+            lanes = pad_lanes(self.rows)  # C_in rounded up to 8
             parts = direct_parts(work, n * h)
-            partial = xp.zeros((parts, kh, kw, o, c), gy.dtype)
+            partial = xp.zeros((parts, kh, kw, o, lanes.shape[-1]), gy.dtype)
 
             def weight_piece(k, start, stop):
-                self.direct.weight_grad(grid, self.rows, partial[k], sh, sw, dh, dw, start, stop)
+                self.direct.weight_grad(grid, lanes, partial[k], sh, sw, dh, dw, start, stop)
 
             run_split(weight_piece, n * h, parts)
-            gw = xp.ascontiguousarray((partial[0] if parts == 1 else partial.sum(axis=0)).transpose(3, 2, 0, 1))
+            total = partial[0] if parts == 1 else partial.sum(axis=0)
+            gw = xp.ascontiguousarray(total[..., :c].transpose(3, 2, 0, 1))
         if len(needs) > 2 and needs[2]:
-            gb = xp.ones(n * grid.shape[1] * grid.shape[2], gy.dtype) @ grid.reshape(-1, o)
+            gb = channel_sums(grid.reshape(-1, o))
         return gx, gw, gb
 
     def backward(self, gy):

@@ -31,6 +31,31 @@ ROWS_PER_THREAD = 1 << 14  # a batch norm pass is shared between threads in piec
 __all__ = ["batch_norm", "layer_norm", "group_norm", "normalize", "local_response_norm"]
 
 
+def channel_sums(rows):
+    """Σ over the rows of an (M, C) matrix: the C kernel's float64 sums shared between threads for float32 (no BLAS
+    call, whose idle threads would spin on the cores the next kernel's threads want), else a BLAS vector-matrix product."""
+    if _kernels is None or rows.dtype != xp.float32 or not _compiled.enabled():
+        return xp.ones(rows.shape[0], rows.dtype) @ rows
+    return _moments(xp.ascontiguousarray(rows), None).astype(rows.dtype)
+
+
+def _row_parts(m):
+    return max(1, min(num_threads(), m // ROWS_PER_THREAD))
+
+
+def _moments(rows, mean):
+    """float64 Σ_r rows[r] (mean None) or Σ_r (rows[r] − mean)², per channel, by the C kernel shared between threads."""
+    m, c = rows.shape
+    parts = _row_parts(m)
+    sums = xp.zeros((parts, c))
+
+    def piece(k, start, stop):
+        _kernels.moments(rows, mean, sums[k], start, stop)
+
+    run_split(piece, m, parts)
+    return sums.sum(axis=0)
+
+
 def _normalized_input_grad(g, xhat, invstd, axes):
     """∂L/∂x for x̂ = (x - mean) · invstd with batch statistics over ``axes`` (g = γ·∂L/∂y)."""
     mean_g = g.mean(axis=axes, keepdims=True)
@@ -158,21 +183,9 @@ class BatchNorm(Function):
         NOTE: measured with W7 in BENCHMARKS.md; ``_forward_rows`` stays the oracle (the tests compare them).
         """
         m, c = rows.shape
-        parts = max(1, min(num_threads(), m // ROWS_PER_THREAD))
-        sums = xp.zeros((parts, c))
-
-        def first(k, start, stop):
-            _kernels.moments(rows, None, sums[k], start, stop)
-
-        run_split(first, m, parts)
-        mean = (sums.sum(axis=0) / m).astype(x.dtype)
-        sums[...] = 0
-
-        def second(k, start, stop):
-            _kernels.moments(rows, mean, sums[k], start, stop)
-
-        run_split(second, m, parts)
-        var = sums.sum(axis=0) / m
+        parts = _row_parts(m)
+        mean = (_moments(rows, None) / m).astype(x.dtype)
+        var = _moments(rows, mean) / m
         self._update_running(mean, var.astype(x.dtype), m)
         invstd = (1.0 / xp.sqrt(var + self.eps)).astype(x.dtype)
         scale = invstd * weight if weight is not None else invstd
@@ -197,7 +210,7 @@ class BatchNorm(Function):
             rows = _channel_rows(_input_layout_copy(gy, x))
         source = _channel_rows(x)
         m, c = rows.shape
-        parts = max(1, min(num_threads(), m // ROWS_PER_THREAD))
+        parts = _row_parts(m)
         sums = xp.zeros((parts, 2, c))
 
         def first(k, start, stop):
