@@ -1,12 +1,15 @@
 """The worker threads shared by shendu's kernels that release the GIL (the optimisers' flat updates, the
 direct convolution), and how many of them to use."""
 
+import contextlib
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 
-__all__ = ["num_threads", "get_pool", "run_split"]
+__all__ = ["num_threads", "get_pool", "run_split", "quiet_blas"]
 
-_state: dict = {"pool": None, "size": 0, "pid": None}
+_state: dict = {"pool": None, "size": 0, "pid": None, "threaded_until": 0.0, "blas": None}
+QUIET_SECONDS = 0.5  # after a kernel shared its work between threads, BLAS calls run on one thread this long
 
 
 def num_threads():
@@ -38,7 +41,42 @@ def run_split(job, total, parts):
     if parts == 1:
         job(0, 0, total)
         return
+    _state["threaded_until"] = time.monotonic() + QUIET_SECONDS
     futures = [get_pool(parts - 1).submit(job, k, bounds[k], bounds[k + 1]) for k in range(1, parts)]
     job(0, bounds[0], bounds[1])
     for future in futures:
         future.result()
+
+
+def _blas_controllers():
+    """threadpoolctl's handles on the BLAS libraries NumPy loaded (an empty list without threadpoolctl)."""
+    if _state["blas"] is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:
+            _state["blas"] = []
+        else:
+            _state["blas"] = [lib for lib in ThreadpoolController().lib_controllers if lib.user_api == "blas"]
+    return _state["blas"]
+
+
+@contextlib.contextmanager
+def quiet_blas():
+    """The BLAS calls inside run on one thread when shendu's kernels shared work between threads in the last
+    ``QUIET_SECONDS`` (a convolutional network's step), otherwise as the BLAS is set.
+
+    NOTE: after a threaded call OpenBLAS's idle threads spin for about 2^28 cycles (~70 ms), on the cores the
+    convolution and batch-norm kernels' threads want next: the small classifier GEMMs of a CNN (~0.1 ms each,
+    0.05 ms faster on two threads) cost its step far more than they save. Measured alone at two threads: the
+    digit CNN with BatchNorm 102 → 79 ms a step with one BLAS thread, the VGG network of W7 275 → 208 ms.
+    A multilayer perceptron's GEMMs (no kernel threads) keep the BLAS threads.
+    """
+    controllers = _blas_controllers() if time.monotonic() < _state["threaded_until"] else []
+    previous = [lib.get_num_threads() for lib in controllers]
+    for lib in controllers:
+        lib.set_num_threads(1)
+    try:
+        yield
+    finally:
+        for lib, count in zip(controllers, previous):
+            lib.set_num_threads(count)

@@ -1,6 +1,7 @@
 """Matrix products: matmul (1-D, 2-D, batched), mm, bmm, dot, outer, and the fused linear map."""
 
 from .._backend import xp
+from .._parallel import quiet_blas
 from ..autograd import Function, sum_to
 from ..tensor import Tensor, _binary_operands
 from .dtype_check import check_same_dtype
@@ -115,7 +116,8 @@ class Linear(Function):
     def forward(self, x, weight, bias=None):
         self.x_shape = x.shape
         x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
-        y = x2 @ weight.T
+        with quiet_blas():
+            y = x2 @ weight.T
         if bias is not None:
             y += bias
         return y.reshape(x.shape[:-1] + (weight.shape[0],)) if x.ndim != 2 else y
@@ -127,13 +129,14 @@ class Linear(Function):
             return self._graph_backward(gy, x, weight, needs)
         g2 = gy.reshape(-1, gy.shape[-1]) if gy.ndim != 2 else gy
         gx = gw = gb = None
-        if needs[0]:
-            gx = (g2 @ weight).reshape(self.x_shape)
-        if needs[1]:
-            x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
-            gw = g2.T @ x2
-        if len(needs) > 2 and needs[2]:
-            gb = xp.ones(g2.shape[0], dtype=g2.dtype) @ g2
+        with quiet_blas():
+            if needs[0]:
+                gx = (g2 @ weight).reshape(self.x_shape)
+            if needs[1]:
+                x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
+                gw = g2.T @ x2
+            if len(needs) > 2 and needs[2]:
+                gb = xp.ones(g2.shape[0], dtype=g2.dtype) @ g2
         return gx, gw, gb
 
     def _graph_backward(self, gy, x, weight, needs):
