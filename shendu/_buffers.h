@@ -12,6 +12,13 @@
 #include <Python.h>
 #include <string.h>
 
+/* A kernel compiled twice, for AVX2 and for any x86-64, the one the CPU runs chosen when the module loads. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define SHENDU_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define SHENDU_CLONES
+#endif
+
 typedef struct {
     const char *kernel;   /* for error messages: "adam_update" */
     int count;            /* how many arrays */

@@ -6,7 +6,7 @@ import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-__all__ = ["num_threads", "get_pool", "run_split", "quiet_blas"]
+__all__ = ["num_threads", "get_pool", "run_split", "run_split_sum", "quiet_blas"]
 
 _state: dict = {"pool": None, "size": 0, "pid": None, "threaded_until": 0.0, "blas": None}
 QUIET_SECONDS = 0.5  # after a kernel shared its work between threads, BLAS calls run on one thread this long
@@ -46,6 +46,17 @@ def run_split(job, total, parts):
     job(0, bounds[0], bounds[1])
     for future in futures:
         future.result()
+
+
+def run_split_sum(job, total, parts, shape, dtype):
+    """Σ over ``parts`` consecutive ranges of [0, total) of ``job(out, start, stop)``, which adds its range's share
+    into ``out`` (a zeroed array of ``shape`` per part, so that the threads never write the same memory)."""
+    import numpy
+
+    parts = max(1, min(parts, total))
+    partial = numpy.zeros((parts,) + tuple(shape), dtype)
+    run_split(lambda k, start, stop: job(partial[k], start, stop), total, parts)
+    return partial[0] if parts == 1 else partial.sum(axis=0)
 
 
 def _blas_controllers():

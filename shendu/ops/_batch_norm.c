@@ -18,12 +18,6 @@
  */
 #include "_buffers.h"
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define SHENDU_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define SHENDU_CLONES
-#endif
-
 SHENDU_CLONES static void
 moments_rows(const float *x, const float *mean, double *out, Py_ssize_t c, Py_ssize_t start, Py_ssize_t stop)
 {

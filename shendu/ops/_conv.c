@@ -11,6 +11,9 @@
  * weight_grad(x, gy, gw, sh, sw, dh, dw, start, stop)
  *     gw[p, q, c, o] += Σ_{n,i,j} x[n, i·sh + p·dh, j·sw + q·dw, c] · gy[n, i, j, o];  O a multiple of 8.
  *
+ * depthwise_forward, depthwise_input_grad, depthwise_weight_grad: the same three for groups = C = O, the kernel
+ * (KH, KW, 1, C); any C.
+ *
  * forward and weight_grad work on the output rows n·OH + i in [start, stop), input_grad on the samples n in
  * [start, stop) (the rows of one sample overlap in gx), with the GIL released: conv.py shares the work
  * between threads (weight_grad then into one gw per thread). The same three loops are a transposed convolution
@@ -249,6 +252,71 @@ weight_grad_samples(const geometry *g, const float *x, const float *gy, float *g
     }
 }
 
+/* ----- depthwise: one filter per channel (groups = C = O), the channels as the vector lanes -------------- */
+/* out[n, i, j, c] = bias[c] + Σ_{p,q} x[n, i·sh + p·dh, j·sw + q·dw, c] · w[p, q, c]; output rows [start, stop) */
+SHENDU_CLONES static void
+depthwise_forward_rows(const geometry *g, const float *x, const float *w, const float *bias, float *out,
+                       Py_ssize_t start, Py_ssize_t stop)
+{
+    const Py_ssize_t C = g->c;
+    for (Py_ssize_t row = start; row < stop; row++) {
+        Py_ssize_t n = row / g->oh, i = row % g->oh;
+        for (Py_ssize_t j = 0; j < g->ow; j++) {
+            float *restrict o = out + (row * g->ow + j) * C;
+            for (Py_ssize_t c = 0; c < C; c++)
+                o[c] = bias ? bias[c] : 0.0f;
+            for (Py_ssize_t p = 0; p < g->kh; p++)
+                for (Py_ssize_t q = 0; q < g->kw; q++) {
+                    const float *restrict xs = x + ((n * g->hp + i * g->sh) * g->wp + j * g->sw) * C + tap_offset(g, p, q);
+                    const float *restrict ws = w + (p * g->kw + q) * C;
+                    for (Py_ssize_t c = 0; c < C; c++)
+                        o[c] += xs[c] * ws[c];
+                }
+        }
+    }
+}
+
+/* gx[n, i·sh + p·dh, j·sw + q·dw, c] += gy[n, i, j, c] · w[p, q, c]; samples [start, stop) */
+SHENDU_CLONES static void
+depthwise_input_grad_samples(const geometry *g, const float *gy, const float *w, float *gx, Py_ssize_t start,
+                             Py_ssize_t stop)
+{
+    const Py_ssize_t C = g->c;
+    for (Py_ssize_t n = start; n < stop; n++)
+        for (Py_ssize_t i = 0; i < g->oh; i++)
+            for (Py_ssize_t j = 0; j < g->ow; j++) {
+                const float *restrict gp = gy + ((n * g->oh + i) * g->ow + j) * C;
+                for (Py_ssize_t p = 0; p < g->kh; p++)
+                    for (Py_ssize_t q = 0; q < g->kw; q++) {
+                        float *restrict dst = gx + ((n * g->hp + i * g->sh) * g->wp + j * g->sw) * C + tap_offset(g, p, q);
+                        const float *restrict ws = w + (p * g->kw + q) * C;
+                        for (Py_ssize_t c = 0; c < C; c++)
+                            dst[c] += gp[c] * ws[c];
+                    }
+            }
+}
+
+/* gw[p, q, c] += Σ x[n, i·sh + p·dh, j·sw + q·dw, c] · gy[n, i, j, c]; output rows [start, stop) */
+SHENDU_CLONES static void
+depthwise_weight_grad_rows(const geometry *g, const float *x, const float *gy, float *gw, Py_ssize_t start,
+                           Py_ssize_t stop)
+{
+    const Py_ssize_t C = g->c;
+    for (Py_ssize_t row = start; row < stop; row++) {
+        Py_ssize_t n = row / g->oh, i = row % g->oh;
+        for (Py_ssize_t j = 0; j < g->ow; j++) {
+            const float *restrict gp = gy + (row * g->ow + j) * C;
+            for (Py_ssize_t p = 0; p < g->kh; p++)
+                for (Py_ssize_t q = 0; q < g->kw; q++) {
+                    const float *restrict xs = x + ((n * g->hp + i * g->sh) * g->wp + j * g->sw) * C + tap_offset(g, p, q);
+                    float *restrict gwpq = gw + (p * g->kw + q) * C;
+                    for (Py_ssize_t c = 0; c < C; c++)
+                        gwpq[c] += xs[c] * gp[c];
+                }
+        }
+    }
+}
+
 /* ----- one compiled variant per instruction set, chosen when the module loads ------------------------- */
 typedef struct {
     void (*forward)(const geometry *, const float *, const float *, const float *, float *, Py_ssize_t, Py_ssize_t);
@@ -304,10 +372,10 @@ take4(PyObject *object, Py_buffer *b, int writable, const char *kernel, const ch
 
 /* The checks shared by the three kernels: strides, sample range, and that the windows stay inside x. */
 static int
-check_geometry(const char *kernel, geometry *g, Py_ssize_t start, Py_ssize_t stop, int by_rows)
+check_geometry(const char *kernel, geometry *g, Py_ssize_t start, Py_ssize_t stop, int by_rows, int depthwise)
 {
     Py_ssize_t limit = by_rows ? g->n * g->oh : g->n, lanes = by_rows ? g->o : g->c;
-    if (lanes % LANES != 0) {
+    if (!depthwise && lanes % LANES != 0) {
         PyErr_Format(PyExc_ValueError, "%s: the %s channels (%zd) must be a multiple of %d (pad them with zeros)",
                      kernel, by_rows ? "output" : "input", lanes, LANES);
         return -1;
@@ -330,45 +398,59 @@ check_geometry(const char *kernel, geometry *g, Py_ssize_t start, Py_ssize_t sto
     return 0;
 }
 
+/* forward and depthwise_forward (whose w is (KH, KW, 1, C)) */
 static PyObject *
-forward(PyObject *self, PyObject *args)
+forward_kernel(PyObject *args, const char *kernel, int depthwise)
 {
     PyObject *xo, *wo, *bo, *oo;
     geometry g;
     Py_ssize_t start, stop, xd[4], wd[4], od[4];
-    if (!PyArg_ParseTuple(args, "OOOOnnnnnn:forward", &xo, &wo, &bo, &oo, &g.sh, &g.sw, &g.dh, &g.dw, &start, &stop))
+    if (!PyArg_ParseTuple(args, "OOOOnnnnnn", &xo, &wo, &bo, &oo, &g.sh, &g.sw, &g.dh, &g.dw, &start, &stop))
         return NULL;
     Py_buffer b[4] = {{0}};
-    int ok = take4(xo, &b[0], 0, "forward", "x", xd) == 0 && take4(wo, &b[1], 0, "forward", "w", wd) == 0 &&
-             take4(oo, &b[2], 1, "forward", "out", od) == 0;
+    int ok = take4(xo, &b[0], 0, kernel, "x", xd) == 0 && take4(wo, &b[1], 0, kernel, "w", wd) == 0 &&
+             take4(oo, &b[2], 1, kernel, "out", od) == 0;
     if (ok && bo != Py_None) {
         ok = PyObject_GetBuffer(bo, &b[3], PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) == 0;
         if (ok && (b[3].format == NULL || strcmp(b[3].format, "f") != 0 || shendu_values(&b[3]) != wd[3])) {
-            PyErr_Format(PyExc_ValueError, "forward: bias must be %zd float32 values", wd[3]);
+            PyErr_Format(PyExc_ValueError, "%s: bias must be %zd float32 values", kernel, wd[3]);
             ok = 0;
         }
     }
     if (ok) {
         g = (geometry){xd[0], xd[1], xd[2], xd[3], wd[0], wd[1], wd[3], od[1], od[2], g.sh, g.sw, g.dh, g.dw};
-        if (wd[2] != g.c || od[0] != g.n || od[3] != g.o) {
-            PyErr_Format(PyExc_ValueError, "forward: shapes do not match: x (N, Hp, Wp, %zd), w (KH, KW, %zd, %zd), "
-                         "out (%zd, OH, OW, %zd)", g.c, wd[2], wd[3], od[0], od[3]);
+        if (wd[2] != (depthwise ? 1 : g.c) || od[0] != g.n || od[3] != g.o || (depthwise && g.o != g.c)) {
+            PyErr_Format(PyExc_ValueError, "%s: shapes do not match: x (N, Hp, Wp, %zd), w (KH, KW, %zd, %zd), "
+                         "out (%zd, OH, OW, %zd)", kernel, g.c, wd[2], wd[3], od[0], od[3]);
             ok = 0;
         }
         else
-            ok = check_geometry("forward", &g, start, stop, 1) == 0;
+            ok = check_geometry(kernel, &g, start, stop, 1, depthwise) == 0;
     }
     if (ok) {
         Py_BEGIN_ALLOW_THREADS
-        kernels->forward(&g, b[0].buf, b[1].buf, bo != Py_None ? b[3].buf : NULL, b[2].buf, start, stop);
+        (depthwise ? depthwise_forward_rows : kernels->forward)(&g, b[0].buf, b[1].buf, bo != Py_None ? b[3].buf : NULL,
+                                                               b[2].buf, start, stop);
         Py_END_ALLOW_THREADS
     }
     return shendu_finish(b, 4, ok);
 }
 
+static PyObject *
+forward(PyObject *self, PyObject *args)
+{
+    return forward_kernel(args, "forward", 0);
+}
+
+static PyObject *
+depthwise_forward(PyObject *self, PyObject *args)
+{
+    return forward_kernel(args, "depthwise_forward", 1);
+}
+
 /* input_grad and weight_grad: arrays (a, b, written) of shapes (N, Hp, Wp, C)/(N, OH, OW, O)/(KH, KW, ., .) */
 static PyObject *
-backward_kernel(PyObject *args, const char *kernel, int weight)
+backward_kernel(PyObject *args, const char *kernel, int weight, int depthwise)
 {
     PyObject *ao, *ko, *to;
     geometry g;
@@ -385,6 +467,8 @@ backward_kernel(PyObject *args, const char *kernel, int weight)
     if (ok) {
         const Py_ssize_t *x = weight ? ad : td, *gy = weight ? kd : ad, *k = weight ? td : kd;
         Py_ssize_t kc = weight ? k[2] : k[3], ko_ = weight ? k[3] : k[2];
+        if (depthwise) /* the kernel is (KH, KW, 1, C) */
+            kc = ko_ = k[2] == 1 ? k[3] : -1;
         g = (geometry){x[0], x[1], x[2], x[3], k[0], k[1], gy[3], gy[1], gy[2], g.sh, g.sw, g.dh, g.dw};
         if (gy[0] != g.n || kc != g.c || ko_ != g.o) {
             PyErr_Format(PyExc_ValueError, "%s: shapes do not match: input (%zd, Hp, Wp, %zd), gradient (%zd, OH, OW, "
@@ -392,14 +476,15 @@ backward_kernel(PyObject *args, const char *kernel, int weight)
             ok = 0;
         }
         else
-            ok = check_geometry(kernel, &g, start, stop, weight) == 0;
+            ok = check_geometry(kernel, &g, start, stop, weight, depthwise) == 0;
     }
     if (ok) {
         Py_BEGIN_ALLOW_THREADS
         if (weight)
-            kernels->weight_grad(&g, b[0].buf, b[1].buf, b[2].buf, start, stop);
+            (depthwise ? depthwise_weight_grad_rows : kernels->weight_grad)(&g, b[0].buf, b[1].buf, b[2].buf, start, stop);
         else
-            kernels->input_grad(&g, b[0].buf, b[1].buf, b[2].buf, start, stop);
+            (depthwise ? depthwise_input_grad_samples : kernels->input_grad)(&g, b[0].buf, b[1].buf, b[2].buf, start,
+                                                                              stop);
         Py_END_ALLOW_THREADS
     }
     return shendu_finish(b, 3, ok);
@@ -408,19 +493,34 @@ backward_kernel(PyObject *args, const char *kernel, int weight)
 static PyObject *
 input_grad(PyObject *self, PyObject *args)
 {
-    return backward_kernel(args, "input_grad", 0);
+    return backward_kernel(args, "input_grad", 0, 0);
+}
+
+static PyObject *
+depthwise_input_grad(PyObject *self, PyObject *args)
+{
+    return backward_kernel(args, "depthwise_input_grad", 0, 1);
+}
+
+static PyObject *
+depthwise_weight_grad(PyObject *self, PyObject *args)
+{
+    return backward_kernel(args, "depthwise_weight_grad", 1, 1);
 }
 
 static PyObject *
 weight_grad(PyObject *self, PyObject *args)
 {
-    return backward_kernel(args, "weight_grad", 1);
+    return backward_kernel(args, "weight_grad", 1, 0);
 }
 
 static PyMethodDef methods[] = {
     {"forward", forward, METH_VARARGS, "Direct NHWC convolution of samples [start, stop) (see the C source)."},
     {"input_grad", input_grad, METH_VARARGS, "Add a convolution's input gradient for samples [start, stop)."},
     {"weight_grad", weight_grad, METH_VARARGS, "Add a convolution's weight gradient over samples [start, stop)."},
+    {"depthwise_forward", depthwise_forward, METH_VARARGS, "Depthwise forward, w (KH, KW, 1, C) (see the C source)."},
+    {"depthwise_input_grad", depthwise_input_grad, METH_VARARGS, "Add a depthwise convolution's input gradient."},
+    {"depthwise_weight_grad", depthwise_weight_grad, METH_VARARGS, "Add a depthwise convolution's weight gradient."},
     {NULL, NULL, 0, NULL},
 };
 

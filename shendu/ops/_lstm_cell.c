@@ -26,12 +26,6 @@
 #include "_buffers.h"
 #include <stdint.h>
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define SHENDU_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define SHENDU_CLONES
-#endif
-
 /* e^x: Cody–Waite reduction x = n·ln 2 + r, a degree-7 polynomial for e^r, 2^n from the exponent bits.
  * Below -87.3 it gives 0 (e^x is then under float32's smallest normal: 1 + e^x rounds to 1 anyway). */
 static inline float

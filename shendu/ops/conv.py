@@ -19,7 +19,7 @@ How it is fast on NumPy:
 
 from .. import _compiled
 from .._backend import xp
-from .._parallel import num_threads, run_split
+from .._parallel import num_threads, run_split, run_split_sum
 from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
 from .dtype_check import check_same_dtype
@@ -39,10 +39,10 @@ INFERENCE_COLS_BYTES = 16 << 20  # without autograd, im2col is built a few sampl
 DIRECT_MACS_PER_THREAD = 1 << 20  # a direct convolution is shared between threads in pieces of at least this much
 
 
-def direct_kernels(dtype, groups):
+def direct_kernels(dtype, groups, depthwise=False):
     """The compiled direct convolution (``_conv.c``) when it was built, is switched on and handles the case:
-    float32, one group (depthwise and grouped convolutions keep their NumPy paths)."""
-    if _direct is None or groups != 1 or dtype != xp.float32 or not _compiled.enabled():
+    float32, one group or depthwise (other grouped convolutions keep their NumPy path)."""
+    if _direct is None or (groups != 1 and not depthwise) or dtype != xp.float32 or not _compiled.enabled():
         return None
     return _direct
 
@@ -172,8 +172,11 @@ class Conv2d(Function):
         oh = _output_size(h, kh, self.stride[0], top + bottom, self.dilation[0])
         ow = _output_size(w, kw, self.stride[1], left + right, self.dilation[1])
         self.x_shape, self.out_hw, self.kernel = x.shape, (oh, ow), (kh, kw)
-        self.direct = None if self.keep_cols else direct_kernels(x.dtype, self.groups)
+        self.depthwise = self.groups == c == o and c > 1
+        self.direct = None if self.keep_cols else direct_kernels(x.dtype, self.groups, self.depthwise)
         if self.direct is not None:
+            if self.depthwise:
+                return self._direct_depthwise_forward(x, weight, bias)
             return self._direct_forward(x, weight, bias)
         # Few channels (an image): gather image rows from NCHW. Otherwise work from NHWC, copying
         # an NCHW input over once: gathering runs of C channels beats gathering short image rows.
@@ -187,7 +190,6 @@ class Conv2d(Function):
             self.source = x  # autograd keeps x anyway; backward pads it again rather than keeping the padded copy
             return self._implicit_forward(padded, weight, bias)
         windows = _windows(padded, (oh, ow), (kh, kw), self.stride, self.dilation)
-        self.depthwise = self.groups == c == o and c > 1
         if self.depthwise:
             return self._depthwise_forward(windows, weight, bias)
         if self.groups > 1:
@@ -272,14 +274,11 @@ class Conv2d(Function):
         padded = nhwc(pad_spatial(self.source, self.padding, channels_last=True))
         if needs[1]:
             lanes = pad_lanes(rows)  # O rounded up to 8
-            parts = direct_parts(work, n * oh)
-            partial = xp.zeros((parts, kh, kw, c, lanes.shape[-1]), gy.dtype)  # one sum per thread, added at the end
 
-            def weight_piece(k, start, stop):
-                self.direct.weight_grad(padded, lanes, partial[k], sh, sw, dh, dw, start, stop)
+            def weight_piece(out, start, stop):
+                self.direct.weight_grad(padded, lanes, out, sh, sw, dh, dw, start, stop)
 
-            run_split(weight_piece, n * oh, parts)
-            total = partial[0] if parts == 1 else partial.sum(axis=0)
+            total = run_split_sum(weight_piece, n * oh, direct_parts(work, n * oh), (kh, kw, c, lanes.shape[-1]), gy.dtype)
             gw = xp.ascontiguousarray(total[..., :o].transpose(3, 2, 0, 1))
         if needs[0]:
             swapped = pad_lanes(self.weight.transpose(2, 3, 0, 1))  # (kh, kw, O, C rounded up to 8)
@@ -293,9 +292,61 @@ class Conv2d(Function):
             gx = grid[:, top : top + h, left : left + w, :c].transpose(0, 3, 1, 2)
         return gx, gw, gb
 
+    def _direct_depthwise_forward(self, x, weight, bias):
+        """Depthwise (groups = C = O) in the compiled kernels: kh·kw multiply-adds per output, the channels as the
+        vector lanes, shared between threads (``_conv.c``). NOTE: measured with W7's separable network
+        (BENCHMARKS.md); the NumPy depthwise path stays the oracle (tests compare the two)."""
+        n, c, _, _ = x.shape
+        _, _, kh, kw = weight.shape
+        oh, ow = self.out_hw
+        padded = nhwc(pad_spatial(x, self.padding, channels_last=True))
+        kernel = xp.ascontiguousarray(weight.reshape(c, kh, kw).transpose(1, 2, 0)).reshape(kh, kw, 1, c)
+        out = xp.empty((n, oh, ow, c), x.dtype)
+        rows = None if bias is None else xp.ascontiguousarray(bias)
+        (sh, sw), (dh, dw) = self.stride, self.dilation
+
+        def piece(_, start, stop):
+            self.direct.depthwise_forward(padded, kernel, rows, out, sh, sw, dh, dw, start, stop)
+
+        run_split(piece, n * oh, direct_parts(n * oh * ow * c * kh * kw, n * oh))
+        self.source, self.weight, self.kernel_lanes = x, weight, kernel
+        return out.transpose(0, 3, 1, 2)
+
+    def _direct_depthwise_backward(self, gy):
+        needs = self.needs_input_grad
+        n, c, h, w = self.x_shape
+        oh, ow = self.out_hw
+        kh, kw = self.kernel
+        (sh, sw), (dh, dw) = self.stride, self.dilation
+        rows = nhwc(gy)
+        work = n * oh * ow * c * kh * kw
+        gx = gw = gb = None
+        if len(needs) > 2 and needs[2]:
+            gb = channel_sums(rows.reshape(-1, c))
+        padded = nhwc(pad_spatial(self.source, self.padding, channels_last=True))
+        if needs[1]:
+
+            def weight_piece(out, start, stop):
+                self.direct.depthwise_weight_grad(padded, rows, out, sh, sw, dh, dw, start, stop)
+
+            total = run_split_sum(weight_piece, n * oh, direct_parts(work, n * oh), (kh, kw, 1, c), gy.dtype)
+            gw = xp.ascontiguousarray(total.reshape(kh, kw, c).transpose(2, 0, 1)).reshape(c, 1, kh, kw)
+        if needs[0]:
+            grid = xp.zeros(padded.shape, gy.dtype)
+
+            def input_piece(_, start, stop):
+                self.direct.depthwise_input_grad(rows, self.kernel_lanes, grid, sh, sw, dh, dw, start, stop)
+
+            run_split(input_piece, n, direct_parts(work, n))
+            top, _, left, _ = self.padding
+            gx = grid[:, top : top + h, left : left + w, :].transpose(0, 3, 1, 2)
+        return gx, gw, gb
+
     def backward(self, gy):
         needs = self.needs_input_grad
         if self.direct is not None:
+            if self.depthwise:
+                return self._direct_depthwise_backward(gy)
             return self._direct_backward(gy)
         if self.implicit:
             return self._implicit_backward(gy)

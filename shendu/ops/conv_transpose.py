@@ -17,7 +17,7 @@ does only the useful products (DCGAN generator, W7: see BENCHMARKS.md).
 from .._backend import xp
 from ..autograd import Function
 from ..tensor import Tensor
-from .._parallel import run_split
+from .._parallel import run_split, run_split_sum
 from .conv import Conv2d, conv2d, direct_kernels, direct_parts, first_channels, int_tuple, nhwc, pad_lanes, pad_spatial
 from .conv import scatter_windows
 from .normalization import channel_sums
@@ -131,14 +131,11 @@ class ConvTranspose2d(Function):
             gx = first_channels(out, c).transpose(0, 3, 1, 2)
         if needs[1]:
             lanes = pad_lanes(self.rows)  # C_in rounded up to 8
-            parts = direct_parts(work, n * h)
-            partial = xp.zeros((parts, kh, kw, o, lanes.shape[-1]), gy.dtype)
 
-            def weight_piece(k, start, stop):
-                self.direct.weight_grad(grid, lanes, partial[k], sh, sw, dh, dw, start, stop)
+            def weight_piece(out, start, stop):
+                self.direct.weight_grad(grid, lanes, out, sh, sw, dh, dw, start, stop)
 
-            run_split(weight_piece, n * h, parts)
-            total = partial[0] if parts == 1 else partial.sum(axis=0)
+            total = run_split_sum(weight_piece, n * h, direct_parts(work, n * h), (kh, kw, o, lanes.shape[-1]), gy.dtype)
             gw = xp.ascontiguousarray(total[..., :c].transpose(3, 2, 0, 1))
         if len(needs) > 2 and needs[2]:
             gb = channel_sums(grid.reshape(-1, o))

@@ -16,7 +16,7 @@ import numbers
 
 from .. import _compiled
 from .._backend import xp
-from .._parallel import num_threads, run_split
+from .._parallel import num_threads, run_split, run_split_sum
 from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
 from .dtype_check import check_same_dtype
@@ -46,14 +46,11 @@ def _row_parts(m):
 def _moments(rows, mean):
     """float64 Σ_r rows[r] (mean None) or Σ_r (rows[r] − mean)², per channel, by the C kernel shared between threads."""
     m, c = rows.shape
-    parts = _row_parts(m)
-    sums = xp.zeros((parts, c))
 
-    def piece(k, start, stop):
-        _kernels.moments(rows, mean, sums[k], start, stop)
+    def piece(out, start, stop):
+        _kernels.moments(rows, mean, out, start, stop)
 
-    run_split(piece, m, parts)
-    return sums.sum(axis=0)
+    return run_split_sum(piece, m, _row_parts(m), (c,), xp.float64)
 
 
 def _normalized_input_grad(g, xhat, invstd, axes):
@@ -211,13 +208,11 @@ class BatchNorm(Function):
         source = _channel_rows(x)
         m, c = rows.shape
         parts = _row_parts(m)
-        sums = xp.zeros((parts, 2, c))
 
-        def first(k, start, stop):
-            _kernels.grad_moments(rows, source, self.mean, sums[k], start, stop)
+        def first(out, start, stop):
+            _kernels.grad_moments(rows, source, self.mean, out, start, stop)
 
-        run_split(first, m, parts)
-        sum_g, sum_gc = sums.sum(axis=0)
+        sum_g, sum_gc = run_split_sum(first, m, parts, (2, c), xp.float64)
         sum_gx = (sum_gc * self.invstd).astype(gy.dtype)  # Σ g·x̂ = ∂L/∂γ
         gx = None
         if needs[0]:

@@ -26,12 +26,6 @@
 #include "_buffers.h"
 #include <math.h>
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define SHENDU_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define SHENDU_CLONES
-#endif
-
 /* max as numpy.maximum: NaN if either is NaN */
 #define SHENDU_MAXIMUM(a, b) (((a) != (a)) ? (a) : (((b) != (b)) ? (b) : ((a) >= (b) ? (a) : (b))))
 

@@ -53,7 +53,7 @@ conv_cases = st.fixed_dictionaries({
     "n": st.integers(1, 3), "c": st.integers(1, 21), "o": st.integers(1, 37), "h": st.integers(1, 11),
     "w": st.integers(1, 13), "k": st.sampled_from([(1, 1), (3, 3), (2, 3), (5, 5), (1, 3)]),
     "stride": st.sampled_from([1, 2, (2, 1), 3]), "dilation": st.sampled_from([1, 2, (1, 2)]),
-    "padding": st.sampled_from([0, 1, 2, (0, 2)]), "bias": st.booleans(),
+    "padding": st.sampled_from([0, 1, 2, (0, 2)]), "bias": st.booleans(), "depthwise": st.booleans(),
 })  # fmt: skip
 
 
@@ -67,12 +67,15 @@ def test_conv2d_matches_the_numpy_paths_and_float64(case):
     h = max(case["h"], dil[0] * (kh - 1) + 1 - 2 * pad[0])
     w = max(case["w"], dil[1] * (kw - 1) + 1 - 2 * pad[1])
     rng = np.random.default_rng(0)
-    arrays = [rng.standard_normal((case["n"], case["c"], h, w)), rng.standard_normal((case["o"], case["c"], kh, kw))]
+    c = max(case["c"], 2) if case["depthwise"] else case["c"]
+    o, groups = (c, c) if case["depthwise"] else (case["o"], 1)
+    arrays = [rng.standard_normal((case["n"], c, h, w)), rng.standard_normal((o, c // groups, kh, kw))]
     if case["bias"]:
-        arrays.append(rng.standard_normal(case["o"]))
+        arrays.append(rng.standard_normal(o))
 
     def function(x, weight, bias=None):
-        return F.conv2d(x, weight, bias, stride=case["stride"], padding=case["padding"], dilation=case["dilation"])
+        return F.conv2d(x, weight, bias, stride=case["stride"], padding=case["padding"], dilation=case["dilation"],
+                        groups=groups)  # fmt: skip
 
     terms = case["c"] * kh * kw * case["n"] * h * w
     compiled, plain, exact = _run(function, arrays, True), _run(function, arrays, False), _exact(function, arrays)
@@ -135,13 +138,13 @@ def test_threads_share_the_work_and_agree(monkeypatch, threads):
 
 
 @needs_kernel
-def test_the_kernels_run_for_float32_single_group_convolutions_only():
+def test_the_kernels_run_for_float32_single_group_and_depthwise_convolutions_only():
     x = shendu.randn(2, 4, 6, 6)
     layer = shendu.nn.Conv2d(4, 8, 3)
     out = layer(x)
     assert out.grad_fn is not None and getattr(out.grad_fn, "direct", None) is kernel
-    depthwise = shendu.nn.Conv2d(4, 4, 3, groups=4)(x)
-    assert depthwise.grad_fn.direct is None
+    assert shendu.nn.Conv2d(4, 4, 3, groups=4)(x).grad_fn.direct is kernel  # depthwise: its own loops
+    assert shendu.nn.Conv2d(4, 8, 3, groups=2)(x).grad_fn.direct is None  # other groups: the NumPy path
     assert layer.double()(x.double()).grad_fn.direct is None
     previous = _compiled.set_enabled(False)
     try:
@@ -178,3 +181,15 @@ def test_the_kernels_refuse_arrays_that_do_not_fit():
         kernel.weight_grad(x, out, np.zeros((3, 3, 3, 16), np.float32), 1, 1, 1, 1, 0, 8)
     with pytest.raises(ValueError, match="read-only"):
         kernel.forward(x, w, None, np.broadcast_to(out, out.shape), 1, 1, 1, 1, 0, 8)
+
+
+@needs_kernel
+def test_the_depthwise_kernels_refuse_a_kernel_that_is_not_one_filter_per_channel():
+    x, out = np.zeros((2, 6, 6, 5), np.float32), np.zeros((2, 4, 4, 5), np.float32)
+    kernel.depthwise_forward(x, np.zeros((3, 3, 1, 5), np.float32), None, out, 1, 1, 1, 1, 0, 8)  # any C fits
+    with pytest.raises(ValueError, match="depthwise_forward: shapes do not match"):
+        kernel.depthwise_forward(x, np.zeros((3, 3, 5, 5), np.float32), None, out, 1, 1, 1, 1, 0, 8)
+    with pytest.raises(ValueError, match="depthwise_input_grad: shapes do not match"):
+        kernel.depthwise_input_grad(out, np.zeros((3, 3, 2, 5), np.float32), x.copy(), 1, 1, 1, 1, 0, 2)
+    with pytest.raises(ValueError, match=r"depthwise_weight_grad: output rows \[0, 9\) are not within the 8 there are"):
+        kernel.depthwise_weight_grad(x, out, np.zeros((3, 3, 1, 5), np.float32), 1, 1, 1, 1, 0, 9)
