@@ -1,13 +1,12 @@
 /* shendu.ops._conv: direct 2-D convolution on channels-last (NHWC) float32 arrays (optional; see conv.py).
  *
  * forward(x, w, bias, out, sh, sw, dh, dw, start, stop)
- *     out[n, i, j, o] = bias[o] + Σ_{p,q,c} x[n, i·sh + p·dh, j·sw + q·dw, c] · w[p, q, c, o]
- *     x (N, Hp, Wp, C) already padded, w (KH, KW, C, O), bias (O,) or None, out (N, OH, OW, O) written.
- *     O must be a multiple of 8 (conv.py pads the kernel with zero filters and keeps the first ones).
- * input_grad(gy, wt, gx, sh, sw, dh, dw, start, stop)
- *     gx[n, i·sh + p·dh, j·sw + q·dw, c] += Σ_o gy[n, i, j, o] · wt[p, q, o, c]
- *     gy (N, OH, OW, O), wt (KH, KW, O, C) (the kernel with its channel axes swapped), gx (N, Hp, Wp, C);
- *     C a multiple of 8.
+ *     out[n, i, j, o] = bias[o] + Σ_{p,q,c} x[n, i·sh + p·dh, j·sw + q·dw, c] · w[o, c, p, q]
+ *     x (N, Hp, Wp, C) already padded, w (O, C, KH, KW) as PyTorch keeps it, bias (O,) or None, out (N, OH, OW, O′)
+ *     written, O′ = O rounded up to a multiple of 8 (the lanes past O hold zeros; conv.py keeps the first O).
+ * input_grad(gy, w, gx, sh, sw, dh, dw, start, stop)
+ *     gx[n, i·sh + p·dh, j·sw + q·dw, c] += Σ_o gy[n, i, j, o] · w[o, c, p, q]
+ *     gy (N, OH, OW, O), w (O, C, KH, KW), gx (N, Hp, Wp, C′) with C′ = C rounded up to a multiple of 8.
  * weight_grad(x, gy, gw, sh, sw, dh, dw, start, stop)
  *     gw[p, q, c, o] += Σ_{n,i,j} x[n, i·sh + p·dh, j·sw + q·dw, c] · gy[n, i, j, o];  O a multiple of 8.
  *
@@ -43,6 +42,7 @@ typedef float vf __attribute__((vector_size(32), aligned(4), may_alias));
 typedef struct {
     Py_ssize_t n, hp, wp, c, kh, kw, o, oh, ow;
     Py_ssize_t sh, sw, dh, dw;
+    Py_ssize_t real; /* forward: the filters (≤ o, the lanes of out); input_grad: the input channels (≤ c) */
 } geometry;
 
 /* Where the windows of output pixels r0 .. r0 + count − 1 start in x (N, Hp, Wp, C), with r = (n·OH + i)·OW + j:
@@ -70,12 +70,32 @@ tap_offset(const geometry *g, Py_ssize_t p, Py_ssize_t q)
     return (p * g->dh * g->wp + q * g->dw) * g->c;
 }
 
+/* ----- the kernel, packed: PyTorch's (O, C, KH, KW) filters read as 16-lane rows ------------------------ */
+/* packed[p, q, k, l] = w[lane l, k, p, q] (forward: lanes = output channels ob + l, k = summed channel c0 + k) or
+ * w[k, lane l, p, q] (input_grad: lanes = input channels, k = output channel), zero past the last real lane.
+ * A tile packs the slice it needs once (kh·kw·chunk·16 floats, in the L1 cache), so no transposed copy of the
+ * whole kernel is made for a call: resnet18's 11 M weights would be 44 MB of strided copying a forward. */
+static void
+pack_filters(const geometry *g, const float *w, int lanes_are_rows, Py_ssize_t lane0, Py_ssize_t k0, Py_ssize_t chunk,
+             float *packed)
+{
+    const Py_ssize_t taps = g->kh * g->kw;
+    /* w (rows, cols, KH, KW): forward rows = O (lanes), cols = C; input_grad rows = O (k), cols = C (lanes) */
+    const Py_ssize_t cols = lanes_are_rows ? g->c : g->real;
+    for (Py_ssize_t t = 0; t < taps; t++)
+        for (Py_ssize_t k = 0; k < chunk; k++)
+            for (Py_ssize_t l = 0; l < 2 * LANES; l++) {
+                Py_ssize_t lane = lane0 + l, row = lanes_are_rows ? lane : k0 + k, col = lanes_are_rows ? k0 + k : lane;
+                packed[(t * chunk + k) * 2 * LANES + l] = lane < g->real ? w[(row * cols + col) * taps + t] : 0.0f;
+            }
+}
+
 /* ----- forward: gather ----------------------------------------------------------------------------- */
-/* out[r, ob:ob + 8·nv] for px pixels (+)= Σ_{p,q} Σ_{c in the chunk} x[window(r) + tap(p, q) + c] · w[p, q, c, ob:];
- * x and w start at the chunk's first channel, w and out at ob. */
+/* out[r, ob:ob + 8·nv] for px pixels (+)= Σ_{p,q} Σ_{c in the chunk} x[window(r) + tap(p, q) + c] · w[ob:, c, p, q];
+ * x starts at the chunk's first channel, packed holds the chunk's filters, bias and out start at ob. */
 INLINE void
 gather_block(const int px, const int nv, const geometry *g, const float *x, const Py_ssize_t *offsets,
-             Py_ssize_t chunk, const float *w, const float *bias, int first, float *out)
+             Py_ssize_t chunk, const float *packed, const float *bias, int first, float *out)
 {
     vf acc[PIXELS][2];
     for (int j = 0; j < px; j++)
@@ -87,9 +107,9 @@ gather_block(const int px, const int nv, const geometry *g, const float *x, cons
             const float *xs[PIXELS];
             for (int j = 0; j < px; j++)
                 xs[j] = x + offsets[j] + tap_offset(g, p, q);
-            const float *ws = w + (p * g->kw + q) * g->c * g->o;
+            const float *ws = packed + (p * g->kw + q) * chunk * 2 * LANES;
             for (Py_ssize_t c = 0; c < chunk; c++) {
-                vf w0 = *(const vf *)(ws + c * g->o), w1 = nv > 1 ? *(const vf *)(ws + c * g->o + LANES) : (vf){0};
+                vf w0 = *(const vf *)(ws + c * 2 * LANES), w1 = *(const vf *)(ws + c * 2 * LANES + LANES);
                 for (int j = 0; j < px; j++) {
                     float xv = xs[j][c];
                     acc[j][0] += w0 * xv;
@@ -105,40 +125,45 @@ gather_block(const int px, const int nv, const geometry *g, const float *x, cons
 
 INLINE void
 gather_tile(const int nv, const geometry *g, const float *x, const Py_ssize_t *offsets, int count, Py_ssize_t c0,
-            Py_ssize_t chunk, const float *w, const float *bias, float *out)
+            Py_ssize_t chunk, const float *packed, const float *bias, float *out)
 {
     int k = 0;
     for (; k + PIXELS <= count; k += PIXELS)
-        gather_block(PIXELS, nv, g, x + c0, offsets + k, chunk, w + c0 * g->o, bias, c0 == 0, out + k * g->o);
+        gather_block(PIXELS, nv, g, x + c0, offsets + k, chunk, packed, bias, c0 == 0, out + k * g->o);
     for (; k < count; k++)
-        gather_block(1, nv, g, x + c0, offsets + k, chunk, w + c0 * g->o, bias, c0 == 0, out + k * g->o);
+        gather_block(1, nv, g, x + c0, offsets + k, chunk, packed, bias, c0 == 0, out + k * g->o);
 }
 
 INLINE void
 forward_samples(const geometry *g, const float *x, const float *w, const float *bias, float *out, Py_ssize_t start,
-                Py_ssize_t stop)
+                Py_ssize_t stop, float *packed)
 {
     Py_ssize_t offsets[TILE];
+    float lane_bias[2 * LANES];
     for (Py_ssize_t r = start * g->ow; r < stop * g->ow; r += TILE) { /* start, stop: output rows n·OH + i */
         int count = (int)(stop * g->ow - r < TILE ? stop * g->ow - r : TILE);
         window_offsets(g, r, count, offsets);
-        for (Py_ssize_t ob = 0; ob < g->o; ob += 2 * LANES)
+        for (Py_ssize_t ob = 0; ob < g->o; ob += 2 * LANES) {
+            for (int l = 0; bias && l < 2 * LANES; l++)
+                lane_bias[l] = ob + l < g->real ? bias[ob + l] : 0.0f;
             for (Py_ssize_t c0 = 0; c0 < g->c; c0 += CHUNK) {
                 Py_ssize_t chunk = g->c - c0 < CHUNK ? g->c - c0 : CHUNK;
-                const float *b = bias ? bias + ob : NULL;
+                pack_filters(g, w, 1, ob, c0, chunk, packed);
+                const float *b = bias ? lane_bias : NULL;
                 if (g->o - ob >= 2 * LANES)
-                    gather_tile(2, g, x, offsets, count, c0, chunk, w + ob, b, out + r * g->o + ob);
+                    gather_tile(2, g, x, offsets, count, c0, chunk, packed, b, out + r * g->o + ob);
                 else
-                    gather_tile(1, g, x, offsets, count, c0, chunk, w + ob, b, out + r * g->o + ob);
+                    gather_tile(1, g, x, offsets, count, c0, chunk, packed, b, out + r * g->o + ob);
             }
+        }
     }
 }
 
 /* ----- input gradient: scatter ---------------------------------------------------------------------- */
-/* For px pixels r: gx[window(r) + tap(p, q) + cb:cb + 8·nv] += Σ_{o in the chunk} gy[r, o] · wt[p, q, o, cb:], every
- * (p, q); gy and wt start at the chunk's first channel, wt and gx at cb. */
+/* For px pixels r: gx[window(r) + tap(p, q) + cb:cb + 8·nv] += Σ_{o in the chunk} gy[r, o] · w[o, cb:, p, q], every
+ * (p, q); gy starts at the chunk's first channel, packed holds the chunk's filters, gx starts at cb. */
 INLINE void
-scatter_block(const int px, const int nv, const geometry *g, const float *gy, Py_ssize_t chunk, const float *wt,
+scatter_block(const int px, const int nv, const geometry *g, const float *gy, Py_ssize_t chunk, const float *packed,
               float *gx, const Py_ssize_t *offsets)
 {
     for (Py_ssize_t p = 0; p < g->kh; p++)
@@ -147,9 +172,9 @@ scatter_block(const int px, const int nv, const geometry *g, const float *gy, Py
             for (int j = 0; j < px; j++)
                 for (int v = 0; v < nv; v++)
                     acc[j][v] = (vf){0};
-            const float *ws = wt + (p * g->kw + q) * g->o * g->c;
+            const float *ws = packed + (p * g->kw + q) * chunk * 2 * LANES;
             for (Py_ssize_t o = 0; o < chunk; o++) {
-                vf w0 = *(const vf *)(ws + o * g->c), w1 = nv > 1 ? *(const vf *)(ws + o * g->c + LANES) : (vf){0};
+                vf w0 = *(const vf *)(ws + o * 2 * LANES), w1 = *(const vf *)(ws + o * 2 * LANES + LANES);
                 for (int j = 0; j < px; j++) {
                     float gv = gy[j * g->o + o];
                     acc[j][0] += w0 * gv;
@@ -167,17 +192,18 @@ scatter_block(const int px, const int nv, const geometry *g, const float *gy, Py
 
 INLINE void
 scatter_tile(const int nv, const geometry *g, const float *gy, const Py_ssize_t *offsets, int count, Py_ssize_t o0,
-             Py_ssize_t chunk, const float *wt, float *gx)
+             Py_ssize_t chunk, const float *packed, float *gx)
 {
     int k = 0;
     for (; k + PIXELS <= count; k += PIXELS)
-        scatter_block(PIXELS, nv, g, gy + k * g->o + o0, chunk, wt + o0 * g->c, gx, offsets + k);
+        scatter_block(PIXELS, nv, g, gy + k * g->o + o0, chunk, packed, gx, offsets + k);
     for (; k < count; k++)
-        scatter_block(1, nv, g, gy + k * g->o + o0, chunk, wt + o0 * g->c, gx, offsets + k);
+        scatter_block(1, nv, g, gy + k * g->o + o0, chunk, packed, gx, offsets + k);
 }
 
 INLINE void
-input_grad_samples(const geometry *g, const float *gy, const float *wt, float *gx, Py_ssize_t start, Py_ssize_t stop)
+input_grad_samples(const geometry *g, const float *gy, const float *w, float *gx, Py_ssize_t start, Py_ssize_t stop,
+                   float *packed)
 {
     Py_ssize_t offsets[TILE], per_sample = g->oh * g->ow;
     int count = 0;
@@ -189,10 +215,11 @@ input_grad_samples(const geometry *g, const float *gy, const float *wt, float *g
         for (Py_ssize_t cb = 0; cb < g->c; cb += 2 * LANES)
             for (Py_ssize_t o0 = 0; o0 < g->o; o0 += CHUNK) {
                 Py_ssize_t chunk = g->o - o0 < CHUNK ? g->o - o0 : CHUNK;
+                pack_filters(g, w, 0, cb, o0, chunk, packed);
                 if (g->c - cb >= 2 * LANES)
-                    scatter_tile(2, g, gy + r * g->o, offsets, count, o0, chunk, wt + cb, gx + cb);
+                    scatter_tile(2, g, gy + r * g->o, offsets, count, o0, chunk, packed, gx + cb);
                 else
-                    scatter_tile(1, g, gy + r * g->o, offsets, count, o0, chunk, wt + cb, gx + cb);
+                    scatter_tile(1, g, gy + r * g->o, offsets, count, o0, chunk, packed, gx + cb);
             }
     }
 }
@@ -319,21 +346,22 @@ depthwise_weight_grad_rows(const geometry *g, const float *x, const float *gy, f
 
 /* ----- one compiled variant per instruction set, chosen when the module loads ------------------------- */
 typedef struct {
-    void (*forward)(const geometry *, const float *, const float *, const float *, float *, Py_ssize_t, Py_ssize_t);
-    void (*input_grad)(const geometry *, const float *, const float *, float *, Py_ssize_t, Py_ssize_t);
+    void (*forward)(const geometry *, const float *, const float *, const float *, float *, Py_ssize_t, Py_ssize_t,
+                    float *);
+    void (*input_grad)(const geometry *, const float *, const float *, float *, Py_ssize_t, Py_ssize_t, float *);
     void (*weight_grad)(const geometry *, const float *, const float *, float *, Py_ssize_t, Py_ssize_t);
 } variant;
 
 #define DEFINE_VARIANT(suffix, attributes)                                                                         \
     attributes static void forward_##suffix(const geometry *g, const float *x, const float *w, const float *bias,   \
-                                            float *out, Py_ssize_t start, Py_ssize_t stop)                          \
+                                            float *out, Py_ssize_t start, Py_ssize_t stop, float *packed)           \
     {                                                                                                               \
-        forward_samples(g, x, w, bias, out, start, stop);                                                           \
+        forward_samples(g, x, w, bias, out, start, stop, packed);                                                   \
     }                                                                                                               \
-    attributes static void input_grad_##suffix(const geometry *g, const float *gy, const float *wt, float *gx,      \
-                                               Py_ssize_t start, Py_ssize_t stop)                                   \
+    attributes static void input_grad_##suffix(const geometry *g, const float *gy, const float *w, float *gx,       \
+                                               Py_ssize_t start, Py_ssize_t stop, float *packed)                    \
     {                                                                                                               \
-        input_grad_samples(g, gy, wt, gx, start, stop);                                                             \
+        input_grad_samples(g, gy, w, gx, start, stop, packed);                                                      \
     }                                                                                                               \
     attributes static void weight_grad_##suffix(const geometry *g, const float *x, const float *gy, float *gw,      \
                                                 Py_ssize_t start, Py_ssize_t stop)                                  \
@@ -370,18 +398,19 @@ take4(PyObject *object, Py_buffer *b, int writable, const char *kernel, const ch
     return 0;
 }
 
-/* The checks shared by the three kernels: strides, sample range, and that the windows stay inside x. */
+/* The checks shared by the kernels: strides, range, lanes, and that the windows stay inside x. */
 static int
 check_geometry(const char *kernel, geometry *g, Py_ssize_t start, Py_ssize_t stop, int by_rows, int depthwise)
 {
     Py_ssize_t limit = by_rows ? g->n * g->oh : g->n, lanes = by_rows ? g->o : g->c;
-    if (!depthwise && lanes % LANES != 0) {
-        PyErr_Format(PyExc_ValueError, "%s: the %s channels (%zd) must be a multiple of %d (pad them with zeros)",
-                     kernel, by_rows ? "output" : "input", lanes, LANES);
-        return -1;
-    }
     if (g->sh < 1 || g->sw < 1 || g->dh < 1 || g->dw < 1) {
         PyErr_Format(PyExc_ValueError, "%s: stride and dilation must be positive", kernel);
+        return -1;
+    }
+    if (!depthwise && (lanes % LANES != 0 || g->real > lanes || g->real <= lanes - LANES)) {
+        PyErr_Format(PyExc_ValueError, "%s: %zd %s channels must be stored in %zd lanes (a multiple of %d: pad them "
+                     "with zeros); got %zd", kernel, g->real, by_rows ? "output" : "input",
+                     g->real + (LANES - g->real % LANES) % LANES, LANES, lanes);
         return -1;
     }
     if (start < 0 || stop > limit || start > stop) {
@@ -398,7 +427,17 @@ check_geometry(const char *kernel, geometry *g, Py_ssize_t start, Py_ssize_t sto
     return 0;
 }
 
-/* forward and depthwise_forward (whose w is (KH, KW, 1, C)) */
+static float *
+packing_space(const geometry *g)
+{
+    float *packed = PyMem_RawMalloc((size_t)(g->kh * g->kw * CHUNK * 2 * LANES) * sizeof(float));
+    if (packed == NULL)
+        PyErr_NoMemory();
+    return packed;
+}
+
+/* forward(x, w, bias, out, ...): w (O, C, KH, KW) as PyTorch keeps it, out (N, OH, OW, O rounded up to 8);
+ * depthwise_forward: w (KH, KW, 1, C), out (N, OH, OW, C). */
 static PyObject *
 forward_kernel(PyObject *args, const char *kernel, int depthwise)
 {
@@ -408,31 +447,40 @@ forward_kernel(PyObject *args, const char *kernel, int depthwise)
     if (!PyArg_ParseTuple(args, "OOOOnnnnnn", &xo, &wo, &bo, &oo, &g.sh, &g.sw, &g.dh, &g.dw, &start, &stop))
         return NULL;
     Py_buffer b[4] = {{0}};
+    float *packed = NULL;
     int ok = take4(xo, &b[0], 0, kernel, "x", xd) == 0 && take4(wo, &b[1], 0, kernel, "w", wd) == 0 &&
              take4(oo, &b[2], 1, kernel, "out", od) == 0;
+    Py_ssize_t filters = depthwise ? wd[3] : wd[0], channels = depthwise ? wd[3] : wd[1];
     if (ok && bo != Py_None) {
         ok = PyObject_GetBuffer(bo, &b[3], PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) == 0;
-        if (ok && (b[3].format == NULL || strcmp(b[3].format, "f") != 0 || shendu_values(&b[3]) != wd[3])) {
-            PyErr_Format(PyExc_ValueError, "%s: bias must be %zd float32 values", kernel, wd[3]);
+        if (ok && (b[3].format == NULL || strcmp(b[3].format, "f") != 0 || shendu_values(&b[3]) != filters)) {
+            PyErr_Format(PyExc_ValueError, "%s: bias must be %zd float32 values", kernel, filters);
             ok = 0;
         }
     }
     if (ok) {
-        g = (geometry){xd[0], xd[1], xd[2], xd[3], wd[0], wd[1], wd[3], od[1], od[2], g.sh, g.sw, g.dh, g.dw};
-        if (wd[2] != (depthwise ? 1 : g.c) || od[0] != g.n || od[3] != g.o || (depthwise && g.o != g.c)) {
-            PyErr_Format(PyExc_ValueError, "%s: shapes do not match: x (N, Hp, Wp, %zd), w (KH, KW, %zd, %zd), "
-                         "out (%zd, OH, OW, %zd)", kernel, g.c, wd[2], wd[3], od[0], od[3]);
+        Py_ssize_t kh = depthwise ? wd[0] : wd[2], kw = depthwise ? wd[1] : wd[3];
+        g = (geometry){xd[0], xd[1], xd[2], xd[3], kh, kw, od[3], od[1], od[2], g.sh, g.sw, g.dh, g.dw, filters};
+        if (channels != g.c || od[0] != g.n || (depthwise && (wd[2] != 1 || g.o != g.c))) {
+            PyErr_Format(PyExc_ValueError, "%s: shapes do not match: x (N, Hp, Wp, %zd), w (%zd, %zd, %zd, %zd), "
+                         "out (%zd, OH, OW, %zd)", kernel, g.c, wd[0], wd[1], wd[2], wd[3], od[0], od[3]);
             ok = 0;
         }
         else
             ok = check_geometry(kernel, &g, start, stop, 1, depthwise) == 0;
     }
+    if (ok && !depthwise)
+        ok = (packed = packing_space(&g)) != NULL;
     if (ok) {
+        const float *bias = bo != Py_None ? b[3].buf : NULL;
         Py_BEGIN_ALLOW_THREADS
-        (depthwise ? depthwise_forward_rows : kernels->forward)(&g, b[0].buf, b[1].buf, bo != Py_None ? b[3].buf : NULL,
-                                                               b[2].buf, start, stop);
+        if (depthwise)
+            depthwise_forward_rows(&g, b[0].buf, b[1].buf, bias, b[2].buf, start, stop);
+        else
+            kernels->forward(&g, b[0].buf, b[1].buf, bias, b[2].buf, start, stop, packed);
         Py_END_ALLOW_THREADS
     }
+    PyMem_RawFree(packed);
     return shendu_finish(b, 4, ok);
 }
 
@@ -448,7 +496,9 @@ depthwise_forward(PyObject *self, PyObject *args)
     return forward_kernel(args, "depthwise_forward", 1);
 }
 
-/* input_grad and weight_grad: arrays (a, b, written) of shapes (N, Hp, Wp, C)/(N, OH, OW, O)/(KH, KW, ., .) */
+/* input_grad(gy, w, gx): gy (N, OH, OW, O), w (O, C, KH, KW), gx (N, Hp, Wp, C rounded up to 8) written;
+ * weight_grad(x, gy, gw): x (N, Hp, Wp, C), gy (N, OH, OW, O rounded up to 8), gw (KH, KW, C, O rounded up) written;
+ * their depthwise forms: the kernel (KH, KW, 1, C) and every channel count C. */
 static PyObject *
 backward_kernel(PyObject *args, const char *kernel, int weight, int depthwise)
 {
@@ -458,35 +508,50 @@ backward_kernel(PyObject *args, const char *kernel, int weight, int depthwise)
     if (!PyArg_ParseTuple(args, "OOOnnnnnn", &ao, &ko, &to, &g.sh, &g.sw, &g.dh, &g.dw, &start, &stop))
         return NULL;
     Py_buffer b[3] = {{0}};
-    /* input_grad(gy, wt, gx): gy (N, OH, OW, O), wt (KH, KW, O, C), gx (N, Hp, Wp, C) written;
-     * weight_grad(x, gy, gw): x (N, Hp, Wp, C), gy (N, OH, OW, O), gw (KH, KW, C, O) written */
-    const char *names[2][3] = {{"gy", "wt", "gx"}, {"x", "gy", "gw"}};
+    float *packed = NULL;
+    const char *names[2][3] = {{"gy", "w", "gx"}, {"x", "gy", "gw"}};
     int ok = take4(ao, &b[0], 0, kernel, names[weight][0], ad) == 0 &&
              take4(ko, &b[1], 0, kernel, names[weight][1], kd) == 0 &&
              take4(to, &b[2], 1, kernel, names[weight][2], td) == 0;
     if (ok) {
         const Py_ssize_t *x = weight ? ad : td, *gy = weight ? kd : ad, *k = weight ? td : kd;
-        Py_ssize_t kc = weight ? k[2] : k[3], ko_ = weight ? k[3] : k[2];
-        if (depthwise) /* the kernel is (KH, KW, 1, C) */
-            kc = ko_ = k[2] == 1 ? k[3] : -1;
-        g = (geometry){x[0], x[1], x[2], x[3], k[0], k[1], gy[3], gy[1], gy[2], g.sh, g.sw, g.dh, g.dw};
-        if (gy[0] != g.n || kc != g.c || ko_ != g.o) {
+        /* the kernel's (input channels, filters, KH, KW) */
+        Py_ssize_t kc, kf, kh, kw;
+        if (depthwise) {
+            kc = kf = k[2] == 1 ? k[3] : -1;
+            kh = k[0], kw = k[1];
+        }
+        else if (weight) {
+            kc = k[2], kf = k[3], kh = k[0], kw = k[1];
+        }
+        else {
+            kc = k[1], kf = k[0], kh = k[2], kw = k[3];
+        }
+        Py_ssize_t real = weight ? kf : kc;
+        g = (geometry){x[0], x[1], x[2], x[3], kh, kw, gy[3], gy[1], gy[2], g.sh, g.sw, g.dh, g.dw, real};
+        int fits = weight ? (kc == g.c && kf == g.o) : (kf == g.o && (depthwise ? kc == g.c : 1));
+        if (gy[0] != g.n || !fits) {
             PyErr_Format(PyExc_ValueError, "%s: shapes do not match: input (%zd, Hp, Wp, %zd), gradient (%zd, OH, OW, "
-                         "%zd), kernel with %zd input and %zd output channels", kernel, g.n, g.c, gy[0], g.o, kc, ko_);
+                         "%zd), kernel with %zd input and %zd output channels", kernel, g.n, g.c, gy[0], g.o, kc, kf);
             ok = 0;
         }
         else
             ok = check_geometry(kernel, &g, start, stop, weight, depthwise) == 0;
     }
+    if (ok && !weight && !depthwise)
+        ok = (packed = packing_space(&g)) != NULL;
     if (ok) {
         Py_BEGIN_ALLOW_THREADS
-        if (weight)
-            (depthwise ? depthwise_weight_grad_rows : kernels->weight_grad)(&g, b[0].buf, b[1].buf, b[2].buf, start, stop);
+        if (depthwise)
+            (weight ? depthwise_weight_grad_rows : depthwise_input_grad_samples)(&g, b[0].buf, b[1].buf, b[2].buf,
+                                                                                 start, stop);
+        else if (weight)
+            kernels->weight_grad(&g, b[0].buf, b[1].buf, b[2].buf, start, stop);
         else
-            (depthwise ? depthwise_input_grad_samples : kernels->input_grad)(&g, b[0].buf, b[1].buf, b[2].buf, start,
-                                                                              stop);
+            kernels->input_grad(&g, b[0].buf, b[1].buf, b[2].buf, start, stop, packed);
         Py_END_ALLOW_THREADS
     }
+    PyMem_RawFree(packed);
     return shendu_finish(b, 3, ok);
 }
 

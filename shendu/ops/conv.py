@@ -63,13 +63,18 @@ def first_channels(out, count):
     return out if out.shape[-1] == count else xp.ascontiguousarray(out[..., :count])
 
 
+def lanes(count):
+    """``count`` channels rounded up to the direct kernels' vector lanes (a multiple of 8)."""
+    return count + (-count) % 8
+
+
 def pad_lanes(array):
     """``array`` (..., k) C-contiguous with its last axis zero-padded to a multiple of 8, the direct kernels'
     vector lanes (free when k already is one and the array is contiguous)."""
     k = array.shape[-1]
     if k % 8 == 0:
         return xp.ascontiguousarray(array)
-    out = xp.zeros(array.shape[:-1] + (k + (-k) % 8,), array.dtype)
+    out = xp.zeros(array.shape[:-1] + (lanes(k),), array.dtype)
     out[..., :k] = array
     return out
 
@@ -109,7 +114,11 @@ def pad_spatial(x, padding, fill=0, channels_last=True):
     if not (top or bottom or left or right):
         return x
     n, c, h, w = x.shape
-    padded = empty_in_layout((n, c, h + top + bottom, w + left + right), x.dtype, channels_last, fill)
+    padded = empty_in_layout((n, c, h + top + bottom, w + left + right), x.dtype, channels_last)
+    # NOTE: only the border is filled and the inside copied: one pass over memory where zeros() then a copy made two
+    for border in (padded[:, :, :top], padded[:, :, top + h :], padded[:, :, top : top + h, :left],
+                   padded[:, :, top : top + h, left + w :]):  # fmt: skip
+        border.fill(fill)
     padded[:, :, top : top + h, left : left + w] = x
     return padded
 
@@ -248,9 +257,9 @@ class Conv2d(Function):
         o, _, kh, kw = weight.shape
         oh, ow = self.out_hw
         padded = nhwc(pad_spatial(x, self.padding, channels_last=True))
-        kernel = pad_lanes(weight.transpose(2, 3, 1, 0))  # (kh, kw, C, O rounded up to 8)
-        rows = None if bias is None else pad_lanes(bias)
-        out = xp.empty((n, oh, ow, kernel.shape[-1]), x.dtype)
+        kernel = xp.ascontiguousarray(weight)  # (O, C, kh, kw): the kernels pack the slices they need
+        rows = None if bias is None else xp.ascontiguousarray(bias)
+        out = xp.empty((n, oh, ow, lanes(o)), x.dtype)
         (sh, sw), (dh, dw) = self.stride, self.dilation
 
         def piece(_, start, stop):
@@ -273,19 +282,19 @@ class Conv2d(Function):
             gb = channel_sums(rows.reshape(-1, o))
         padded = nhwc(pad_spatial(self.source, self.padding, channels_last=True))
         if needs[1]:
-            lanes = pad_lanes(rows)  # O rounded up to 8
+            padded_rows = pad_lanes(rows)  # O rounded up to 8
 
             def weight_piece(out, start, stop):
-                self.direct.weight_grad(padded, lanes, out, sh, sw, dh, dw, start, stop)
+                self.direct.weight_grad(padded, padded_rows, out, sh, sw, dh, dw, start, stop)
 
-            total = run_split_sum(weight_piece, n * oh, direct_parts(work, n * oh), (kh, kw, c, lanes.shape[-1]), gy.dtype)
+            total = run_split_sum(weight_piece, n * oh, direct_parts(work, n * oh), (kh, kw, c, padded_rows.shape[-1]), gy.dtype)
             gw = xp.ascontiguousarray(total[..., :o].transpose(3, 2, 0, 1))
         if needs[0]:
-            swapped = pad_lanes(self.weight.transpose(2, 3, 0, 1))  # (kh, kw, O, C rounded up to 8)
-            grid = xp.zeros(padded.shape[:3] + swapped.shape[-1:], gy.dtype)
+            kernel = xp.ascontiguousarray(self.weight)
+            grid = xp.zeros(padded.shape[:3] + (lanes(c),), gy.dtype)  # C rounded up to 8
 
             def input_piece(_, start, stop):
-                self.direct.input_grad(rows, swapped, grid, sh, sw, dh, dw, start, stop)
+                self.direct.input_grad(rows, kernel, grid, sh, sw, dh, dw, start, stop)
 
             run_split(input_piece, n, direct_parts(work, n))
             top, _, left, _ = self.padding

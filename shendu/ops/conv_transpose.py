@@ -18,8 +18,8 @@ from .._backend import xp
 from ..autograd import Function
 from ..tensor import Tensor
 from .._parallel import run_split, run_split_sum
-from .conv import Conv2d, conv2d, direct_kernels, direct_parts, first_channels, int_tuple, nhwc, pad_lanes, pad_spatial
-from .conv import scatter_windows
+from .conv import Conv2d, conv2d, direct_kernels, direct_parts, first_channels, int_tuple, lanes, nhwc, pad_lanes
+from .conv import pad_spatial, scatter_windows
 from .normalization import channel_sums
 from .shape import flip, pad, permute, reshape
 
@@ -94,12 +94,12 @@ class ConvTranspose2d(Function):
         o, kh, kw = weight.shape[1], weight.shape[2], weight.shape[3]
         full = (self._full_size(h, 0, kh), self._full_size(w, 1, kw))
         rows = nhwc(x)
-        swapped = pad_lanes(weight.transpose(2, 3, 0, 1))  # (kh, kw, C_in, C_out rounded up to 8)
-        grid = xp.zeros((n, full[0], full[1], swapped.shape[-1]), x.dtype)
+        kernel = xp.ascontiguousarray(weight)  # (C_in, C_out, kh, kw): a convolution's (O, C, kh, kw) read backwards
+        grid = xp.zeros((n, full[0], full[1], lanes(o)), x.dtype)
         (sh, sw), (dh, dw) = self.stride, self.dilation
 
         def piece(_, start, stop):
-            self.direct.input_grad(rows, swapped, grid, sh, sw, dh, dw, start, stop)
+            self.direct.input_grad(rows, kernel, grid, sh, sw, dh, dw, start, stop)
 
         run_split(piece, n, direct_parts(n * h * w * c * o * kh * kw, n))
         self.rows = rows
@@ -121,8 +121,8 @@ class ConvTranspose2d(Function):
         work = n * h * w * c * o * kh * kw
         gx = gw = gb = None
         if needs[0]:
-            kernel = pad_lanes(weight.transpose(2, 3, 1, 0))  # (kh, kw, C_out, C_in rounded up to 8)
-            out = xp.empty((n, h, w, kernel.shape[-1]), gy.dtype)
+            kernel = xp.ascontiguousarray(weight)  # (C_in, C_out, kh, kw): the convolution C_out -> C_in
+            out = xp.empty((n, h, w, lanes(c)), gy.dtype)
 
             def input_piece(_, start, stop):
                 self.direct.forward(grid, kernel, None, out, sh, sw, dh, dw, start, stop)
@@ -130,12 +130,12 @@ class ConvTranspose2d(Function):
             run_split(input_piece, n * h, direct_parts(work, n * h))
             gx = first_channels(out, c).transpose(0, 3, 1, 2)
         if needs[1]:
-            lanes = pad_lanes(self.rows)  # C_in rounded up to 8
+            padded_rows = pad_lanes(self.rows)  # C_in rounded up to 8
 
             def weight_piece(out, start, stop):
-                self.direct.weight_grad(grid, lanes, out, sh, sw, dh, dw, start, stop)
+                self.direct.weight_grad(grid, padded_rows, out, sh, sw, dh, dw, start, stop)
 
-            total = run_split_sum(weight_piece, n * h, direct_parts(work, n * h), (kh, kw, o, lanes.shape[-1]), gy.dtype)
+            total = run_split_sum(weight_piece, n * h, direct_parts(work, n * h), (kh, kw, o, padded_rows.shape[-1]), gy.dtype)
             gw = xp.ascontiguousarray(total[..., :c].transpose(3, 2, 0, 1))
         if len(needs) > 2 and needs[2]:
             gb = channel_sums(grid.reshape(-1, o))

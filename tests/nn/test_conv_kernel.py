@@ -155,8 +155,8 @@ def test_the_kernels_run_for_float32_single_group_and_depthwise_convolutions_onl
 
 @needs_kernel
 def test_the_kernels_refuse_arrays_that_do_not_fit():
-    x, w = np.zeros((2, 6, 6, 3), np.float32), np.zeros((3, 3, 3, 8), np.float32)
-    out = np.zeros((2, 4, 4, 8), np.float32)
+    x, w = np.zeros((2, 6, 6, 3), np.float32), np.zeros((5, 3, 3, 3), np.float32)  # w: (O, C, kh, kw), as PyTorch's
+    out = np.zeros((2, 4, 4, 8), np.float32)  # 5 filters in 8 lanes
     kernel.forward(x, w, None, out, 1, 1, 1, 1, 0, 8)  # fits: 2 samples x 4 output rows
     with pytest.raises(TypeError, match="forward: x must be a 4-d float32 array; got 4 dimensions of format 'd'"):
         kernel.forward(x.astype(np.float64), w, None, out, 1, 1, 1, 1, 0, 8)
@@ -165,18 +165,19 @@ def test_the_kernels_refuse_arrays_that_do_not_fit():
     with pytest.raises(ValueError, match="forward: a 4x4 output does not fit a 6x6 input with a 3x3 kernel"):
         kernel.forward(x, w, None, out, 2, 2, 1, 1, 0, 8)
     with pytest.raises(ValueError, match="forward: shapes do not match"):
-        kernel.forward(x, np.zeros((3, 3, 2, 8), np.float32), None, out, 1, 1, 1, 1, 0, 8)
-    with pytest.raises(ValueError, match="forward: bias must be 8 float32 values"):
+        kernel.forward(x, np.zeros((5, 2, 3, 3), np.float32), None, out, 1, 1, 1, 1, 0, 8)
+    with pytest.raises(ValueError, match="forward: bias must be 5 float32 values"):
         kernel.forward(x, w, np.zeros(3, np.float32), out, 1, 1, 1, 1, 0, 8)
-    with pytest.raises(ValueError, match=r"forward: the output channels \(4\) must be a multiple of 8"):
-        kernel.forward(x, w[..., :4].copy(), None, out[..., :4].copy(), 1, 1, 1, 1, 0, 8)
-    gx = np.zeros((2, 6, 6, 8), np.float32)
+    with pytest.raises(ValueError, match=r"forward: 5 output channels must be stored in 8 lanes .*; got 16"):
+        kernel.forward(x, w, None, np.zeros((2, 4, 4, 16), np.float32), 1, 1, 1, 1, 0, 8)
+    gx, gy = np.zeros((2, 6, 6, 8), np.float32), np.zeros((2, 4, 4, 5), np.float32)
+    kernel.input_grad(gy, w, gx, 1, 1, 1, 1, 0, 2)  # 3 input channels in 8 lanes
     with pytest.raises(ValueError, match="stride and dilation must be positive"):
-        kernel.input_grad(out, np.zeros((3, 3, 8, 8), np.float32), gx, 0, 1, 1, 1, 0, 2)
+        kernel.input_grad(gy, w, gx, 0, 1, 1, 1, 0, 2)
     with pytest.raises(ValueError, match=r"input_grad: samples \[0, 3\) are not within the 2 there are"):
-        kernel.input_grad(out, np.zeros((3, 3, 8, 8), np.float32), gx, 1, 1, 1, 1, 0, 3)
-    with pytest.raises(ValueError, match=r"input_grad: the input channels \(3\) must be a multiple of 8"):
-        kernel.input_grad(out, np.zeros((3, 3, 8, 3), np.float32), x.copy(), 1, 1, 1, 1, 0, 2)
+        kernel.input_grad(gy, w, gx, 1, 1, 1, 1, 0, 3)
+    with pytest.raises(ValueError, match=r"input_grad: 3 input channels must be stored in 8 lanes .*; got 3"):
+        kernel.input_grad(gy, w, x.copy(), 1, 1, 1, 1, 0, 2)
     with pytest.raises(ValueError, match="weight_grad: shapes do not match"):
         kernel.weight_grad(x, out, np.zeros((3, 3, 3, 16), np.float32), 1, 1, 1, 1, 0, 8)
     with pytest.raises(ValueError, match="read-only"):
