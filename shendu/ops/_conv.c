@@ -64,6 +64,25 @@ window_offsets(const geometry *g, Py_ssize_t r0, int count, Py_ssize_t *offsets)
     }
 }
 
+/* Blocks of output pixels start at multiples of PIXELS of the pixel index r, wherever a thread's range starts: the
+ * pixels summed together, and so the order of the sums into gx, do not depend on how the work is shared. */
+INLINE int
+block_size(int position, int left)
+{
+    int size = PIXELS - position % PIXELS;
+    return size < left ? size : left;
+}
+
+#define BY_PIXELS(px, CALL)                                                                                           \
+    switch (px) {                                                                                                     \
+    case 6: CALL(6); break;                                                                                           \
+    case 5: CALL(5); break;                                                                                           \
+    case 4: CALL(4); break;                                                                                           \
+    case 3: CALL(3); break;                                                                                           \
+    case 2: CALL(2); break;                                                                                           \
+    default: CALL(1); break;                                                                                          \
+    }
+
 INLINE Py_ssize_t
 tap_offset(const geometry *g, Py_ssize_t p, Py_ssize_t q)
 {
@@ -124,24 +143,26 @@ gather_block(const int px, const int nv, const geometry *g, const float *x, cons
 }
 
 INLINE void
-gather_tile(const int nv, const geometry *g, const float *x, const Py_ssize_t *offsets, int count, Py_ssize_t c0,
-            Py_ssize_t chunk, const float *packed, const float *bias, float *out)
+gather_tile(const int nv, const geometry *g, const float *x, const Py_ssize_t *offsets, int count, int phase,
+            Py_ssize_t c0, Py_ssize_t chunk, const float *packed, const float *bias, float *out)
 {
-    int k = 0;
-    for (; k + PIXELS <= count; k += PIXELS)
-        gather_block(PIXELS, nv, g, x + c0, offsets + k, chunk, packed, bias, c0 == 0, out + k * g->o);
-    for (; k < count; k++)
-        gather_block(1, nv, g, x + c0, offsets + k, chunk, packed, bias, c0 == 0, out + k * g->o);
+    for (int k = 0, px; k < count; k += px) {
+        px = block_size(phase + k, count - k);
+#define GATHER(P) gather_block(P, nv, g, x + c0, offsets + k, chunk, packed, bias, c0 == 0, out + k * g->o)
+        BY_PIXELS(px, GATHER)
+#undef GATHER
+    }
 }
 
 INLINE void
 forward_samples(const geometry *g, const float *x, const float *w, const float *bias, float *out, Py_ssize_t start,
                 Py_ssize_t stop, float *packed)
 {
-    Py_ssize_t offsets[TILE];
+    Py_ssize_t offsets[TILE], first = start * g->ow, last = stop * g->ow; /* start, stop: output rows n·OH + i */
     float lane_bias[2 * LANES];
-    for (Py_ssize_t r = start * g->ow; r < stop * g->ow; r += TILE) { /* start, stop: output rows n·OH + i */
-        int count = (int)(stop * g->ow - r < TILE ? stop * g->ow - r : TILE);
+    for (Py_ssize_t t = first - first % TILE; t < last; t += TILE) { /* tiles at multiples of TILE (of PIXELS) */
+        Py_ssize_t r = t > first ? t : first;
+        int count = (int)((t + TILE < last ? t + TILE : last) - r);
         window_offsets(g, r, count, offsets);
         for (Py_ssize_t ob = 0; ob < g->o; ob += 2 * LANES) {
             for (int l = 0; bias && l < 2 * LANES; l++)
@@ -151,9 +172,9 @@ forward_samples(const geometry *g, const float *x, const float *w, const float *
                 pack_filters(g, w, 1, ob, c0, chunk, packed);
                 const float *b = bias ? lane_bias : NULL;
                 if (g->o - ob >= 2 * LANES)
-                    gather_tile(2, g, x, offsets, count, c0, chunk, packed, b, out + r * g->o + ob);
+                    gather_tile(2, g, x, offsets, count, (int)(r % PIXELS), c0, chunk, packed, b, out + r * g->o + ob);
                 else
-                    gather_tile(1, g, x, offsets, count, c0, chunk, packed, b, out + r * g->o + ob);
+                    gather_tile(1, g, x, offsets, count, (int)(r % PIXELS), c0, chunk, packed, b, out + r * g->o + ob);
             }
         }
     }
@@ -191,35 +212,34 @@ scatter_block(const int px, const int nv, const geometry *g, const float *gy, Py
 }
 
 INLINE void
-scatter_tile(const int nv, const geometry *g, const float *gy, const Py_ssize_t *offsets, int count, Py_ssize_t o0,
-             Py_ssize_t chunk, const float *packed, float *gx)
+scatter_tile(const int nv, const geometry *g, const float *gy, const Py_ssize_t *offsets, int count, int phase,
+             Py_ssize_t o0, Py_ssize_t chunk, const float *packed, float *gx)
 {
-    int k = 0;
-    for (; k + PIXELS <= count; k += PIXELS)
-        scatter_block(PIXELS, nv, g, gy + k * g->o + o0, chunk, packed, gx, offsets + k);
-    for (; k < count; k++)
-        scatter_block(1, nv, g, gy + k * g->o + o0, chunk, packed, gx, offsets + k);
+    for (int k = 0, px; k < count; k += px) {
+        px = block_size(phase + k, count - k);
+#define SCATTER(P) scatter_block(P, nv, g, gy + k * g->o + o0, chunk, packed, gx, offsets + k)
+        BY_PIXELS(px, SCATTER)
+#undef SCATTER
+    }
 }
 
 INLINE void
 input_grad_samples(const geometry *g, const float *gy, const float *w, float *gx, Py_ssize_t start, Py_ssize_t stop,
                    float *packed)
 {
-    Py_ssize_t offsets[TILE], per_sample = g->oh * g->ow;
-    int count = 0;
-    /* tiles within a sample: the order of the sums into gx does not depend on how the samples are shared */
-    for (Py_ssize_t r = start * per_sample; r < stop * per_sample; r += count) { /* start, stop: samples */
-        Py_ssize_t end = (r / per_sample + 1) * per_sample;
-        count = (int)(end - r < TILE ? end - r : TILE);
+    Py_ssize_t offsets[TILE], first = start * g->oh * g->ow, last = stop * g->oh * g->ow; /* start, stop: samples */
+    for (Py_ssize_t t = first - first % TILE; t < last; t += TILE) { /* tiles at multiples of TILE (of PIXELS) */
+        Py_ssize_t r = t > first ? t : first;
+        int count = (int)((t + TILE < last ? t + TILE : last) - r);
         window_offsets(g, r, count, offsets);
         for (Py_ssize_t cb = 0; cb < g->c; cb += 2 * LANES)
             for (Py_ssize_t o0 = 0; o0 < g->o; o0 += CHUNK) {
                 Py_ssize_t chunk = g->o - o0 < CHUNK ? g->o - o0 : CHUNK;
                 pack_filters(g, w, 0, cb, o0, chunk, packed);
                 if (g->c - cb >= 2 * LANES)
-                    scatter_tile(2, g, gy + r * g->o, offsets, count, o0, chunk, packed, gx + cb);
+                    scatter_tile(2, g, gy + r * g->o, offsets, count, (int)(r % PIXELS), o0, chunk, packed, gx + cb);
                 else
-                    scatter_tile(1, g, gy + r * g->o, offsets, count, o0, chunk, packed, gx + cb);
+                    scatter_tile(1, g, gy + r * g->o, offsets, count, (int)(r % PIXELS), o0, chunk, packed, gx + cb);
             }
     }
 }

@@ -288,6 +288,29 @@ class LeakyReLU(_Pointwise):
     def slope(self, x):
         return xp.where(x > 0, 1.0, self.negative_slope)
 
+    def forward(self, x):
+        """NOTE: for 0 ≤ α ≤ 1, max(x, α·x) (NaN kept): two passes in x's dtype where ``where`` made four and a mask;
+        the DCGAN of W7 spent 19 ms a step in LeakyReLU's forward and backward. ``value`` stays the oracle."""
+        if x.dtype.kind != "f" or x.ndim == 0 or not 0 <= self.negative_slope <= 1:
+            return super().forward(x)
+        y = xp.multiply(x, x.dtype.type(self.negative_slope))
+        xp.maximum(x, y, out=y)
+        return y
+
+    def backward(self, gy):
+        """∂L/∂x = gy · ((x > 0)·(1 − α) + α), in gy's dtype with SIMD ufuncs only (``where`` with a mask runs an
+        element-by-element loop: 10 ms for 2 M values against 1.5 ms; ``slope`` also made a float64 array)."""
+        (x,) = self.input_values()
+        dtype = gy.dtype.type
+        alpha, rest = dtype(self.negative_slope), dtype(1 - self.negative_slope)
+        if gy.dtype.kind != "f" or x.shape != gy.shape or x.ndim == 0 or rest + alpha != 1:
+            return super().backward(gy)
+        gx = xp.greater(x, 0).astype(gy.dtype)
+        gx *= rest
+        gx += alpha  # exactly 1 where x > 0 (checked above), α elsewhere
+        gx *= gy
+        return gx
+
 
 class ELU(_Pointwise):
     """scale·x for x > 0, else scale·α·(exp(input_scale·x) − 1): elu, selu and celu, as PyTorch's one kernel.
