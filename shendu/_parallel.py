@@ -2,11 +2,13 @@
 direct convolution), and how many of them to use."""
 
 import contextlib
+import itertools
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-__all__ = ["num_threads", "get_pool", "run_split", "run_split_sum", "quiet_blas"]
+__all__ = ["num_threads", "get_pool", "run_split", "run_shared", "run_split_sum", "quiet_blas"]
+PIECES_PER_THREAD = 3  # run_shared cuts a job into this many pieces per thread, taken by whichever thread is free
 
 _state: dict = {"pool": None, "size": 0, "pid": None, "threaded_until": 0.0, "blas": None}
 QUIET_SECONDS = 0.5  # after a kernel shared its work between threads, BLAS calls run on one thread this long
@@ -44,6 +46,32 @@ def run_split(job, total, parts):
     _state["threaded_until"] = time.monotonic() + QUIET_SECONDS
     futures = [get_pool(parts - 1).submit(job, k, bounds[k], bounds[k + 1]) for k in range(1, parts)]
     job(0, bounds[0], bounds[1])
+    for future in futures:
+        future.result()
+
+
+def run_shared(job, total, threads):
+    """Call ``job(start, stop)`` on pieces of [0, total) taken in turn by ``threads`` threads (this one and the pool's):
+    a thread that finishes its piece takes the next, so a worker that woke late or was preempted does not leave the
+    others waiting. Only for jobs whose pieces write disjoint outputs (the result does not depend on who ran what).
+
+    NOTE: with one fixed range per thread, ResNet-20's main thread waited for the worker ~30 ms a step (of ~330).
+    """
+    threads = max(1, min(threads, total))
+    if threads == 1:
+        job(0, total)
+        return
+    count = min(total, threads * PIECES_PER_THREAD)
+    bounds = [total * k // count for k in range(count + 1)]
+    taken = itertools.count()  # next() is atomic under the GIL
+
+    def work():
+        while (index := next(taken)) < count:
+            job(bounds[index], bounds[index + 1])
+
+    _state["threaded_until"] = time.monotonic() + QUIET_SECONDS
+    futures = [get_pool(threads - 1).submit(work) for _ in range(threads - 1)]
+    work()
     for future in futures:
         future.result()
 

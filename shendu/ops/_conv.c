@@ -5,7 +5,7 @@
  *     x (N, Hp, Wp, C) already padded, w (O, C, KH, KW) as PyTorch keeps it, bias (O,) or None, out (N, OH, OW, O′)
  *     written, O′ = O rounded up to a multiple of 8 (the lanes past O hold zeros; conv.py keeps the first O).
  * input_grad(gy, w, gx, sh, sw, dh, dw, start, stop)
- *     gx[n, i·sh + p·dh, j·sw + q·dw, c] += Σ_o gy[n, i, j, o] · w[o, c, p, q]
+ *     gx[n, i·sh + p·dh, j·sw + q·dw, c] = Σ_{o, windows} gy[n, i, j, o] · w[o, c, p, q] (the samples' gx zeroed first)
  *     gy (N, OH, OW, O), w (O, C, KH, KW), gx (N, Hp, Wp, C′) with C′ = C rounded up to a multiple of 8.
  * weight_grad(x, gy, gw, sh, sw, dh, dw, start, stop)
  *     gw[p, q, c, o] += Σ_{n,i,j} x[n, i·sh + p·dh, j·sw + q·dw, c] · gy[n, i, j, o];  O a multiple of 8.
@@ -228,6 +228,7 @@ input_grad_samples(const geometry *g, const float *gy, const float *w, float *gx
                    float *packed)
 {
     Py_ssize_t offsets[TILE], first = start * g->oh * g->ow, last = stop * g->oh * g->ow; /* start, stop: samples */
+    memset(gx + start * g->hp * g->wp * g->c, 0, (size_t)((stop - start) * g->hp * g->wp * g->c) * sizeof(float));
     for (Py_ssize_t t = first - first % TILE; t < last; t += TILE) { /* tiles at multiples of TILE (of PIXELS) */
         Py_ssize_t r = t > first ? t : first;
         int count = (int)((t + TILE < last ? t + TILE : last) - r);
@@ -323,12 +324,13 @@ depthwise_forward_rows(const geometry *g, const float *x, const float *w, const 
     }
 }
 
-/* gx[n, i·sh + p·dh, j·sw + q·dw, c] += gy[n, i, j, c] · w[p, q, c]; samples [start, stop) */
+/* gx[n, i·sh + p·dh, j·sw + q·dw, c] = Σ gy[n, i, j, c] · w[p, q, c] over the windows; samples [start, stop) */
 SHENDU_CLONES static void
 depthwise_input_grad_samples(const geometry *g, const float *gy, const float *w, float *gx, Py_ssize_t start,
                              Py_ssize_t stop)
 {
     const Py_ssize_t C = g->c;
+    memset(gx + start * g->hp * g->wp * C, 0, (size_t)((stop - start) * g->hp * g->wp * C) * sizeof(float));
     for (Py_ssize_t n = start; n < stop; n++)
         for (Py_ssize_t i = 0; i < g->oh; i++)
             for (Py_ssize_t j = 0; j < g->ow; j++) {

@@ -19,7 +19,7 @@ How it is fast on NumPy:
 
 from .. import _compiled
 from .._backend import xp
-from .._parallel import num_threads, run_split, run_split_sum
+from .._parallel import num_threads, run_shared, run_split_sum
 from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
 from .dtype_check import check_same_dtype
@@ -262,10 +262,10 @@ class Conv2d(Function):
         out = xp.empty((n, oh, ow, lanes(o)), x.dtype)
         (sh, sw), (dh, dw) = self.stride, self.dilation
 
-        def piece(_, start, stop):
+        def piece(start, stop):
             self.direct.forward(padded, kernel, rows, out, sh, sw, dh, dw, start, stop)
 
-        run_split(piece, n * oh, direct_parts(n * oh * ow * o * c * kh * kw, n * oh))
+        run_shared(piece, n * oh, direct_parts(n * oh * ow * o * c * kh * kw, n * oh))
         self.source, self.weight = x, weight
         return first_channels(out, o).transpose(0, 3, 1, 2)
 
@@ -291,12 +291,12 @@ class Conv2d(Function):
             gw = xp.ascontiguousarray(total[..., :o].transpose(3, 2, 0, 1))
         if needs[0]:
             kernel = xp.ascontiguousarray(self.weight)
-            grid = xp.zeros(padded.shape[:3] + (lanes(c),), gy.dtype)  # C rounded up to 8
+            grid = xp.empty(padded.shape[:3] + (lanes(c),), gy.dtype)  # C rounded up to 8; the kernel zeroes it
 
-            def input_piece(_, start, stop):
+            def input_piece(start, stop):
                 self.direct.input_grad(rows, kernel, grid, sh, sw, dh, dw, start, stop)
 
-            run_split(input_piece, n, direct_parts(work, n))
+            run_shared(input_piece, n, direct_parts(work, n))
             top, _, left, _ = self.padding
             gx = grid[:, top : top + h, left : left + w, :c].transpose(0, 3, 1, 2)
         return gx, gw, gb
@@ -314,10 +314,10 @@ class Conv2d(Function):
         rows = None if bias is None else xp.ascontiguousarray(bias)
         (sh, sw), (dh, dw) = self.stride, self.dilation
 
-        def piece(_, start, stop):
+        def piece(start, stop):
             self.direct.depthwise_forward(padded, kernel, rows, out, sh, sw, dh, dw, start, stop)
 
-        run_split(piece, n * oh, direct_parts(n * oh * ow * c * kh * kw, n * oh))
+        run_shared(piece, n * oh, direct_parts(n * oh * ow * c * kh * kw, n * oh))
         self.source, self.weight, self.kernel_lanes = x, weight, kernel
         return out.transpose(0, 3, 1, 2)
 
@@ -341,12 +341,12 @@ class Conv2d(Function):
             total = run_split_sum(weight_piece, n * oh, direct_parts(work, n * oh), (kh, kw, 1, c), gy.dtype)
             gw = xp.ascontiguousarray(total.reshape(kh, kw, c).transpose(2, 0, 1)).reshape(c, 1, kh, kw)
         if needs[0]:
-            grid = xp.zeros(padded.shape, gy.dtype)
+            grid = xp.empty(padded.shape, gy.dtype)  # the kernel zeroes it
 
-            def input_piece(_, start, stop):
+            def input_piece(start, stop):
                 self.direct.depthwise_input_grad(rows, self.kernel_lanes, grid, sh, sw, dh, dw, start, stop)
 
-            run_split(input_piece, n, direct_parts(work, n))
+            run_shared(input_piece, n, direct_parts(work, n))
             top, _, left, _ = self.padding
             gx = grid[:, top : top + h, left : left + w, :].transpose(0, 3, 1, 2)
         return gx, gw, gb

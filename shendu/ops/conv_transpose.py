@@ -17,7 +17,7 @@ does only the useful products (DCGAN generator, W7: see BENCHMARKS.md).
 from .._backend import xp
 from ..autograd import Function
 from ..tensor import Tensor
-from .._parallel import run_split, run_split_sum
+from .._parallel import run_shared, run_split_sum
 from .conv import Conv2d, conv2d, direct_kernels, direct_parts, first_channels, int_tuple, lanes, nhwc, pad_lanes
 from .conv import pad_spatial, scatter_windows
 from .normalization import channel_sums
@@ -95,13 +95,13 @@ class ConvTranspose2d(Function):
         full = (self._full_size(h, 0, kh), self._full_size(w, 1, kw))
         rows = nhwc(x)
         kernel = xp.ascontiguousarray(weight)  # (C_in, C_out, kh, kw): a convolution's (O, C, kh, kw) read backwards
-        grid = xp.zeros((n, full[0], full[1], lanes(o)), x.dtype)
+        grid = xp.empty((n, full[0], full[1], lanes(o)), x.dtype)  # the kernel zeroes it
         (sh, sw), (dh, dw) = self.stride, self.dilation
 
-        def piece(_, start, stop):
+        def piece(start, stop):
             self.direct.input_grad(rows, kernel, grid, sh, sw, dh, dw, start, stop)
 
-        run_split(piece, n, direct_parts(n * h * w * c * o * kh * kw, n))
+        run_shared(piece, n, direct_parts(n * h * w * c * o * kh * kw, n))
         self.rows = rows
         ph, pw = self.padding
         out = grid[:, ph : full[0] - ph, pw : full[1] - pw, :o]
@@ -124,10 +124,10 @@ class ConvTranspose2d(Function):
             kernel = xp.ascontiguousarray(weight)  # (C_in, C_out, kh, kw): the convolution C_out -> C_in
             out = xp.empty((n, h, w, lanes(c)), gy.dtype)
 
-            def input_piece(_, start, stop):
+            def input_piece(start, stop):
                 self.direct.forward(grid, kernel, None, out, sh, sw, dh, dw, start, stop)
 
-            run_split(input_piece, n * h, direct_parts(work, n * h))
+            run_shared(input_piece, n * h, direct_parts(work, n * h))
             gx = first_channels(out, c).transpose(0, 3, 1, 2)
         if needs[1]:
             padded_rows = pad_lanes(self.rows)  # C_in rounded up to 8

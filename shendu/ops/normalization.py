@@ -16,7 +16,7 @@ import numbers
 
 from .. import _compiled
 from .._backend import xp
-from .._parallel import num_threads, run_split, run_split_sum
+from .._parallel import num_threads, run_shared, run_split_sum
 from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
 from .dtype_check import check_same_dtype
@@ -189,10 +189,10 @@ class BatchNorm(Function):
         shift = bias if bias is not None else xp.zeros(c, x.dtype)
         y = xp.empty_like(rows)
 
-        def third(_, start, stop):
+        def third(start, stop):
             _kernels.normalize(rows, mean, scale, shift, y, start, stop)
 
-        run_split(third, m, parts)
+        run_shared(third, m, parts)
         self.rows, self.mean, self.invstd = True, mean, invstd
         return _rows_to_input_shape(y, x)
 
@@ -222,10 +222,10 @@ class BatchNorm(Function):
             k0 = (-gamma * sum_g / m).astype(gy.dtype)
             out = xp.empty_like(rows)
 
-            def second(_, start, stop):
+            def second(start, stop):
                 _kernels.normalize_grad(rows, source, self.mean, kg, kx, k0, out, start, stop)
 
-            run_split(second, m, parts)
+            run_shared(second, m, parts)
             gx = _rows_to_input_shape(out, x)
         gw = sum_gx if self.has_weight and needs[1] else None
         gb = sum_g.astype(gy.dtype) if self.has_bias and needs[-1] else None
