@@ -36,7 +36,7 @@ _as_strided = xp.lib.stride_tricks.as_strided
 _FEW_CHANNELS = 4  # up to this many input channels, im2col reads an NCHW input as it is
 IMPLICIT_GEMM_MAX_CHANNELS = 32  # stride-1 convolutions with at most this many input channels skip im2col
 INFERENCE_COLS_BYTES = 16 << 20  # without autograd, im2col is built a few samples at a time, at most this big
-DIRECT_MACS_PER_THREAD = 1 << 20  # a direct convolution is shared between threads in pieces of at least this much
+DIRECT_MACS_PER_THREAD = 1 << 24  # a direct convolution is shared between threads in pieces of at least this much
 
 
 def direct_kernels(dtype, groups, depthwise=False):
