@@ -7,7 +7,8 @@ import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-__all__ = ["num_threads", "get_pool", "run_split", "run_shared", "run_split_sum", "quiet_blas"]
+__all__ = ["num_threads", "get_pool", "run_split", "run_shared", "run_split_sum", "quiet_blas", "flat_in_memory",
+           "elementwise_parts"]
 PIECES_PER_THREAD = 3  # run_shared cuts a job into this many pieces per thread, taken by whichever thread is free
 
 _state: dict = {"pool": None, "size": 0, "pid": None, "threaded_until": 0.0, "blas": None}
@@ -74,6 +75,24 @@ def run_shared(job, total, threads):
     work()
     for future in futures:
         future.result()
+
+
+def flat_in_memory(array):
+    """A 1-d view of ``array``'s elements in memory order when they fill one contiguous block (C order or any
+    permutation of it, such as a channels-last NCHW view), else None."""
+    if array.flags.c_contiguous:
+        return array.reshape(-1)
+    order = sorted(range(array.ndim), key=lambda axis: -abs(array.strides[axis]))
+    permuted = array.transpose(order)
+    return permuted.reshape(-1) if permuted.flags.c_contiguous else None
+
+
+ELEMENTWISE_PIECE = 1 << 19  # elements: an elementwise pass is shared between threads in pieces at least this long
+
+
+def elementwise_parts(size):
+    """How many threads share an elementwise pass over ``size`` elements (1 below two pieces' worth)."""
+    return max(1, min(num_threads(), size // ELEMENTWISE_PIECE))
 
 
 def run_split_sum(job, total, parts, shape, dtype):

@@ -11,6 +11,7 @@ import math
 import numbers
 
 from .._backend import xp
+from .._parallel import elementwise_parts, flat_in_memory, run_shared
 from ..autograd import Function, is_grad_enabled, sum_to
 from ..tensor import Tensor
 from .dtype_check import check_same_dtype
@@ -89,14 +90,20 @@ def _relu(x):
             return xp.maximum(x, 0)
         zeros = _zero_rows[x.dtype] = xp.zeros(_ZEROS_ROW, x.dtype)
         zeros.flags.writeable = False
-    if not x.flags.c_contiguous or x.size < 2 * _ZEROS_ROW:
+    flat = flat_in_memory(x) if x.size >= 2 * _ZEROS_ROW else None
+    if flat is None:
         return xp.maximum(x, 0) if x.ndim == 0 or x.shape[-1] < 64 else xp.maximum(x, zeros[: x.shape[-1]])
-    out = xp.empty_like(x)
-    flat, flat_out = x.reshape(-1), out.reshape(-1)
-    bulk = flat.size - flat.size % _ZEROS_ROW
-    xp.maximum(flat[:bulk].reshape(-1, _ZEROS_ROW), zeros, out=flat_out[:bulk].reshape(-1, _ZEROS_ROW))
-    if bulk < flat.size:
-        xp.maximum(flat[bulk:], zeros[: flat.size - bulk], out=flat_out[bulk:])
+    out = xp.empty_like(x)  # x's memory order (a channels-last conv output stays channels-last)
+    flat_out = flat_in_memory(out)
+    rows, tail = divmod(flat.size, _ZEROS_ROW)
+    bulk, bulk_out = flat[: rows * _ZEROS_ROW].reshape(rows, _ZEROS_ROW), flat_out[: rows * _ZEROS_ROW].reshape(rows, _ZEROS_ROW)
+
+    def piece(start, stop):  # NOTE: a large ReLU is shared between threads (ufuncs release the GIL)
+        xp.maximum(bulk[start:stop], zeros, out=bulk_out[start:stop])
+
+    run_shared(piece, rows, elementwise_parts(flat.size))
+    if tail:
+        xp.maximum(flat[rows * _ZEROS_ROW :], zeros[:tail], out=flat_out[rows * _ZEROS_ROW :])
     return out
 
 
@@ -110,6 +117,17 @@ class ReLU(Function):
         return self.y
 
     def backward(self, gy):
+        if not isinstance(gy, Tensor) and gy.strides == self.y.strides and gy.dtype == self.y.dtype:
+            flat_y, flat_gy = flat_in_memory(self.y), flat_in_memory(gy)
+            if flat_y is not None and flat_gy is not None and elementwise_parts(gy.size) > 1:
+                gx = xp.empty_like(gy)
+                flat_gx = flat_in_memory(gx)
+
+                def piece(start, stop):  # NOTE: gy·(y > 0) shared between threads, as the forward
+                    xp.multiply(flat_gy[start:stop], flat_y[start:stop] > 0, out=flat_gx[start:stop])
+
+                run_shared(piece, gy.size, elementwise_parts(gy.size))
+                return gx
         mask = self.y > 0
         if isinstance(gy, Tensor):
             return gy * Tensor._from_op(mask.astype(gy._array.dtype), False)

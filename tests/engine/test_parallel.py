@@ -46,3 +46,35 @@ def test_blas_runs_on_one_thread_only_right_after_threaded_kernels(monkeypatch):
         with _parallel.quiet_blas():
             assert blas_threads() == 1
         assert blas_threads() == 2  # restored
+
+
+def test_flat_in_memory_views_contiguous_blocks_in_memory_order():
+    x = np.arange(2 * 3 * 4 * 5, dtype=np.float32).reshape(2, 4, 5, 3).transpose(0, 3, 1, 2)  # channels-last NCHW
+    flat = _parallel.flat_in_memory(x)
+    assert flat is not None and np.shares_memory(flat, x)
+    np.testing.assert_array_equal(flat, np.arange(x.size))
+    assert _parallel.flat_in_memory(x[:, :, 1:]) is None  # a crop is no single block
+
+
+def test_shared_relu_and_padding_equal_the_one_thread_passes(monkeypatch):
+    import shendu
+    import shendu.nn.functional as F
+    from shendu.ops import conv
+
+    x = np.random.default_rng(0).standard_normal((4, 8, 30, 30)).astype(np.float32).transpose(0, 2, 3, 1).copy()
+    x = x.transpose(0, 3, 1, 2)  # channels-last, as conv outputs are
+
+    def relu_and_grad():
+        t = shendu.from_numpy(x).requires_grad_()
+        y = F.relu(t)
+        y.backward(shendu.from_numpy(np.cos(x)))
+        return y.detach().numpy(), t.grad.numpy(), conv.pad_spatial(x, (1, 2, 2, 1))
+
+    single = relu_and_grad()
+    monkeypatch.setattr(_parallel, "ELEMENTWISE_PIECE", 64)
+    monkeypatch.setattr(conv, "PARALLEL_COPY_BYTES", 64)
+    monkeypatch.setenv("SHENDU_NUM_THREADS", "2")
+    shared = relu_and_grad()
+    for a, b in zip(shared, single):
+        np.testing.assert_array_equal(a, b)
+    assert shared[0].transpose(0, 2, 3, 1).flags.c_contiguous  # the output keeps the input's layout
