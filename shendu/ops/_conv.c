@@ -1,9 +1,11 @@
 /* shendu.ops._conv: direct 2-D convolution on channels-last (NHWC) float32 arrays (optional; see conv.py).
  *
- * forward(x, w, bias, out, sh, sw, dh, dw, start, stop)
+ * forward(x, w, bias, out, sh, sw, dh, dw, start, stop[, split_filters])
  *     out[n, i, j, o] = bias[o] + Σ_{p,q,c} x[n, i·sh + p·dh, j·sw + q·dw, c] · w[o, c, p, q]
  *     x (N, Hp, Wp, C) already padded, w (O, C, KH, KW) as PyTorch keeps it, bias (O,) or None, out (N, OH, OW, O′)
  *     written, O′ = O rounded up to a multiple of 8 (the lanes past O hold zeros; conv.py keeps the first O).
+ *     With split_filters, start and stop count blocks of 16 filters (every output pixel): a small map (7×7 at
+ *     batch 1) is shared between threads by its filters, each thread packing only its own.
  * input_grad(gy, w, gx, sh, sw, dh, dw, start, stop)
  *     gx[n, i·sh + p·dh, j·sw + q·dw, c] = Σ_{o, windows} gy[n, i, j, o] · w[o, c, p, q] (the samples' gx zeroed first)
  *     gy (N, OH, OW, O), w (O, C, KH, KW), gx (N, Hp, Wp, C′) with C′ = C rounded up to a multiple of 8.
@@ -43,6 +45,7 @@ typedef struct {
     Py_ssize_t n, hp, wp, c, kh, kw, o, oh, ow;
     Py_ssize_t sh, sw, dh, dw;
     Py_ssize_t real; /* forward: the filters (≤ o, the lanes of out); input_grad: the input channels (≤ c) */
+    int split_filters; /* forward: start, stop count blocks of 16 filters (all pixels), not output rows */
 } geometry;
 
 /* Where the windows of output pixels r0 .. r0 + count − 1 start in x (N, Hp, Wp, C), with r = (n·OH + i)·OW + j:
@@ -158,13 +161,21 @@ INLINE void
 forward_samples(const geometry *g, const float *x, const float *w, const float *bias, float *out, Py_ssize_t start,
                 Py_ssize_t stop, float *packed)
 {
+    /* the filters in blocks of 16: all of them, or the blocks [ob_start, ob_stop) when g->split_filters */
+    Py_ssize_t ob_first = g->split_filters ? start * 2 * LANES : 0, ob_last = g->split_filters ? stop * 2 * LANES : g->o;
+    if (g->split_filters) {
+        start = 0;
+        stop = g->n * g->oh;
+    }
+    if (ob_last > g->o)
+        ob_last = g->o;
     Py_ssize_t offsets[TILE], first = start * g->ow, last = stop * g->ow; /* start, stop: output rows n·OH + i */
     float lane_bias[2 * LANES];
     for (Py_ssize_t t = first - first % TILE; t < last; t += TILE) { /* tiles at multiples of TILE (of PIXELS) */
         Py_ssize_t r = t > first ? t : first;
         int count = (int)((t + TILE < last ? t + TILE : last) - r);
         window_offsets(g, r, count, offsets);
-        for (Py_ssize_t ob = 0; ob < g->o; ob += 2 * LANES) {
+        for (Py_ssize_t ob = ob_first; ob < ob_last; ob += 2 * LANES) {
             for (int l = 0; bias && l < 2 * LANES; l++)
                 lane_bias[l] = ob + l < g->real ? bias[ob + l] : 0.0f;
             for (Py_ssize_t c0 = 0; c0 < g->c; c0 += CHUNK) {
@@ -466,7 +477,9 @@ forward_kernel(PyObject *args, const char *kernel, int depthwise)
     PyObject *xo, *wo, *bo, *oo;
     geometry g;
     Py_ssize_t start, stop, xd[4], wd[4], od[4];
-    if (!PyArg_ParseTuple(args, "OOOOnnnnnn", &xo, &wo, &bo, &oo, &g.sh, &g.sw, &g.dh, &g.dw, &start, &stop))
+    int split_filters = 0;
+    if (!PyArg_ParseTuple(args, "OOOOnnnnnn|p", &xo, &wo, &bo, &oo, &g.sh, &g.sw, &g.dh, &g.dw, &start, &stop,
+                          &split_filters))
         return NULL;
     Py_buffer b[4] = {{0}};
     float *packed = NULL;
@@ -482,14 +495,21 @@ forward_kernel(PyObject *args, const char *kernel, int depthwise)
     }
     if (ok) {
         Py_ssize_t kh = depthwise ? wd[0] : wd[2], kw = depthwise ? wd[1] : wd[3];
-        g = (geometry){xd[0], xd[1], xd[2], xd[3], kh, kw, od[3], od[1], od[2], g.sh, g.sw, g.dh, g.dw, filters};
+        g = (geometry){xd[0], xd[1], xd[2], xd[3], kh, kw, od[3], od[1], od[2], g.sh, g.sw, g.dh, g.dw, filters,
+                       split_filters && !depthwise};
         if (channels != g.c || od[0] != g.n || (depthwise && (wd[2] != 1 || g.o != g.c))) {
             PyErr_Format(PyExc_ValueError, "%s: shapes do not match: x (N, Hp, Wp, %zd), w (%zd, %zd, %zd, %zd), "
                          "out (%zd, OH, OW, %zd)", kernel, g.c, wd[0], wd[1], wd[2], wd[3], od[0], od[3]);
             ok = 0;
         }
+        else if (g.split_filters && (start < 0 || start > stop || stop > (g.o + 2 * LANES - 1) / (2 * LANES))) {
+            PyErr_Format(PyExc_ValueError, "%s: filter blocks [%zd, %zd) are not within the %zd there are", kernel,
+                         start, stop, (g.o + 2 * LANES - 1) / (2 * LANES));
+            ok = 0;
+        }
         else
-            ok = check_geometry(kernel, &g, start, stop, 1, depthwise) == 0;
+            ok = check_geometry(kernel, &g, g.split_filters ? 0 : start, g.split_filters ? g.n * g.oh : stop, 1,
+                                depthwise) == 0;
     }
     if (ok && !depthwise)
         ok = (packed = packing_space(&g)) != NULL;
@@ -550,7 +570,7 @@ backward_kernel(PyObject *args, const char *kernel, int weight, int depthwise)
             kc = k[1], kf = k[0], kh = k[2], kw = k[3];
         }
         Py_ssize_t real = weight ? kf : kc;
-        g = (geometry){x[0], x[1], x[2], x[3], kh, kw, gy[3], gy[1], gy[2], g.sh, g.sw, g.dh, g.dw, real};
+        g = (geometry){x[0], x[1], x[2], x[3], kh, kw, gy[3], gy[1], gy[2], g.sh, g.sw, g.dh, g.dw, real, 0};
         int fits = weight ? (kc == g.c && kf == g.o) : (kf == g.o && (depthwise ? kc == g.c : 1));
         if (gy[0] != g.n || !fits) {
             PyErr_Format(PyExc_ValueError, "%s: shapes do not match: input (%zd, Hp, Wp, %zd), gradient (%zd, OH, OW, "

@@ -37,6 +37,7 @@ _FEW_CHANNELS = 4  # up to this many input channels, im2col reads an NCHW input 
 IMPLICIT_GEMM_MAX_CHANNELS = 32  # stride-1 convolutions with at most this many input channels skip im2col
 INFERENCE_COLS_BYTES = 16 << 20  # without autograd, im2col is built a few samples at a time, at most this big
 PARALLEL_COPY_BYTES = 1 << 21  # a padding copy is shared between threads in pieces of at least this many bytes
+FILTER_SPLIT_PIXELS = 4096  # up to this many output pixels, threads share a convolution by filters, not rows
 DIRECT_MACS_PER_THREAD = 1 << 24  # a direct convolution is shared between threads in pieces of at least this much
 
 
@@ -270,10 +271,17 @@ class Conv2d(Function):
         out = xp.empty((n, oh, ow, lanes(o)), x.dtype)
         (sh, sw), (dh, dw) = self.stride, self.dilation
 
-        def piece(start, stop):
-            self.direct.forward(padded, kernel, rows, out, sh, sw, dh, dw, start, stop)
+        blocks = -(-o // 16)
+        # NOTE: a small map (resnet18's 14x14 and 7x7 layers at batch 1) is shared by its filters, each thread packing
+        # only its own slices of the kernel: the 512-channel 7x7 layer on two threads 3.4 -> 1.8-2.4 ms, where sharing
+        # its seven rows made it slower than one thread (each packed the whole kernel)
+        by_filters = num_threads() > 1 and n * oh * ow <= FILTER_SPLIT_PIXELS and blocks >= 2 * num_threads()
 
-        run_shared(piece, n * oh, direct_parts(n * oh * ow * o * c * kh * kw, n * oh))
+        def piece(start, stop):
+            self.direct.forward(padded, kernel, rows, out, sh, sw, dh, dw, start, stop, by_filters)
+
+        pieces = blocks if by_filters else n * oh
+        run_shared(piece, pieces, direct_parts(n * oh * ow * o * c * kh * kw, pieces))
         self.source, self.weight = x, weight
         return first_channels(out, o).transpose(0, 3, 1, 2)
 

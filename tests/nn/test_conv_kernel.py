@@ -194,3 +194,39 @@ def test_the_depthwise_kernels_refuse_a_kernel_that_is_not_one_filter_per_channe
         kernel.depthwise_input_grad(out, np.zeros((3, 3, 2, 5), np.float32), x.copy(), 1, 1, 1, 1, 0, 2)
     with pytest.raises(ValueError, match=r"depthwise_weight_grad: output rows \[0, 9\) are not within the 8 there are"):
         kernel.depthwise_weight_grad(x, out, np.zeros((3, 3, 1, 5), np.float32), 1, 1, 1, 1, 0, 9)
+
+
+@needs_kernel
+@pytest.mark.parametrize("threads", ["2", "3"])
+def test_a_small_map_shared_by_filters_gives_the_same_numbers(monkeypatch, threads):
+    """Up to FILTER_SPLIT_PIXELS output pixels the threads take blocks of 16 filters instead of rows."""
+    rng = np.random.default_rng(4)
+    arrays = [rng.standard_normal((1, 24, 7, 7)), rng.standard_normal((100, 24, 3, 3)), rng.standard_normal(100)]
+    monkeypatch.setattr(conv_ops, "DIRECT_MACS_PER_THREAD", 1)
+    calls = []
+    original = kernel.forward
+    monkeypatch.setattr(conv_ops, "_direct", type("Spy", (), {
+        "forward": staticmethod(lambda *a: calls.append(a[-1]) or original(*a)),
+        "input_grad": staticmethod(kernel.input_grad), "weight_grad": staticmethod(kernel.weight_grad)})())  # fmt: skip
+
+    def function(x, weight, bias):
+        return F.conv2d(x, weight, bias, padding=1)
+
+    monkeypatch.setenv("SHENDU_NUM_THREADS", "1")
+    single = _run(function, arrays, True)
+    assert calls and not any(calls)  # one thread: rows
+    calls.clear()
+    monkeypatch.setenv("SHENDU_NUM_THREADS", threads)
+    shared = _run(function, arrays, True)
+    assert calls and all(calls)  # by filters
+    np.testing.assert_array_equal(shared[0], single[0])
+    np.testing.assert_array_equal(shared[1], single[1])
+    _assert_close(shared, _exact(function, arrays), 24 * 9 * 49)
+
+
+@needs_kernel
+def test_filter_blocks_out_of_range_are_refused():
+    x, w, out = np.zeros((1, 9, 9, 4), np.float32), np.zeros((40, 4, 3, 3), np.float32), np.zeros((1, 7, 7, 40), np.float32)
+    kernel.forward(x, w, None, out, 1, 1, 1, 1, 0, 3, True)  # 40 filters: 3 blocks of 16
+    with pytest.raises(ValueError, match=r"forward: filter blocks \[1, 4\) are not within the 3 there are"):
+        kernel.forward(x, w, None, out, 1, 1, 1, 1, 1, 4, True)
