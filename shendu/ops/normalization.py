@@ -131,6 +131,19 @@ class BatchNorm(Function):
         scale = 1.0 / xp.sqrt(var + x.dtype.type(self.eps))
         if weight is not None:
             scale = scale * weight.reshape(shape)
+        rows = _channel_rows(x)
+        if rows is not None and x.dtype == xp.float32 and _kernels is not None and _compiled.enabled():
+            # NOTE: (x − μ)·a + β in one pass of the C kernel shared between threads: resnet18 at batch 16 spent
+            # ~32 ms a forward in the two NumPy passes below
+            y = xp.empty_like(rows)
+            mean, scale = mean.reshape(-1), scale.reshape(-1)
+            shift = bias if bias is not None else xp.zeros_like(mean)
+
+            def piece(start, stop):
+                _kernels.normalize(rows, mean, scale, shift, y, start, stop)
+
+            run_shared(piece, rows.shape[0], _row_parts(rows.shape[0]))
+            return _rows_to_input_shape(y, x)
         shift = -mean * scale
         if bias is not None:
             shift = shift + bias.reshape(shape)

@@ -13,6 +13,7 @@ would corrupt the gradients of the layers below.
 import math
 
 from .._backend import xp
+from .._parallel import num_threads, run_shared
 from ..autograd import Function
 from ..tensor import Tensor
 from .conv import empty_in_layout, int_tuple, is_channels_last, pad_spatial, same_layout
@@ -35,6 +36,14 @@ def _offset_views(x, kernel, stride, dilation, out_hw):
         for p in range(kh)
         for q in range(kw)
     ]
+
+
+def _sample_parts(padded):
+    """Threads that share a pooling pass by samples: one for a small input."""
+    return max(1, min(num_threads(), padded.shape[0], padded.nbytes // POOLING_PIECE_BYTES))
+
+
+POOLING_PIECE_BYTES = 1 << 21  # a pooling pass is shared between threads in pieces of at least this many bytes
 
 
 class _Pool2d(Function):
@@ -81,9 +90,18 @@ class MaxPool2d(_Pool2d):
     def forward(self, x):
         self.padded = self._padded(x, -xp.inf)
         views = self._views(self.padded)
-        y = xp.maximum(views[0], views[1]) if len(views) > 1 else views[0].copy()
-        for v in views[2:]:
-            xp.maximum(y, v, out=y)
+        y = xp.empty_like(views[0])  # the input's memory order
+
+        def piece(start, stop):  # NOTE: a large pooling is shared between threads by samples (ufuncs release the GIL)
+            part = y[start:stop]
+            if len(views) > 1:
+                xp.maximum(views[0][start:stop], views[1][start:stop], out=part)
+            else:
+                part[...] = views[0][start:stop]
+            for v in views[2:]:
+                xp.maximum(part, v[start:stop], out=part)
+
+        run_shared(piece, y.shape[0], _sample_parts(self.padded))
         self.y = y
         return y
 
@@ -91,24 +109,30 @@ class MaxPool2d(_Pool2d):
         gy = same_layout(gy, self.y)
         gx, targets = self._grad_input(self.tiles)
         views = self._views(self.padded)
-        free = None  # windows whose maximum is not found yet (None: all of them)
         last = len(views) - 1
-        for index, (v, target) in enumerate(zip(views, targets)):
-            if index == last:  # what is left belongs to a maximum at the last offset
-                hit = free
-            else:
-                hit = v == self.y
-                if free is None:
-                    free = ~hit
+
+        def piece(start, stop):
+            free = None  # windows whose maximum is not found yet (None: all of them)
+            g, y = gy[start:stop], self.y[start:stop]
+            for index, (v, target) in enumerate(zip(views, targets)):
+                v, target = v[start:stop], target[start:stop]
+                if index == last:  # what is left belongs to a maximum at the last offset
+                    hit = free
                 else:
-                    hit &= free
-                    free ^= hit
-            if hit is None:  # a 1×1 window
-                target[...] = gy
-            elif self.disjoint:
-                xp.multiply(gy, hit, out=target)
-            else:
-                target += gy * hit
+                    hit = v == y
+                    if free is None:
+                        free = ~hit
+                    else:
+                        hit &= free
+                        free ^= hit
+                if hit is None:  # a 1×1 window
+                    target[...] = g
+                elif self.disjoint:
+                    xp.multiply(g, hit, out=target)
+                else:
+                    target += g * hit
+
+        run_shared(piece, gy.shape[0], _sample_parts(self.padded))
         return self._crop(gx)
 
 

@@ -78,3 +78,27 @@ def test_shared_relu_and_padding_equal_the_one_thread_passes(monkeypatch):
     for a, b in zip(shared, single):
         np.testing.assert_array_equal(a, b)
     assert shared[0].transpose(0, 2, 3, 1).flags.c_contiguous  # the output keeps the input's layout
+
+
+@pytest.mark.parametrize(("kernel", "stride", "padding"), [(2, 2, 0), (3, 2, 1), (3, 1, 1)])
+def test_max_pooling_shared_by_samples_equals_one_thread(monkeypatch, kernel, stride, padding):
+    import shendu
+    import shendu.nn.functional as F
+    from shendu.ops import pooling
+
+    x = np.random.default_rng(1).standard_normal((6, 8, 17, 17)).astype(np.float32)
+    x[:, :, ::3, ::3] = x[:, :, 1::3, 1::3][:, :, : x[:, :, ::3, ::3].shape[2], : x[:, :, ::3, ::3].shape[3]]  # ties
+
+    def pool_and_grad():
+        t = shendu.from_numpy(x).requires_grad_()
+        y = F.max_pool2d(t, kernel, stride, padding)
+        y.backward(shendu.from_numpy(np.sin(y.detach().numpy())))
+        return y.detach().numpy(), t.grad.numpy()
+
+    monkeypatch.setenv("SHENDU_NUM_THREADS", "1")
+    single = pool_and_grad()
+    monkeypatch.setenv("SHENDU_NUM_THREADS", "3")
+    monkeypatch.setattr(pooling, "POOLING_PIECE_BYTES", 64)
+    shared = pool_and_grad()
+    for a, b in zip(shared, single):
+        np.testing.assert_array_equal(a, b)

@@ -103,3 +103,25 @@ def test_the_kernels_refuse_arrays_that_do_not_fit():
         kernels.normalize(rows, mean, mean, mean, np.zeros((6, 3), np.float32), 0, 6)
     with pytest.raises(ValueError, match="grad_moments: out must hold 8 values; got 4"):
         kernels.grad_moments(rows, rows, mean, out, 0, 6)
+
+
+@needs_kernel
+@pytest.mark.parametrize("affine", [True, False])
+def test_inference_kernel_matches_the_numpy_passes(affine):
+    """Eval mode under no_grad: (x − μ)·a + β in one pass of the kernel, against x·a + (β − μ·a) in NumPy."""
+    rng = np.random.default_rng(7)
+    layer = shendu.nn.BatchNorm2d(6, affine=affine)
+    layer.running_mean.data = shendu.tensor(rng.standard_normal(6).astype(np.float32) * 3)
+    layer.running_var.data = shendu.tensor(rng.uniform(0.2, 4, 6).astype(np.float32))
+    layer.eval()
+    x = shendu.from_numpy(_channels_last(rng.standard_normal((3, 6, 5, 4)).astype(np.float32)))
+    results = []
+    for compiled in (True, False):
+        previous = _compiled.set_enabled(compiled)
+        try:
+            with shendu.no_grad():
+                results.append(layer(x).numpy())
+        finally:
+            _compiled.set_enabled(previous)
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-6, atol=1e-5)
+    assert results[0].transpose(0, 2, 3, 1).flags.c_contiguous
