@@ -117,17 +117,15 @@ class ReLU(Function):
         return self.y
 
     def backward(self, gy):
-        if not isinstance(gy, Tensor) and gy.strides == self.y.strides and gy.dtype == self.y.dtype:
-            flat_y, flat_gy = flat_in_memory(self.y), flat_in_memory(gy)
-            if flat_y is not None and flat_gy is not None and elementwise_parts(gy.size) > 1:
-                gx = xp.empty_like(gy)
-                flat_gx = flat_in_memory(gx)
+        y = self.y
+        if not isinstance(gy, Tensor) and gy.shape == y.shape and y.ndim > 1 and elementwise_parts(gy.size) > 1:
+            gx = xp.empty_like(y, dtype=xp.result_type(gy, y))  # y's memory order, whatever gy's (a conv's cropped gx)
 
-                def piece(start, stop):  # NOTE: gy·(y > 0) shared between threads, as the forward
-                    xp.multiply(flat_gy[start:stop], flat_y[start:stop] > 0, out=flat_gx[start:stop])
+            def piece(start, stop):  # NOTE: gy·(y > 0) shared between threads by samples, as the forward
+                xp.multiply(gy[start:stop], y[start:stop] > 0, out=gx[start:stop])
 
-                run_shared(piece, gy.size, elementwise_parts(gy.size))
-                return gx
+            run_shared(piece, gy.shape[0], min(elementwise_parts(gy.size), gy.shape[0]))
+            return gx
         mask = self.y > 0
         if isinstance(gy, Tensor):
             return gy * Tensor._from_op(mask.astype(gy._array.dtype), False)
