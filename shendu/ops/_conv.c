@@ -46,17 +46,55 @@ typedef struct {
     Py_ssize_t sh, sw, dh, dw;
     Py_ssize_t real; /* forward: the filters (≤ o, the lanes of out); input_grad: the input channels (≤ c) */
     int split_filters; /* forward: start, stop count blocks of 16 filters (all pixels), not output rows */
+    Py_ssize_t top, bottom, left, right; /* the zero padding around x, which is not stored: see window_taps */
 } geometry;
 
-/* Where the windows of output pixels r0 .. r0 + count − 1 start in x (N, Hp, Wp, C), with r = (n·OH + i)·OW + j:
- * blocks and tiles run over the pixels of whole rows and samples, so a row's end is no tail. */
+/* What a call works in besides its arrays: the packed kernel slices, the window pointers of a tile, and the
+ * row that windows falling in the padding read (zeros) or write (a sink). */
+typedef struct {
+    float *packed;
+    float **taps;          /* TILE·kh·kw pointers: the taps of the windows that reach into the padding */
+    Py_ssize_t *tap_steps; /* kh·kw: where each tap starts relative to the window's corner, (p·dh·W + q·dw)·C */
+    float *outside;
+} workspace;
+
+/* The windows of a tile of output pixels. */
+typedef struct {
+    float *x;                  /* the array they are in */
+    Py_ssize_t corner[TILE];   /* where each pixel's window starts in x (its first tap) */
+    float **border[TILE];      /* NULL when the whole window lies in x, else its kh·kw tap pointers */
+    const Py_ssize_t *tap_steps;
+    int all_inside;            /* no window of the tile reaches into the padding */
+} windows;
+
+/* The windows of output pixels r0 .. r0 + count − 1 (r = (n·OH + i)·OW + j) in x (N, H, W, C). A window that
+ * reaches into the padding gets a pointer per tap, `outside` (a row of zeros to read, or a sink to write) for the
+ * taps in the padding. NOTE: the padding is never stored: conv.py made a padded copy of x in forward and another in
+ * backward (ResNet-20: ~28 ms of a two-thread step, one more activation kept). Blocks and tiles run over the pixels
+ * of whole rows and samples, so a row's end is no tail. */
 static void
-window_offsets(const geometry *g, Py_ssize_t r0, int count, Py_ssize_t *offsets)
+window_taps(const geometry *g, float *x, Py_ssize_t r0, int count, windows *win, const workspace *ws)
 {
+    const Py_ssize_t per_pixel = g->kh * g->kw, reach_h = (g->kh - 1) * g->dh, reach_w = (g->kw - 1) * g->dw;
     Py_ssize_t j = r0 % g->ow, row = r0 / g->ow;
     Py_ssize_t n = row / g->oh, i = row % g->oh;
+    win->x = x;
+    win->tap_steps = ws->tap_steps;
+    win->all_inside = 1;
     for (int k = 0; k < count; k++) {
-        offsets[k] = ((n * g->hp + i * g->sh) * g->wp + j * g->sw) * g->c;
+        Py_ssize_t ih = i * g->sh - g->top, iw = j * g->sw - g->left;
+        win->corner[k] = ((n * g->hp + ih) * g->wp + iw) * g->c;
+        win->border[k] = NULL;
+        if (ih < 0 || ih + reach_h >= g->hp || iw < 0 || iw + reach_w >= g->wp) {
+            float **taps = win->border[k] = ws->taps + k * per_pixel;
+            win->all_inside = 0;
+            for (Py_ssize_t p = 0; p < g->kh; p++)
+                for (Py_ssize_t q = 0; q < g->kw; q++) {
+                    Py_ssize_t h = ih + p * g->dh, w = iw + q * g->dw;
+                    int inside = h >= 0 && h < g->hp && w >= 0 && w < g->wp;
+                    taps[p * g->kw + q] = inside ? x + ((n * g->hp + h) * g->wp + w) * g->c : ws->outside;
+                }
+        }
         if (++j == g->ow) {
             j = 0;
             if (++i == g->oh) {
@@ -65,6 +103,26 @@ window_offsets(const geometry *g, Py_ssize_t r0, int count, Py_ssize_t *offsets)
             }
         }
     }
+}
+
+/* Whether the windows of pixels k0 .. k0 + px − 1 all lie in x; corners gets where each starts (+ c0). */
+INLINE int
+inside_block(const windows *win, int k0, const int px, Py_ssize_t c0, const float **corners)
+{
+    int interior = 1;
+    for (int j = 0; j < px; j++) {
+        int inside = win->border[k0 + j] == NULL;
+        interior &= inside;
+        corners[j] = inside ? win->x + win->corner[k0 + j] + c0 : win->x; /* (not read unless all are inside) */
+    }
+    return interior;
+}
+
+/* Where tap t of pixel k's window starts. */
+INLINE float *
+tap_at(const windows *win, int k, Py_ssize_t t)
+{
+    return win->border[k] ? win->border[k][t] : win->x + win->corner[k] + win->tap_steps[t];
 }
 
 /* Blocks of output pixels start at multiples of PIXELS of the pixel index r, wherever a thread's range starts: the
@@ -116,19 +174,22 @@ pack_filters(const geometry *g, const float *w, int lanes_are_rows, Py_ssize_t l
 /* out[r, ob:ob + 8·nv] for px pixels (+)= Σ_{p,q} Σ_{c in the chunk} x[window(r) + tap(p, q) + c] · w[ob:, c, p, q];
  * x starts at the chunk's first channel, packed holds the chunk's filters, bias and out start at ob. */
 INLINE void
-gather_block(const int px, const int nv, const geometry *g, const float *x, const Py_ssize_t *offsets,
-             Py_ssize_t chunk, const float *packed, const float *bias, int first, float *out)
+gather_block(const int px, const int nv, const geometry *g, const windows *win, int k0, Py_ssize_t c0, Py_ssize_t chunk,
+             const float *packed, const float *bias, int first, float *out)
 {
     vf acc[PIXELS][2];
     for (int j = 0; j < px; j++)
         for (int v = 0; v < nv; v++)
             acc[j][v] = !first ? *(const vf *)(out + j * g->o + v * LANES)
                                : (bias ? *(const vf *)(bias + v * LANES) : (vf){0});
+    const float *corners[PIXELS];
+    int interior = inside_block(win, k0, px, c0, corners);
     for (Py_ssize_t p = 0; p < g->kh; p++)
         for (Py_ssize_t q = 0; q < g->kw; q++) {
             const float *xs[PIXELS];
+            Py_ssize_t t = p * g->kw + q;
             for (int j = 0; j < px; j++)
-                xs[j] = x + offsets[j] + tap_offset(g, p, q);
+                xs[j] = interior ? corners[j] + win->tap_steps[t] : tap_at(win, k0 + j, t) + c0;
             const float *ws = packed + (p * g->kw + q) * chunk * 2 * LANES;
             for (Py_ssize_t c = 0; c < chunk; c++) {
                 vf w0 = *(const vf *)(ws + c * 2 * LANES), w1 = *(const vf *)(ws + c * 2 * LANES + LANES);
@@ -146,20 +207,20 @@ gather_block(const int px, const int nv, const geometry *g, const float *x, cons
 }
 
 INLINE void
-gather_tile(const int nv, const geometry *g, const float *x, const Py_ssize_t *offsets, int count, int phase,
-            Py_ssize_t c0, Py_ssize_t chunk, const float *packed, const float *bias, float *out)
+gather_tile(const int nv, const geometry *g, const windows *win, int count, int phase, Py_ssize_t c0, Py_ssize_t chunk,
+            const float *packed, const float *bias, float *out)
 {
     for (int k = 0, px; k < count; k += px) {
         px = block_size(phase + k, count - k);
-#define GATHER(P) gather_block(P, nv, g, x + c0, offsets + k, chunk, packed, bias, c0 == 0, out + k * g->o)
+#define GATHER(P) gather_block(P, nv, g, win, k, c0, chunk, packed, bias, c0 == 0, out + k * g->o)
         BY_PIXELS(px, GATHER)
 #undef GATHER
     }
 }
 
 INLINE void
-forward_samples(const geometry *g, const float *x, const float *w, const float *bias, float *out, Py_ssize_t start,
-                Py_ssize_t stop, float *packed)
+forward_samples(const geometry *g, float *x, const float *w, const float *bias, float *out, Py_ssize_t start,
+                Py_ssize_t stop, const workspace *ws)
 {
     /* the filters in blocks of 16: all of them, or the blocks [ob_start, ob_stop) when g->split_filters */
     Py_ssize_t ob_first = g->split_filters ? start * 2 * LANES : 0, ob_last = g->split_filters ? stop * 2 * LANES : g->o;
@@ -169,12 +230,13 @@ forward_samples(const geometry *g, const float *x, const float *w, const float *
     }
     if (ob_last > g->o)
         ob_last = g->o;
-    Py_ssize_t offsets[TILE], first = start * g->ow, last = stop * g->ow; /* start, stop: output rows n·OH + i */
-    float lane_bias[2 * LANES];
+    Py_ssize_t first = start * g->ow, last = stop * g->ow; /* start, stop: output rows n·OH + i */
+    float lane_bias[2 * LANES], *packed = ws->packed;
+    windows win;
     for (Py_ssize_t t = first - first % TILE; t < last; t += TILE) { /* tiles at multiples of TILE (of PIXELS) */
         Py_ssize_t r = t > first ? t : first;
         int count = (int)((t + TILE < last ? t + TILE : last) - r);
-        window_offsets(g, r, count, offsets);
+        window_taps(g, x, r, count, &win, ws);
         for (Py_ssize_t ob = ob_first; ob < ob_last; ob += 2 * LANES) {
             for (int l = 0; bias && l < 2 * LANES; l++)
                 lane_bias[l] = ob + l < g->real ? bias[ob + l] : 0.0f;
@@ -183,9 +245,9 @@ forward_samples(const geometry *g, const float *x, const float *w, const float *
                 pack_filters(g, w, 1, ob, c0, chunk, packed);
                 const float *b = bias ? lane_bias : NULL;
                 if (g->o - ob >= 2 * LANES)
-                    gather_tile(2, g, x, offsets, count, (int)(r % PIXELS), c0, chunk, packed, b, out + r * g->o + ob);
+                    gather_tile(2, g, &win, count, (int)(r % PIXELS), c0, chunk, packed, b, out + r * g->o + ob);
                 else
-                    gather_tile(1, g, x, offsets, count, (int)(r % PIXELS), c0, chunk, packed, b, out + r * g->o + ob);
+                    gather_tile(1, g, &win, count, (int)(r % PIXELS), c0, chunk, packed, b, out + r * g->o + ob);
             }
         }
     }
@@ -196,8 +258,10 @@ forward_samples(const geometry *g, const float *x, const float *w, const float *
  * (p, q); gy starts at the chunk's first channel, packed holds the chunk's filters, gx starts at cb. */
 INLINE void
 scatter_block(const int px, const int nv, const geometry *g, const float *gy, Py_ssize_t chunk, const float *packed,
-              float *gx, const Py_ssize_t *offsets)
+              Py_ssize_t cb, const windows *win, int k0)
 {
+    float *corners[PIXELS];
+    int interior = inside_block(win, k0, px, cb, (const float **)corners);
     for (Py_ssize_t p = 0; p < g->kh; p++)
         for (Py_ssize_t q = 0; q < g->kw; q++) {
             vf acc[PIXELS][2];
@@ -215,7 +279,8 @@ scatter_block(const int px, const int nv, const geometry *g, const float *gy, Py
                 }
             }
             for (int j = 0; j < px; j++) {
-                float *dst = gx + offsets[j] + tap_offset(g, p, q);
+                Py_ssize_t t = p * g->kw + q;
+                float *dst = interior ? corners[j] + win->tap_steps[t] : tap_at(win, k0 + j, t) + cb;
                 for (int v = 0; v < nv; v++)
                     *(vf *)(dst + v * LANES) += acc[j][v];
             }
@@ -223,12 +288,12 @@ scatter_block(const int px, const int nv, const geometry *g, const float *gy, Py
 }
 
 INLINE void
-scatter_tile(const int nv, const geometry *g, const float *gy, const Py_ssize_t *offsets, int count, int phase,
-             Py_ssize_t o0, Py_ssize_t chunk, const float *packed, float *gx)
+scatter_tile(const int nv, const geometry *g, const float *gy, const windows *win, int count, int phase, Py_ssize_t o0,
+             Py_ssize_t chunk, const float *packed, Py_ssize_t cb)
 {
     for (int k = 0, px; k < count; k += px) {
         px = block_size(phase + k, count - k);
-#define SCATTER(P) scatter_block(P, nv, g, gy + k * g->o + o0, chunk, packed, gx, offsets + k)
+#define SCATTER(P) scatter_block(P, nv, g, gy + k * g->o + o0, chunk, packed, cb, win, k)
         BY_PIXELS(px, SCATTER)
 #undef SCATTER
     }
@@ -236,22 +301,24 @@ scatter_tile(const int nv, const geometry *g, const float *gy, const Py_ssize_t 
 
 INLINE void
 input_grad_samples(const geometry *g, const float *gy, const float *w, float *gx, Py_ssize_t start, Py_ssize_t stop,
-                   float *packed)
+                   const workspace *ws)
 {
-    Py_ssize_t offsets[TILE], first = start * g->oh * g->ow, last = stop * g->oh * g->ow; /* start, stop: samples */
+    Py_ssize_t first = start * g->oh * g->ow, last = stop * g->oh * g->ow; /* start, stop: samples */
+    float *packed = ws->packed;
+    windows win;
     memset(gx + start * g->hp * g->wp * g->c, 0, (size_t)((stop - start) * g->hp * g->wp * g->c) * sizeof(float));
     for (Py_ssize_t t = first - first % TILE; t < last; t += TILE) { /* tiles at multiples of TILE (of PIXELS) */
         Py_ssize_t r = t > first ? t : first;
         int count = (int)((t + TILE < last ? t + TILE : last) - r);
-        window_offsets(g, r, count, offsets);
+        window_taps(g, gx, r, count, &win, ws);
         for (Py_ssize_t cb = 0; cb < g->c; cb += 2 * LANES)
             for (Py_ssize_t o0 = 0; o0 < g->o; o0 += CHUNK) {
                 Py_ssize_t chunk = g->o - o0 < CHUNK ? g->o - o0 : CHUNK;
                 pack_filters(g, w, 0, cb, o0, chunk, packed);
                 if (g->c - cb >= 2 * LANES)
-                    scatter_tile(2, g, gy + r * g->o, offsets, count, (int)(r % PIXELS), o0, chunk, packed, gx + cb);
+                    scatter_tile(2, g, gy + r * g->o, &win, count, (int)(r % PIXELS), o0, chunk, packed, cb);
                 else
-                    scatter_tile(1, g, gy + r * g->o, offsets, count, (int)(r % PIXELS), o0, chunk, packed, gx + cb);
+                    scatter_tile(1, g, gy + r * g->o, &win, count, (int)(r % PIXELS), o0, chunk, packed, cb);
             }
     }
 }
@@ -259,8 +326,8 @@ input_grad_samples(const geometry *g, const float *gy, const float *w, float *gx
 /* ----- weight gradient: sums of outer products over the pixels of a tile ------------------------------- */
 /* gw[p, q, c:c + cs, ob:ob + 8·nv] += Σ_r x[window(r) + tap + c:] ⊗ gy[r, ob:]; x at c, gy and gw at ob. */
 INLINE void
-outer_block(const int cs, const int nv, const geometry *g, const float *x, const Py_ssize_t *offsets, Py_ssize_t tap,
-            int count, const float *gy, float *gw)
+outer_block(const int cs, const int nv, const geometry *g, const float *const *starts, Py_ssize_t c, int count,
+            const float *gy, float *gw)
 {
     vf acc[CHANNELS][2];
     for (int i = 0; i < cs; i++)
@@ -268,7 +335,7 @@ outer_block(const int cs, const int nv, const geometry *g, const float *x, const
             acc[i][v] = *(const vf *)(gw + i * g->o + v * LANES);
     for (int k = 0; k < count; k++) {
         vf g0 = *(const vf *)(gy + k * g->o), g1 = nv > 1 ? *(const vf *)(gy + k * g->o + LANES) : (vf){0};
-        const float *xs = x + offsets[k] + tap;
+        const float *xs = starts[k] + c;
         for (int i = 0; i < cs; i++) {
             float xv = xs[i];
             acc[i][0] += g0 * xv;
@@ -282,32 +349,39 @@ outer_block(const int cs, const int nv, const geometry *g, const float *x, const
 }
 
 INLINE void
-outer_channels(const int cs, const geometry *g, const float *x, const Py_ssize_t *offsets, Py_ssize_t tap, int count,
-               const float *gy, float *gw)
+outer_channels(const int cs, const geometry *g, const float *const *starts, Py_ssize_t c, int count, const float *gy,
+               float *gw)
 {
     for (Py_ssize_t ob = 0; ob < g->o; ob += 2 * LANES)
         if (g->o - ob >= 2 * LANES)
-            outer_block(cs, 2, g, x, offsets, tap, count, gy + ob, gw + ob);
+            outer_block(cs, 2, g, starts, c, count, gy + ob, gw + ob);
         else
-            outer_block(cs, 1, g, x, offsets, tap, count, gy + ob, gw + ob);
+            outer_block(cs, 1, g, starts, c, count, gy + ob, gw + ob);
 }
 
 INLINE void
-weight_grad_samples(const geometry *g, const float *x, const float *gy, float *gw, Py_ssize_t start, Py_ssize_t stop)
+weight_grad_samples(const geometry *g, float *x, const float *gy, float *gw, Py_ssize_t start, Py_ssize_t stop,
+                    const workspace *ws)
 {
-    Py_ssize_t offsets[TILE];
+    windows win;
+    float *starts[TILE];
     for (Py_ssize_t r = start * g->ow; r < stop * g->ow; r += TILE) { /* start, stop: output rows n·OH + i */
         int count = (int)(stop * g->ow - r < TILE ? stop * g->ow - r : TILE);
-        window_offsets(g, r, count, offsets);
-        for (Py_ssize_t p = 0; p < g->kh; p++)
-            for (Py_ssize_t q = 0; q < g->kw; q++) {
-                float *gwpq = gw + (p * g->kw + q) * g->c * g->o;
-                Py_ssize_t c = 0, tap = tap_offset(g, p, q);
-                for (; c + CHANNELS <= g->c; c += CHANNELS)
-                    outer_channels(CHANNELS, g, x + c, offsets, tap, count, gy + r * g->o, gwpq + c * g->o);
-                for (; c < g->c; c++)
-                    outer_channels(1, g, x + c, offsets, tap, count, gy + r * g->o, gwpq + c * g->o);
-            }
+        window_taps(g, x, r, count, &win, ws);
+        for (Py_ssize_t tap = 0; tap < g->kh * g->kw; tap++) {
+            if (win.all_inside) /* where this tap starts, for each pixel of the tile */
+                for (int k = 0; k < count; k++)
+                    starts[k] = x + win.corner[k] + win.tap_steps[tap];
+            else
+                for (int k = 0; k < count; k++)
+                    starts[k] = tap_at(&win, k, tap);
+            float *gwt = gw + tap * g->c * g->o;
+            Py_ssize_t c = 0;
+            for (; c + CHANNELS <= g->c; c += CHANNELS)
+                outer_channels(CHANNELS, g, (const float *const *)starts, c, count, gy + r * g->o, gwt + c * g->o);
+            for (; c < g->c; c++)
+                outer_channels(1, g, (const float *const *)starts, c, count, gy + r * g->o, gwt + c * g->o);
+        }
     }
 }
 
@@ -379,27 +453,28 @@ depthwise_weight_grad_rows(const geometry *g, const float *x, const float *gy, f
 
 /* ----- one compiled variant per instruction set, chosen when the module loads ------------------------- */
 typedef struct {
-    void (*forward)(const geometry *, const float *, const float *, const float *, float *, Py_ssize_t, Py_ssize_t,
-                    float *);
-    void (*input_grad)(const geometry *, const float *, const float *, float *, Py_ssize_t, Py_ssize_t, float *);
-    void (*weight_grad)(const geometry *, const float *, const float *, float *, Py_ssize_t, Py_ssize_t);
+    void (*forward)(const geometry *, float *, const float *, const float *, float *, Py_ssize_t, Py_ssize_t,
+                    const workspace *);
+    void (*input_grad)(const geometry *, const float *, const float *, float *, Py_ssize_t, Py_ssize_t,
+                       const workspace *);
+    void (*weight_grad)(const geometry *, float *, const float *, float *, Py_ssize_t, Py_ssize_t, const workspace *);
 } variant;
 
 #define DEFINE_VARIANT(suffix, attributes)                                                                         \
-    attributes static void forward_##suffix(const geometry *g, const float *x, const float *w, const float *bias,   \
-                                            float *out, Py_ssize_t start, Py_ssize_t stop, float *packed)           \
+    attributes static void forward_##suffix(const geometry *g, float *x, const float *w, const float *bias,         \
+                                            float *out, Py_ssize_t start, Py_ssize_t stop, const workspace *ws)     \
     {                                                                                                               \
-        forward_samples(g, x, w, bias, out, start, stop, packed);                                                   \
+        forward_samples(g, x, w, bias, out, start, stop, ws);                                                       \
     }                                                                                                               \
     attributes static void input_grad_##suffix(const geometry *g, const float *gy, const float *w, float *gx,       \
-                                               Py_ssize_t start, Py_ssize_t stop, float *packed)                    \
+                                               Py_ssize_t start, Py_ssize_t stop, const workspace *ws)              \
     {                                                                                                               \
-        input_grad_samples(g, gy, w, gx, start, stop, packed);                                                      \
+        input_grad_samples(g, gy, w, gx, start, stop, ws);                                                          \
     }                                                                                                               \
-    attributes static void weight_grad_##suffix(const geometry *g, const float *x, const float *gy, float *gw,      \
-                                                Py_ssize_t start, Py_ssize_t stop)                                  \
+    attributes static void weight_grad_##suffix(const geometry *g, float *x, const float *gy, float *gw,            \
+                                                Py_ssize_t start, Py_ssize_t stop, const workspace *ws)             \
     {                                                                                                               \
-        weight_grad_samples(g, x, gy, gw, start, stop);                                                             \
+        weight_grad_samples(g, x, gy, gw, start, stop, ws);                                                         \
     }                                                                                                               \
     static const variant variant_##suffix = {forward_##suffix, input_grad_##suffix, weight_grad_##suffix};
 
@@ -451,22 +526,41 @@ check_geometry(const char *kernel, geometry *g, Py_ssize_t start, Py_ssize_t sto
                      by_rows ? "output rows" : "samples", start, stop, limit);
         return -1;
     }
-    if (g->oh < 0 || g->ow < 0 || (g->oh > 0 && (g->oh - 1) * g->sh + (g->kh - 1) * g->dh >= g->hp) ||
-        (g->ow > 0 && (g->ow - 1) * g->sw + (g->kw - 1) * g->dw >= g->wp)) {
-        PyErr_Format(PyExc_ValueError, "%s: a %zdx%zd output does not fit a %zdx%zd input with a %zdx%zd kernel", kernel,
-                     g->oh, g->ow, g->hp, g->wp, g->kh, g->kw);
+    if (g->top < 0 || g->bottom < 0 || g->left < 0 || g->right < 0 || (depthwise && (g->top || g->left))) {
+        PyErr_Format(PyExc_ValueError, "%s: padding (%zd, %zd, %zd, %zd) must not be negative%s", kernel, g->top,
+                     g->bottom, g->left, g->right, depthwise ? " (and is made by conv.py for depthwise)" : "");
+        return -1;
+    }
+    Py_ssize_t hp = g->hp + g->top + g->bottom, wp = g->wp + g->left + g->right;
+    if (g->oh < 0 || g->ow < 0 || (g->oh > 0 && (g->oh - 1) * g->sh + (g->kh - 1) * g->dh >= hp) ||
+        (g->ow > 0 && (g->ow - 1) * g->sw + (g->kw - 1) * g->dw >= wp)) {
+        PyErr_Format(PyExc_ValueError, "%s: a %zdx%zd output does not fit a %zdx%zd input padded to %zdx%zd with a "
+                     "%zdx%zd kernel", kernel, g->oh, g->ow, g->hp, g->wp, hp, wp, g->kh, g->kw);
         return -1;
     }
     return 0;
 }
 
-static float *
-packing_space(const geometry *g)
+/* A call's workspace (one allocation); NULL with MemoryError set when there is no room. */
+static void *
+workspace_for(const geometry *g, workspace *ws)
 {
-    float *packed = PyMem_RawMalloc((size_t)(g->kh * g->kw * CHUNK * 2 * LANES) * sizeof(float));
-    if (packed == NULL)
+    size_t packed = (size_t)(g->kh * g->kw * CHUNK * 2 * LANES), taps = (size_t)(TILE * g->kh * g->kw);
+    size_t steps = (size_t)(g->kh * g->kw), outside = (size_t)(g->c > g->o ? g->c : g->o) + 2 * LANES;
+    char *block = PyMem_RawCalloc(1, packed * sizeof(float) + taps * sizeof(float *) + steps * sizeof(Py_ssize_t) +
+                                         outside * sizeof(float));
+    if (block == NULL) {
         PyErr_NoMemory();
-    return packed;
+        return NULL;
+    }
+    ws->packed = (float *)block;
+    ws->taps = (float **)(block + packed * sizeof(float));
+    ws->tap_steps = (Py_ssize_t *)(block + packed * sizeof(float) + taps * sizeof(float *));
+    ws->outside = (float *)(block + packed * sizeof(float) + taps * sizeof(float *) + steps * sizeof(Py_ssize_t));
+    for (Py_ssize_t p = 0; p < g->kh; p++)
+        for (Py_ssize_t q = 0; q < g->kw; q++)
+            ws->tap_steps[p * g->kw + q] = (p * g->dh * g->wp + q * g->dw) * g->c;
+    return block;
 }
 
 /* forward(x, w, bias, out, ...): w (O, C, KH, KW) as PyTorch keeps it, out (N, OH, OW, O rounded up to 8);
@@ -478,11 +572,13 @@ forward_kernel(PyObject *args, const char *kernel, int depthwise)
     geometry g;
     Py_ssize_t start, stop, xd[4], wd[4], od[4];
     int split_filters = 0;
-    if (!PyArg_ParseTuple(args, "OOOOnnnnnn|p", &xo, &wo, &bo, &oo, &g.sh, &g.sw, &g.dh, &g.dw, &start, &stop,
-                          &split_filters))
+    Py_ssize_t pad[4];
+    if (!PyArg_ParseTuple(args, "OOOOnnnnnnnnnn|p", &xo, &wo, &bo, &oo, &g.sh, &g.sw, &g.dh, &g.dw, &pad[0], &pad[1],
+                          &pad[2], &pad[3], &start, &stop, &split_filters))
         return NULL;
     Py_buffer b[4] = {{0}};
-    float *packed = NULL;
+    workspace ws;
+    void *space = NULL;
     int ok = take4(xo, &b[0], 0, kernel, "x", xd) == 0 && take4(wo, &b[1], 0, kernel, "w", wd) == 0 &&
              take4(oo, &b[2], 1, kernel, "out", od) == 0;
     Py_ssize_t filters = depthwise ? wd[3] : wd[0], channels = depthwise ? wd[3] : wd[1];
@@ -496,7 +592,7 @@ forward_kernel(PyObject *args, const char *kernel, int depthwise)
     if (ok) {
         Py_ssize_t kh = depthwise ? wd[0] : wd[2], kw = depthwise ? wd[1] : wd[3];
         g = (geometry){xd[0], xd[1], xd[2], xd[3], kh, kw, od[3], od[1], od[2], g.sh, g.sw, g.dh, g.dw, filters,
-                       split_filters && !depthwise};
+                       split_filters && !depthwise, pad[0], pad[1], pad[2], pad[3]};
         if (channels != g.c || od[0] != g.n || (depthwise && (wd[2] != 1 || g.o != g.c))) {
             PyErr_Format(PyExc_ValueError, "%s: shapes do not match: x (N, Hp, Wp, %zd), w (%zd, %zd, %zd, %zd), "
                          "out (%zd, OH, OW, %zd)", kernel, g.c, wd[0], wd[1], wd[2], wd[3], od[0], od[3]);
@@ -512,17 +608,17 @@ forward_kernel(PyObject *args, const char *kernel, int depthwise)
                                 depthwise) == 0;
     }
     if (ok && !depthwise)
-        ok = (packed = packing_space(&g)) != NULL;
+        ok = (space = workspace_for(&g, &ws)) != NULL;
     if (ok) {
         const float *bias = bo != Py_None ? b[3].buf : NULL;
         Py_BEGIN_ALLOW_THREADS
         if (depthwise)
             depthwise_forward_rows(&g, b[0].buf, b[1].buf, bias, b[2].buf, start, stop);
         else
-            kernels->forward(&g, b[0].buf, b[1].buf, bias, b[2].buf, start, stop, packed);
+            kernels->forward(&g, b[0].buf, b[1].buf, bias, b[2].buf, start, stop, &ws);
         Py_END_ALLOW_THREADS
     }
-    PyMem_RawFree(packed);
+    PyMem_RawFree(space);
     return shendu_finish(b, 4, ok);
 }
 
@@ -547,10 +643,13 @@ backward_kernel(PyObject *args, const char *kernel, int weight, int depthwise)
     PyObject *ao, *ko, *to;
     geometry g;
     Py_ssize_t start, stop, ad[4], kd[4], td[4];
-    if (!PyArg_ParseTuple(args, "OOOnnnnnn", &ao, &ko, &to, &g.sh, &g.sw, &g.dh, &g.dw, &start, &stop))
+    Py_ssize_t pad[4];
+    if (!PyArg_ParseTuple(args, "OOOnnnnnnnnnn", &ao, &ko, &to, &g.sh, &g.sw, &g.dh, &g.dw, &pad[0], &pad[1], &pad[2],
+                          &pad[3], &start, &stop))
         return NULL;
     Py_buffer b[3] = {{0}};
-    float *packed = NULL;
+    workspace ws;
+    void *space = NULL;
     const char *names[2][3] = {{"gy", "w", "gx"}, {"x", "gy", "gw"}};
     int ok = take4(ao, &b[0], 0, kernel, names[weight][0], ad) == 0 &&
              take4(ko, &b[1], 0, kernel, names[weight][1], kd) == 0 &&
@@ -570,7 +669,8 @@ backward_kernel(PyObject *args, const char *kernel, int weight, int depthwise)
             kc = k[1], kf = k[0], kh = k[2], kw = k[3];
         }
         Py_ssize_t real = weight ? kf : kc;
-        g = (geometry){x[0], x[1], x[2], x[3], kh, kw, gy[3], gy[1], gy[2], g.sh, g.sw, g.dh, g.dw, real, 0};
+        g = (geometry){x[0], x[1], x[2], x[3], kh,     kw,     gy[3],  gy[1],  gy[2], g.sh,
+                       g.sw, g.dh, g.dw, real, 0,      pad[0], pad[1], pad[2], pad[3]};
         int fits = weight ? (kc == g.c && kf == g.o) : (kf == g.o && (depthwise ? kc == g.c : 1));
         if (gy[0] != g.n || !fits) {
             PyErr_Format(PyExc_ValueError, "%s: shapes do not match: input (%zd, Hp, Wp, %zd), gradient (%zd, OH, OW, "
@@ -580,20 +680,20 @@ backward_kernel(PyObject *args, const char *kernel, int weight, int depthwise)
         else
             ok = check_geometry(kernel, &g, start, stop, weight, depthwise) == 0;
     }
-    if (ok && !weight && !depthwise)
-        ok = (packed = packing_space(&g)) != NULL;
+    if (ok && !depthwise)
+        ok = (space = workspace_for(&g, &ws)) != NULL;
     if (ok) {
         Py_BEGIN_ALLOW_THREADS
         if (depthwise)
             (weight ? depthwise_weight_grad_rows : depthwise_input_grad_samples)(&g, b[0].buf, b[1].buf, b[2].buf,
                                                                                  start, stop);
         else if (weight)
-            kernels->weight_grad(&g, b[0].buf, b[1].buf, b[2].buf, start, stop);
+            kernels->weight_grad(&g, b[0].buf, b[1].buf, b[2].buf, start, stop, &ws);
         else
-            kernels->input_grad(&g, b[0].buf, b[1].buf, b[2].buf, start, stop, packed);
+            kernels->input_grad(&g, b[0].buf, b[1].buf, b[2].buf, start, stop, &ws);
         Py_END_ALLOW_THREADS
     }
-    PyMem_RawFree(packed);
+    PyMem_RawFree(space);
     return shendu_finish(b, 3, ok);
 }
 

@@ -19,7 +19,7 @@ from ..autograd import Function
 from ..tensor import Tensor
 from .._parallel import run_shared, run_split_sum
 from .conv import Conv2d, conv2d, direct_kernels, direct_parts, first_channels, int_tuple, lanes, nhwc, pad_lanes
-from .conv import pad_spatial, scatter_windows
+from .conv import scatter_windows
 from .normalization import channel_sums
 from .shape import flip, pad, permute, reshape
 
@@ -92,19 +92,19 @@ class ConvTranspose2d(Function):
         gradient. NOTE: measured with the DCGAN of W7 (BENCHMARKS.md); the NumPy path stays the oracle."""
         n, c, h, w = x.shape
         o, kh, kw = weight.shape[1], weight.shape[2], weight.shape[3]
-        full = (self._full_size(h, 0, kh), self._full_size(w, 1, kw))
+        ph, pw = self.padding
+        size = (self._full_size(h, 0, kh) - 2 * ph, self._full_size(w, 1, kw) - 2 * pw)
         rows = nhwc(x)
         kernel = xp.ascontiguousarray(weight)  # (C_in, C_out, kh, kw): a convolution's (O, C, kh, kw) read backwards
-        grid = xp.empty((n, full[0], full[1], lanes(o)), x.dtype)  # the kernel zeroes it
+        grid = xp.empty((n, size[0], size[1], lanes(o)), x.dtype)  # the kernel zeroes it
         (sh, sw), (dh, dw) = self.stride, self.dilation
 
-        def piece(start, stop):
-            self.direct.input_grad(rows, kernel, grid, sh, sw, dh, dw, start, stop)
+        def piece(start, stop):  # what would land in the cropped border goes to the kernel's sink
+            self.direct.input_grad(rows, kernel, grid, sh, sw, dh, dw, ph, ph, pw, pw, start, stop)
 
         run_shared(piece, n, direct_parts(n * h * w * c * o * kh * kw, n))
         self.rows = rows
-        ph, pw = self.padding
-        out = grid[:, ph : full[0] - ph, pw : full[1] - pw, :o]
+        out = first_channels(grid, o)
         if bias is not None:
             out += bias
         return out.transpose(0, 3, 1, 2)
@@ -117,7 +117,7 @@ class ConvTranspose2d(Function):
         weight = self.input_values()[1]
         o = weight.shape[1]
         (sh, sw), (dh, dw) = self.stride, self.dilation
-        grid = nhwc(pad_spatial(gy, (ph, ph, pw, pw), channels_last=True))  # the uncropped output's gradient
+        grid = nhwc(gy)  # read as the uncropped output's gradient: padding (ph, ph, pw, pw) of zeros
         work = n * h * w * c * o * kh * kw
         gx = gw = gb = None
         if needs[0]:
@@ -125,7 +125,7 @@ class ConvTranspose2d(Function):
             out = xp.empty((n, h, w, lanes(c)), gy.dtype)
 
             def input_piece(start, stop):
-                self.direct.forward(grid, kernel, None, out, sh, sw, dh, dw, start, stop)
+                self.direct.forward(grid, kernel, None, out, sh, sw, dh, dw, ph, ph, pw, pw, start, stop)
 
             run_shared(input_piece, n * h, direct_parts(work, n * h))
             gx = first_channels(out, c).transpose(0, 3, 1, 2)
@@ -133,7 +133,7 @@ class ConvTranspose2d(Function):
             padded_rows = pad_lanes(self.rows)  # C_in rounded up to 8
 
             def weight_piece(out, start, stop):
-                self.direct.weight_grad(grid, padded_rows, out, sh, sw, dh, dw, start, stop)
+                self.direct.weight_grad(grid, padded_rows, out, sh, sw, dh, dw, ph, ph, pw, pw, start, stop)
 
             total = run_split_sum(weight_piece, n * h, direct_parts(work, n * h), (kh, kw, o, padded_rows.shape[-1]), gy.dtype)
             gw = xp.ascontiguousarray(total[..., :c].transpose(3, 2, 0, 1))

@@ -157,43 +157,46 @@ def test_the_kernels_run_for_float32_single_group_and_depthwise_convolutions_onl
 def test_the_kernels_refuse_arrays_that_do_not_fit():
     x, w = np.zeros((2, 6, 6, 3), np.float32), np.zeros((5, 3, 3, 3), np.float32)  # w: (O, C, kh, kw), as PyTorch's
     out = np.zeros((2, 4, 4, 8), np.float32)  # 5 filters in 8 lanes
-    kernel.forward(x, w, None, out, 1, 1, 1, 1, 0, 8)  # fits: 2 samples x 4 output rows
+    kernel.forward(x, w, None, out, 1, 1, 1, 1, 0, 0, 0, 0, 0, 8)  # fits: 2 samples x 4 output rows
     with pytest.raises(TypeError, match="forward: x must be a 4-d float32 array; got 4 dimensions of format 'd'"):
-        kernel.forward(x.astype(np.float64), w, None, out, 1, 1, 1, 1, 0, 8)
+        kernel.forward(x.astype(np.float64), w, None, out, 1, 1, 1, 1, 0, 0, 0, 0, 0, 8)
     with pytest.raises(ValueError, match=r"forward: output rows \[0, 9\) are not within the 8 there are"):
-        kernel.forward(x, w, None, out, 1, 1, 1, 1, 0, 9)
-    with pytest.raises(ValueError, match="forward: a 4x4 output does not fit a 6x6 input with a 3x3 kernel"):
-        kernel.forward(x, w, None, out, 2, 2, 1, 1, 0, 8)
+        kernel.forward(x, w, None, out, 1, 1, 1, 1, 0, 0, 0, 0, 0, 9)
+    with pytest.raises(ValueError, match="forward: a 4x4 output does not fit a 6x6 input padded to 6x6 with a 3x3 kernel"):
+        kernel.forward(x, w, None, out, 2, 2, 1, 1, 0, 0, 0, 0, 0, 8)
     with pytest.raises(ValueError, match="forward: shapes do not match"):
-        kernel.forward(x, np.zeros((5, 2, 3, 3), np.float32), None, out, 1, 1, 1, 1, 0, 8)
+        kernel.forward(x, np.zeros((5, 2, 3, 3), np.float32), None, out, 1, 1, 1, 1, 0, 0, 0, 0, 0, 8)
     with pytest.raises(ValueError, match="forward: bias must be 5 float32 values"):
-        kernel.forward(x, w, np.zeros(3, np.float32), out, 1, 1, 1, 1, 0, 8)
+        kernel.forward(x, w, np.zeros(3, np.float32), out, 1, 1, 1, 1, 0, 0, 0, 0, 0, 8)
     with pytest.raises(ValueError, match=r"forward: 5 output channels must be stored in 8 lanes .*; got 16"):
-        kernel.forward(x, w, None, np.zeros((2, 4, 4, 16), np.float32), 1, 1, 1, 1, 0, 8)
+        kernel.forward(x, w, None, np.zeros((2, 4, 4, 16), np.float32), 1, 1, 1, 1, 0, 0, 0, 0, 0, 8)
     gx, gy = np.zeros((2, 6, 6, 8), np.float32), np.zeros((2, 4, 4, 5), np.float32)
-    kernel.input_grad(gy, w, gx, 1, 1, 1, 1, 0, 2)  # 3 input channels in 8 lanes
+    kernel.input_grad(gy, w, gx, 1, 1, 1, 1, 0, 0, 0, 0, 0, 2)  # 3 input channels in 8 lanes
     with pytest.raises(ValueError, match="stride and dilation must be positive"):
-        kernel.input_grad(gy, w, gx, 0, 1, 1, 1, 0, 2)
+        kernel.input_grad(gy, w, gx, 0, 1, 1, 1, 0, 0, 0, 0, 0, 2)
     with pytest.raises(ValueError, match=r"input_grad: samples \[0, 3\) are not within the 2 there are"):
-        kernel.input_grad(gy, w, gx, 1, 1, 1, 1, 0, 3)
+        kernel.input_grad(gy, w, gx, 1, 1, 1, 1, 0, 0, 0, 0, 0, 3)
     with pytest.raises(ValueError, match=r"input_grad: 3 input channels must be stored in 8 lanes .*; got 3"):
-        kernel.input_grad(gy, w, x.copy(), 1, 1, 1, 1, 0, 2)
+        kernel.input_grad(gy, w, x.copy(), 1, 1, 1, 1, 0, 0, 0, 0, 0, 2)
     with pytest.raises(ValueError, match="weight_grad: shapes do not match"):
-        kernel.weight_grad(x, out, np.zeros((3, 3, 3, 16), np.float32), 1, 1, 1, 1, 0, 8)
+        kernel.weight_grad(x, out, np.zeros((3, 3, 3, 16), np.float32), 1, 1, 1, 1, 0, 0, 0, 0, 0, 8)
+    with pytest.raises(ValueError, match=r"forward: padding \(-1, 0, 0, 0\) must not be negative"):
+        kernel.forward(x, w, None, out, 1, 1, 1, 1, -1, 0, 0, 0, 0, 8)
+    kernel.forward(x, w, None, np.zeros((2, 6, 6, 8), np.float32), 1, 1, 1, 1, 1, 1, 1, 1, 0, 12)  # padding 1: 6x6
     with pytest.raises(ValueError, match="read-only"):
-        kernel.forward(x, w, None, np.broadcast_to(out, out.shape), 1, 1, 1, 1, 0, 8)
+        kernel.forward(x, w, None, np.broadcast_to(out, out.shape), 1, 1, 1, 1, 0, 0, 0, 0, 0, 8)
 
 
 @needs_kernel
 def test_the_depthwise_kernels_refuse_a_kernel_that_is_not_one_filter_per_channel():
     x, out = np.zeros((2, 6, 6, 5), np.float32), np.zeros((2, 4, 4, 5), np.float32)
-    kernel.depthwise_forward(x, np.zeros((3, 3, 1, 5), np.float32), None, out, 1, 1, 1, 1, 0, 8)  # any C fits
+    kernel.depthwise_forward(x, np.zeros((3, 3, 1, 5), np.float32), None, out, 1, 1, 1, 1, 0, 0, 0, 0, 0, 8)  # any C fits
     with pytest.raises(ValueError, match="depthwise_forward: shapes do not match"):
-        kernel.depthwise_forward(x, np.zeros((3, 3, 5, 5), np.float32), None, out, 1, 1, 1, 1, 0, 8)
+        kernel.depthwise_forward(x, np.zeros((3, 3, 5, 5), np.float32), None, out, 1, 1, 1, 1, 0, 0, 0, 0, 0, 8)
     with pytest.raises(ValueError, match="depthwise_input_grad: shapes do not match"):
-        kernel.depthwise_input_grad(out, np.zeros((3, 3, 2, 5), np.float32), x.copy(), 1, 1, 1, 1, 0, 2)
+        kernel.depthwise_input_grad(out, np.zeros((3, 3, 2, 5), np.float32), x.copy(), 1, 1, 1, 1, 0, 0, 0, 0, 0, 2)
     with pytest.raises(ValueError, match=r"depthwise_weight_grad: output rows \[0, 9\) are not within the 8 there are"):
-        kernel.depthwise_weight_grad(x, out, np.zeros((3, 3, 1, 5), np.float32), 1, 1, 1, 1, 0, 9)
+        kernel.depthwise_weight_grad(x, out, np.zeros((3, 3, 1, 5), np.float32), 1, 1, 1, 1, 0, 0, 0, 0, 0, 9)
 
 
 @needs_kernel
@@ -227,6 +230,6 @@ def test_a_small_map_shared_by_filters_gives_the_same_numbers(monkeypatch, threa
 @needs_kernel
 def test_filter_blocks_out_of_range_are_refused():
     x, w, out = np.zeros((1, 9, 9, 4), np.float32), np.zeros((40, 4, 3, 3), np.float32), np.zeros((1, 7, 7, 40), np.float32)
-    kernel.forward(x, w, None, out, 1, 1, 1, 1, 0, 3, True)  # 40 filters: 3 blocks of 16
+    kernel.forward(x, w, None, out, 1, 1, 1, 1, 0, 0, 0, 0, 0, 3, True)  # 40 filters: 3 blocks of 16
     with pytest.raises(ValueError, match=r"forward: filter blocks \[1, 4\) are not within the 3 there are"):
-        kernel.forward(x, w, None, out, 1, 1, 1, 1, 1, 4, True)
+        kernel.forward(x, w, None, out, 1, 1, 1, 1, 0, 0, 0, 0, 1, 4, True)
