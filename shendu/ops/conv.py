@@ -19,7 +19,7 @@ How it is fast on NumPy:
 
 from .. import _compiled
 from .._backend import xp
-from .._parallel import num_threads, run_shared, run_split_sum
+from .._parallel import num_threads, quiet_blas, run_shared, run_split_sum
 from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
 from .dtype_check import check_same_dtype
@@ -37,14 +37,24 @@ _FEW_CHANNELS = 4  # up to this many input channels, im2col reads an NCHW input 
 IMPLICIT_GEMM_MAX_CHANNELS = 32  # stride-1 convolutions with at most this many input channels skip im2col
 INFERENCE_COLS_BYTES = 16 << 20  # without autograd, im2col is built a few samples at a time, at most this big
 PARALLEL_COPY_BYTES = 1 << 21  # a padding copy is shared between threads in pieces of at least this many bytes
+DIRECT_MIN_CHANNELS = 4  # fewer input or output channels: the NumPy paths (see direct_kernels)
 FILTER_SPLIT_PIXELS = 4096  # up to this many output pixels, threads share a convolution by filters, not rows
 DIRECT_MACS_PER_THREAD = 1 << 24  # a direct convolution is shared between threads in pieces of at least this much
 
 
-def direct_kernels(dtype, groups, depthwise=False):
+def direct_kernels(dtype, groups, depthwise=False, channels=DIRECT_MIN_CHANNELS):
     """The compiled direct convolution (``_conv.c``) when it was built, is switched on and handles the case:
-    float32, one group or depthwise (other grouped convolutions keep their NumPy path)."""
+    float32, one group or depthwise (other grouped convolutions keep their NumPy path), and at least
+    ``DIRECT_MIN_CHANNELS`` channels on either side (``channels``: the fewer of the two).
+
+    NOTE: with 1-3 channels the vector lanes are mostly padding and the weight gradient runs one channel at a time;
+    NumPy's im2col / implicit GEMM is faster there (one thread, forward + backward, ms, direct vs NumPy: the W3 CNN's
+    first layer 1.18 vs 0.98, LeNet-5's 3.35 vs 2.11, DCGAN's discriminator 3.78 vs 1.80 — 9.33 vs 3.42 with its input
+    gradient —, its generator's last transposed layer 7.90 vs 2.97, a 3-channel 32x32 stem 11.8 vs 7.8).
+    """
     if _direct is None or (groups != 1 and not depthwise) or dtype != xp.float32 or not _compiled.enabled():
+        return None
+    if channels < DIRECT_MIN_CHANNELS and not depthwise:
         return None
     return _direct
 
@@ -184,6 +194,10 @@ class Conv2d(Function):
         self.keep_cols = keep_cols  # take the im2col path, whose ``cols`` a caller reads after forward
 
     def forward(self, x, weight, bias=None):
+        with quiet_blas():  # the NumPy paths' GEMMs next to the kernels' threads (see _parallel.quiet_blas)
+            return self._forward(x, weight, bias)
+
+    def _forward(self, x, weight, bias=None):
         n, c, h, w = x.shape
         o, cg, kh, kw = weight.shape
         top, bottom, left, right = self.padding
@@ -191,7 +205,7 @@ class Conv2d(Function):
         ow = _output_size(w, kw, self.stride[1], left + right, self.dilation[1])
         self.x_shape, self.out_hw, self.kernel = x.shape, (oh, ow), (kh, kw)
         self.depthwise = self.groups == c == o and c > 1
-        self.direct = None if self.keep_cols else direct_kernels(x.dtype, self.groups, self.depthwise)
+        self.direct = None if self.keep_cols else direct_kernels(x.dtype, self.groups, self.depthwise, min(c, o))
         if self.direct is not None:
             if self.depthwise:
                 return self._direct_depthwise_forward(x, weight, bias)
@@ -368,6 +382,10 @@ class Conv2d(Function):
         return gx, gw, gb
 
     def backward(self, gy):
+        with quiet_blas():
+            return self._backward(gy)
+
+    def _backward(self, gy):
         needs = self.needs_input_grad
         if self.direct is not None:
             if self.depthwise:

@@ -17,7 +17,7 @@ does only the useful products (DCGAN generator, W7: see BENCHMARKS.md).
 from .._backend import xp
 from ..autograd import Function
 from ..tensor import Tensor
-from .._parallel import run_shared, run_split_sum
+from .._parallel import quiet_blas, run_shared, run_split_sum
 from .conv import Conv2d, conv2d, direct_kernels, direct_parts, first_channels, int_tuple, lanes, nhwc, pad_lanes
 from .conv import scatter_windows
 from .normalization import channel_sums
@@ -67,10 +67,14 @@ class ConvTranspose2d(Function):
         return (size - 1) * s + d * (kernel - 1) + 1 + op
 
     def forward(self, x, weight, bias=None):
+        with quiet_blas():  # the NumPy paths' GEMMs next to the kernels' threads (see _parallel.quiet_blas)
+            return self._forward(x, weight, bias)
+
+    def _forward(self, x, weight, bias=None):
         n, c, h, w = x.shape
         o, kh, kw = weight.shape[1], weight.shape[2], weight.shape[3]
         self.x_shape, self.kernel = x.shape, (kh, kw)
-        self.direct = direct_kernels(x.dtype, 1)
+        self.direct = direct_kernels(x.dtype, 1, channels=min(c, o))
         if self.direct is not None:
             return self._direct_forward(x, weight, bias)
         rows = xp.ascontiguousarray(x.transpose(0, 2, 3, 1)).reshape(n * h * w, c)
@@ -142,6 +146,10 @@ class ConvTranspose2d(Function):
         return gx, gw, gb
 
     def backward(self, gy):
+        with quiet_blas():
+            return self._backward(gy)
+
+    def _backward(self, gy):
         needs = self.needs_input_grad
         if self.direct is not None:
             return self._direct_backward(gy)

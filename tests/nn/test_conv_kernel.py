@@ -22,8 +22,10 @@ needs_kernel = pytest.mark.skipif(kernel is None, reason="shendu.ops._conv was n
 
 
 def _run(function, arrays, compiled, threads=None, monkeypatch=None):
-    """Forward and all gradients of ``function`` on float32 copies of ``arrays``, the kernels on or off."""
+    """Forward and all gradients of ``function`` on float32 copies of ``arrays``, the kernels on or off (on: for any
+    channel count, so that the kernels' lanes padding is tested too; conv.py leaves 1-3 channels to NumPy)."""
     previous = _compiled.set_enabled(compiled)
+    minimum, conv_ops.DIRECT_MIN_CHANNELS = conv_ops.DIRECT_MIN_CHANNELS, 1
     try:
         tensors = [shendu.tensor(a.astype(np.float32), requires_grad=True) for a in arrays]
         out = function(*tensors)
@@ -32,6 +34,7 @@ def _run(function, arrays, compiled, threads=None, monkeypatch=None):
         return [out.detach().numpy()] + [t.grad.numpy() for t in tensors]
     finally:
         _compiled.set_enabled(previous)
+        conv_ops.DIRECT_MIN_CHANNELS = minimum
 
 
 def _exact(function, arrays):
@@ -139,6 +142,8 @@ def test_threads_share_the_work_and_agree(monkeypatch, threads):
 
 @needs_kernel
 def test_the_kernels_run_for_float32_single_group_and_depthwise_convolutions_only():
+    assert shendu.nn.Conv2d(3, 8, 3)(shendu.randn(2, 3, 6, 6)).grad_fn.direct is None  # 3 channels: NumPy's GEMMs
+    assert shendu.nn.ConvTranspose2d(8, 1, 4, 2, 1)(shendu.randn(2, 8, 5, 5)).grad_fn.direct is None
     x = shendu.randn(2, 4, 6, 6)
     layer = shendu.nn.Conv2d(4, 8, 3)
     out = layer(x)
