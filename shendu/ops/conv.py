@@ -205,7 +205,10 @@ class Conv2d(Function):
         ow = _output_size(w, kw, self.stride[1], left + right, self.dilation[1])
         self.x_shape, self.out_hw, self.kernel = x.shape, (oh, ow), (kh, kw)
         self.depthwise = self.groups == c == o and c > 1
-        self.direct = None if self.keep_cols else direct_kernels(x.dtype, self.groups, self.depthwise, min(c, o))
+        # under no_grad only the forward's lanes (the filters) count: a 3-channel stem is the kernels' (resnet18 at batch
+        # 16: 708 ms a forward against 827 with the stem in NumPy's im2col)
+        lanes = min(c, o) if is_grad_enabled() else o
+        self.direct = None if self.keep_cols else direct_kernels(x.dtype, self.groups, self.depthwise, lanes)
         if self.direct is not None:
             if self.depthwise:
                 return self._direct_depthwise_forward(x, weight, bias)

@@ -15,7 +15,7 @@ does only the useful products (DCGAN generator, W7: see BENCHMARKS.md).
 """
 
 from .._backend import xp
-from ..autograd import Function
+from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
 from .._parallel import quiet_blas, run_shared, run_split_sum
 from .conv import Conv2d, conv2d, direct_kernels, direct_parts, first_channels, int_tuple, lanes, nhwc, pad_lanes
@@ -74,7 +74,7 @@ class ConvTranspose2d(Function):
         n, c, h, w = x.shape
         o, kh, kw = weight.shape[1], weight.shape[2], weight.shape[3]
         self.x_shape, self.kernel = x.shape, (kh, kw)
-        self.direct = direct_kernels(x.dtype, 1, channels=min(c, o))
+        self.direct = direct_kernels(x.dtype, 1, channels=min(c, o) if is_grad_enabled() else o)
         if self.direct is not None:
             return self._direct_forward(x, weight, bias)
         rows = xp.ascontiguousarray(x.transpose(0, 2, 3, 1)).reshape(n * h * w, c)
