@@ -87,7 +87,9 @@ def test_the_packed_lstm_sequence_classifier(tmp_path):
 def test_the_resnet_transfer_learning_tutorial(tmp_path):
     image_module = pytest.importorskip("PIL.Image")
     rng = np.random.default_rng(0)
-    for split, count in (("train", 12), ("val", 6)):
+    # 24 training images a class (3 batches an epoch at 12 left the eval-mode running statistics at the edge: a
+    # rounding difference in the convolutions flipped the best validation accuracy between 0.5 and 1.0)
+    for split, count in (("train", 24), ("val", 8)):
         for label, colour in (("ants", (200, 40, 40)), ("bees", (40, 40, 200))):
             folder = tmp_path / "hymenoptera" / split / label
             folder.mkdir(parents=True)
