@@ -102,3 +102,31 @@ def test_max_pooling_shared_by_samples_equals_one_thread(monkeypatch, kernel, st
     shared = pool_and_grad()
     for a, b in zip(shared, single):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_cnn_trained_twice_on_two_threads_ends_bit_identical(monkeypatch):
+    """manual_seed's promise with the kernels' threads: pieces taken by whichever thread is free write disjoint
+    outputs, partial sums are per part, and the BLAS thread switch does not change a GEMM's numbers."""
+    import shendu
+    import shendu.nn as nn
+
+    monkeypatch.setenv("SHENDU_NUM_THREADS", "2")
+    monkeypatch.setattr("shendu.ops.conv.DIRECT_MACS_PER_THREAD", 1)  # share even these small layers
+
+    def train():
+        shendu.manual_seed(0)
+        model = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
+                              nn.Conv2d(16, 32, 3, padding=1, bias=False), nn.BatchNorm2d(32), nn.ReLU(),
+                              nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(32, 10))  # fmt: skip
+        optimizer = shendu.optim.Adam(model.parameters(), 1e-3)
+        rng = np.random.default_rng(0)
+        for _ in range(4):
+            x = shendu.from_numpy(rng.standard_normal((16, 3, 16, 16)).astype(np.float32))
+            y = shendu.from_numpy(rng.integers(0, 10, 16))
+            optimizer.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+        return [p.detach().numpy().copy() for p in model.parameters()]
+
+    first, second = train(), train()
+    assert all(np.array_equal(a, b) for a, b in zip(first, second))
