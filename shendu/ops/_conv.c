@@ -1,19 +1,22 @@
 /* shendu.ops._conv: direct 2-D convolution on channels-last (NHWC) float32 arrays (optional; see conv.py).
  *
- * forward(x, w, bias, out, sh, sw, dh, dw, start, stop[, split_filters])
- *     out[n, i, j, o] = bias[o] + Σ_{p,q,c} x[n, i·sh + p·dh, j·sw + q·dw, c] · w[o, c, p, q]
- *     x (N, Hp, Wp, C) already padded, w (O, C, KH, KW) as PyTorch keeps it, bias (O,) or None, out (N, OH, OW, O′)
- *     written, O′ = O rounded up to a multiple of 8 (the lanes past O hold zeros; conv.py keeps the first O).
+ * Every kernel takes (..., sh, sw, dh, dw, top, bottom, left, right, start, stop): strides, dilations, and the zero
+ * padding around x (never stored: a window tap that falls in it reads zeros, or writes a sink).
+ *
+ * forward(x, w, bias, out, ..., start, stop[, split_filters])
+ *     out[n, i, j, o] = bias[o] + Σ_{p,q,c} x[n, i·sh + p·dh − top, j·sw + q·dw − left, c] · w[o, c, p, q]
+ *     x (N, H, W, C), w (O, C, KH, KW) as PyTorch keeps it, bias (O,) or None, out (N, OH, OW, O′) written,
+ *     O′ = O rounded up to a multiple of 8 (the lanes past O hold zeros; conv.py keeps the first O).
  *     With split_filters, start and stop count blocks of 16 filters (every output pixel): a small map (7×7 at
  *     batch 1) is shared between threads by its filters, each thread packing only its own.
- * input_grad(gy, w, gx, sh, sw, dh, dw, start, stop)
- *     gx[n, i·sh + p·dh, j·sw + q·dw, c] = Σ_{o, windows} gy[n, i, j, o] · w[o, c, p, q] (the samples' gx zeroed first)
- *     gy (N, OH, OW, O), w (O, C, KH, KW), gx (N, Hp, Wp, C′) with C′ = C rounded up to a multiple of 8.
- * weight_grad(x, gy, gw, sh, sw, dh, dw, start, stop)
- *     gw[p, q, c, o] += Σ_{n,i,j} x[n, i·sh + p·dh, j·sw + q·dw, c] · gy[n, i, j, o];  O a multiple of 8.
+ * input_grad(gy, w, gx, ..., start, stop)
+ *     gx[n, i·sh + p·dh − top, j·sw + q·dw − left, c] = Σ_{o, windows} gy[n, i, j, o] · w[o, c, p, q] (the samples'
+ *     gx zeroed first); gy (N, OH, OW, O), w (O, C, KH, KW), gx (N, H, W, C′), C′ = C rounded up to a multiple of 8.
+ * weight_grad(x, gy, gw, ..., start, stop)
+ *     gw[p, q, c, o] += Σ_{n,i,j} x[n, i·sh + p·dh − top, j·sw + q·dw − left, c] · gy[n, i, j, o]; O a multiple of 8.
  *
  * depthwise_forward, depthwise_input_grad, depthwise_weight_grad: the same three for groups = C = O, the kernel
- * (KH, KW, 1, C); any C.
+ * (KH, KW, 1, C), any C, x already padded by conv.py (padding arguments 0).
  *
  * forward and weight_grad work on the output rows n·OH + i in [start, stop), input_grad on the samples n in
  * [start, stop) (the rows of one sample overlap in gx), with the GIL released: conv.py shares the work
@@ -25,9 +28,10 @@
  * (weight_grad) are register-blocked next to them, so each loaded vector of the kernel serves six
  * multiply-adds. The output pixels are taken in tiles of 192 across rows and samples (a 7×7 map is no
  * run of short rows), and the summed channels in chunks of 32, so that the slice of the kernel a tile
- * reads stays in the L1 cache. Nothing like an im2col matrix is written. Sums run in float32 in a fixed order (the
- * result does not depend on the threads); with FMA they round differently from NumPy's GEMM, within
- * float32 tolerance (the tests compare with the NumPy paths in float64 and float32).
+ * reads (packed from PyTorch's layout once per tile) stays in the L1 cache. Nothing like an im2col matrix is
+ * written. Sums run in float32 in a fixed order (blocks start at multiples of 6 of the pixel index, so the result
+ * does not depend on the threads); with FMA they round differently from NumPy's GEMM, within float32 tolerance
+ * (the tests compare with the NumPy paths in float64 and float32).
  */
 #include "_buffers.h"
 #include <stddef.h>

@@ -15,6 +15,10 @@ How it is fast on NumPy:
 - Backward: ∂L/∂W and ∂L/∂b come from one GEMM ``gyᵀ @ cols`` (cols kept from forward);
   ∂L/∂x = col2im(gy @ W), done one window offset at a time: a small GEMM into a cache-resident
   block, then a strided add onto the input gradient.
+
+Where the optional C kernels were built (``_conv.c``), float32 convolutions with one group (at least 4 channels on
+either side in training) and depthwise ones run there instead: direct loops over the channels-last input, no im2col
+matrix, no padded copy, shared between threads. The NumPy paths above stay for the rest and as the tests' oracles.
 """
 
 from .. import _compiled
