@@ -2,13 +2,16 @@
 direct convolution), and how many of them to use."""
 
 import contextlib
+import functools
 import itertools
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import numpy
+
 __all__ = ["num_threads", "get_pool", "run_split", "run_shared", "run_split_sum", "quiet_blas", "flat_in_memory",
-           "elementwise_parts"]
+           "pass_parts"]
 PIECES_PER_THREAD = 3  # run_shared cuts a job into this many pieces per thread, taken by whichever thread is free
 
 _state: dict = {"pool": None, "size": 0, "pid": None, "threaded_until": 0.0, "blas": None}
@@ -36,19 +39,25 @@ def get_pool(workers):
     return _state["pool"]
 
 
+def _run_together(calls):
+    """Run the first of ``calls`` in this thread and the others in the pool; return when all are done (re-raising
+    the first error). Marks the moment for :func:`quiet_blas`."""
+    _state["threaded_until"] = time.monotonic() + QUIET_SECONDS
+    futures = [get_pool(len(calls) - 1).submit(call) for call in calls[1:]]
+    calls[0]()
+    for future in futures:
+        future.result()
+
+
 def run_split(job, total, parts):
     """Call ``job(k, start, stop)`` for ``parts`` consecutive ranges covering [0, total), part 0 in this thread
     and the others in the pool; returns when all are done (re-raising the first error)."""
     parts = max(1, min(parts, total))
-    bounds = [total * k // parts for k in range(parts + 1)]
     if parts == 1:
         job(0, 0, total)
         return
-    _state["threaded_until"] = time.monotonic() + QUIET_SECONDS
-    futures = [get_pool(parts - 1).submit(job, k, bounds[k], bounds[k + 1]) for k in range(1, parts)]
-    job(0, bounds[0], bounds[1])
-    for future in futures:
-        future.result()
+    bounds = [total * k // parts for k in range(parts + 1)]
+    _run_together([functools.partial(job, k, bounds[k], bounds[k + 1]) for k in range(parts)])
 
 
 def run_shared(job, total, threads):
@@ -70,11 +79,7 @@ def run_shared(job, total, threads):
         while (index := next(taken)) < count:
             job(bounds[index], bounds[index + 1])
 
-    _state["threaded_until"] = time.monotonic() + QUIET_SECONDS
-    futures = [get_pool(threads - 1).submit(work) for _ in range(threads - 1)]
-    work()
-    for future in futures:
-        future.result()
+    _run_together([work] * threads)
 
 
 def flat_in_memory(array):
@@ -87,19 +92,17 @@ def flat_in_memory(array):
     return permuted.reshape(-1) if permuted.flags.c_contiguous else None
 
 
-ELEMENTWISE_PIECE = 1 << 19  # elements: an elementwise pass is shared between threads in pieces at least this long
+PASS_PIECE_BYTES = 1 << 21  # a pass over memory (ReLU, padding copy, pooling) is shared in pieces at least this big
 
 
-def elementwise_parts(size):
-    """How many threads share an elementwise pass over ``size`` elements (1 below two pieces' worth)."""
-    return max(1, min(num_threads(), size // ELEMENTWISE_PIECE))
+def pass_parts(nbytes, most=None):
+    """How many threads share a pass over ``nbytes`` of memory (1 below two pieces' worth), at most ``most``."""
+    return max(1, min(num_threads(), nbytes // PASS_PIECE_BYTES, most or num_threads()))
 
 
 def run_split_sum(job, total, parts, shape, dtype):
     """Σ over ``parts`` consecutive ranges of [0, total) of ``job(out, start, stop)``, which adds its range's share
     into ``out`` (a zeroed array of ``shape`` per part, so that the threads never write the same memory)."""
-    import numpy
-
     parts = max(1, min(parts, total))
     partial = numpy.zeros((parts,) + tuple(shape), dtype)
     run_split(lambda k, start, stop: job(partial[k], start, stop), total, parts)

@@ -71,6 +71,20 @@ typedef struct {
     int all_inside;            /* no window of the tile reaches into the padding */
 } windows;
 
+/* Where x[n, h, w, :] starts in an (N, H, W, C) array. */
+INLINE Py_ssize_t
+pixel_offset(const geometry *g, Py_ssize_t n, Py_ssize_t h, Py_ssize_t w)
+{
+    return ((n * g->hp + h) * g->wp + w) * g->c;
+}
+
+/* Where a window's tap (p, q) starts, relative to its first tap. */
+INLINE Py_ssize_t
+tap_offset(const geometry *g, Py_ssize_t p, Py_ssize_t q)
+{
+    return (p * g->dh * g->wp + q * g->dw) * g->c;
+}
+
 /* The windows of output pixels r0 .. r0 + count − 1 (r = (n·OH + i)·OW + j) in x (N, H, W, C). A window that
  * reaches into the padding gets a pointer per tap, `outside` (a row of zeros to read, or a sink to write) for the
  * taps in the padding. NOTE: the padding is never stored: conv.py made a padded copy of x in forward and another in
@@ -87,7 +101,7 @@ window_taps(const geometry *g, float *x, Py_ssize_t r0, int count, windows *win,
     win->all_inside = 1;
     for (int k = 0; k < count; k++) {
         Py_ssize_t ih = i * g->sh - g->top, iw = j * g->sw - g->left;
-        win->corner[k] = ((n * g->hp + ih) * g->wp + iw) * g->c;
+        win->corner[k] = pixel_offset(g, n, ih, iw);
         win->border[k] = NULL;
         if (ih < 0 || ih + reach_h >= g->hp || iw < 0 || iw + reach_w >= g->wp) {
             float **taps = win->border[k] = ws->taps + k * per_pixel;
@@ -96,7 +110,7 @@ window_taps(const geometry *g, float *x, Py_ssize_t r0, int count, windows *win,
                 for (Py_ssize_t q = 0; q < g->kw; q++) {
                     Py_ssize_t h = ih + p * g->dh, w = iw + q * g->dw;
                     int inside = h >= 0 && h < g->hp && w >= 0 && w < g->wp;
-                    taps[p * g->kw + q] = inside ? x + ((n * g->hp + h) * g->wp + w) * g->c : ws->outside;
+                    taps[p * g->kw + q] = inside ? x + pixel_offset(g, n, h, w) : ws->outside;
                 }
         }
         if (++j == g->ow) {
@@ -148,11 +162,6 @@ block_size(int position, int left)
     default: CALL(1); break;                                                                                          \
     }
 
-INLINE Py_ssize_t
-tap_offset(const geometry *g, Py_ssize_t p, Py_ssize_t q)
-{
-    return (p * g->dh * g->wp + q * g->dw) * g->c;
-}
 
 /* ----- the kernel, packed: PyTorch's (O, C, KH, KW) filters read as 16-lane rows ------------------------ */
 /* packed[p, q, k, l] = w[lane l, k, p, q] (forward: lanes = output channels ob + l, k = summed channel c0 + k) or
@@ -404,7 +413,7 @@ depthwise_forward_rows(const geometry *g, const float *x, const float *w, const 
                 o[c] = bias ? bias[c] : 0.0f;
             for (Py_ssize_t p = 0; p < g->kh; p++)
                 for (Py_ssize_t q = 0; q < g->kw; q++) {
-                    const float *restrict xs = x + ((n * g->hp + i * g->sh) * g->wp + j * g->sw) * C + tap_offset(g, p, q);
+                    const float *restrict xs = x + pixel_offset(g, n, i * g->sh, j * g->sw) + tap_offset(g, p, q);
                     const float *restrict ws = w + (p * g->kw + q) * C;
                     for (Py_ssize_t c = 0; c < C; c++)
                         o[c] += xs[c] * ws[c];
@@ -426,7 +435,7 @@ depthwise_input_grad_samples(const geometry *g, const float *gy, const float *w,
                 const float *restrict gp = gy + ((n * g->oh + i) * g->ow + j) * C;
                 for (Py_ssize_t p = 0; p < g->kh; p++)
                     for (Py_ssize_t q = 0; q < g->kw; q++) {
-                        float *restrict dst = gx + ((n * g->hp + i * g->sh) * g->wp + j * g->sw) * C + tap_offset(g, p, q);
+                        float *restrict dst = gx + pixel_offset(g, n, i * g->sh, j * g->sw) + tap_offset(g, p, q);
                         const float *restrict ws = w + (p * g->kw + q) * C;
                         for (Py_ssize_t c = 0; c < C; c++)
                             dst[c] += gp[c] * ws[c];
@@ -446,7 +455,7 @@ depthwise_weight_grad_rows(const geometry *g, const float *x, const float *gy, f
             const float *restrict gp = gy + (row * g->ow + j) * C;
             for (Py_ssize_t p = 0; p < g->kh; p++)
                 for (Py_ssize_t q = 0; q < g->kw; q++) {
-                    const float *restrict xs = x + ((n * g->hp + i * g->sh) * g->wp + j * g->sw) * C + tap_offset(g, p, q);
+                    const float *restrict xs = x + pixel_offset(g, n, i * g->sh, j * g->sw) + tap_offset(g, p, q);
                     float *restrict gwpq = gw + (p * g->kw + q) * C;
                     for (Py_ssize_t c = 0; c < C; c++)
                         gwpq[c] += xs[c] * gp[c];
@@ -563,7 +572,7 @@ workspace_for(const geometry *g, workspace *ws)
     ws->outside = (float *)(block + packed * sizeof(float) + taps * sizeof(float *) + steps * sizeof(Py_ssize_t));
     for (Py_ssize_t p = 0; p < g->kh; p++)
         for (Py_ssize_t q = 0; q < g->kw; q++)
-            ws->tap_steps[p * g->kw + q] = (p * g->dh * g->wp + q * g->dw) * g->c;
+            ws->tap_steps[p * g->kw + q] = tap_offset(g, p, q);
     return block;
 }
 

@@ -11,7 +11,7 @@ import math
 import numbers
 
 from .._backend import xp
-from .._parallel import elementwise_parts, flat_in_memory, run_shared
+from .._parallel import flat_in_memory, pass_parts, run_shared
 from ..autograd import Function, is_grad_enabled, sum_to
 from ..tensor import Tensor
 from .dtype_check import check_same_dtype
@@ -101,7 +101,7 @@ def _relu(x):
     def piece(start, stop):  # NOTE: a large ReLU is shared between threads (ufuncs release the GIL)
         xp.maximum(bulk[start:stop], zeros, out=bulk_out[start:stop])
 
-    run_shared(piece, rows, elementwise_parts(flat.size))
+    run_shared(piece, rows, pass_parts(x.nbytes))
     if tail:
         xp.maximum(flat[rows * _ZEROS_ROW :], zeros[:tail], out=flat_out[rows * _ZEROS_ROW :])
     return out
@@ -118,13 +118,13 @@ class ReLU(Function):
 
     def backward(self, gy):
         y = self.y
-        if not isinstance(gy, Tensor) and gy.shape == y.shape and y.ndim > 1 and elementwise_parts(gy.size) > 1:
+        if not isinstance(gy, Tensor) and gy.shape == y.shape and y.ndim > 1 and pass_parts(gy.nbytes) > 1:
             gx = xp.empty_like(y, dtype=xp.result_type(gy, y))  # y's memory order, whatever gy's (a conv's cropped gx)
 
             def piece(start, stop):  # NOTE: gy·(y > 0) shared between threads by samples, as the forward
                 xp.multiply(gy[start:stop], y[start:stop] > 0, out=gx[start:stop])
 
-            run_shared(piece, gy.shape[0], min(elementwise_parts(gy.size), gy.shape[0]))
+            run_shared(piece, gy.shape[0], pass_parts(gy.nbytes, gy.shape[0]))
             return gx
         mask = self.y > 0
         if isinstance(gy, Tensor):

@@ -23,7 +23,7 @@ matrix, no padded copy, shared between threads. The NumPy paths above stay for t
 
 from .. import _compiled
 from .._backend import xp
-from .._parallel import num_threads, quiet_blas, run_shared, run_split_sum
+from .._parallel import num_threads, pass_parts, quiet_blas, run_shared, run_split_sum
 from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
 from .dtype_check import check_same_dtype
@@ -40,7 +40,6 @@ _as_strided = xp.lib.stride_tricks.as_strided
 _FEW_CHANNELS = 4  # up to this many input channels, im2col reads an NCHW input as it is
 IMPLICIT_GEMM_MAX_CHANNELS = 32  # stride-1 convolutions with at most this many input channels skip im2col
 INFERENCE_COLS_BYTES = 16 << 20  # without autograd, im2col is built a few samples at a time, at most this big
-PARALLEL_COPY_BYTES = 1 << 21  # a padding copy is shared between threads in pieces of at least this many bytes
 DIRECT_MIN_CHANNELS = 4  # fewer input or output channels: the NumPy paths (see direct_kernels)
 FILTER_SPLIT_PIXELS = 4096  # up to this many output pixels, threads share a convolution by filters, not rows
 DIRECT_MACS_PER_THREAD = 1 << 24  # a direct convolution is shared between threads in pieces of at least this much
@@ -142,7 +141,7 @@ def pad_spatial(x, padding, fill=0, channels_last=True):
             border.fill(fill)
         part[:, :, top : top + h, left : left + w] = x[start:stop]
 
-    run_shared(piece, n, max(1, min(num_threads(), padded.nbytes // PARALLEL_COPY_BYTES)))
+    run_shared(piece, n, pass_parts(padded.nbytes, n))
     return padded
 
 
@@ -211,8 +210,8 @@ class Conv2d(Function):
         self.depthwise = self.groups == c == o and c > 1
         # under no_grad only the forward's lanes (the filters) count: a 3-channel stem is the kernels' (resnet18 at batch
         # 16: 708 ms a forward against 827 with the stem in NumPy's im2col)
-        lanes = min(c, o) if is_grad_enabled() else o
-        self.direct = None if self.keep_cols else direct_kernels(x.dtype, self.groups, self.depthwise, lanes)
+        narrowest = min(c, o) if is_grad_enabled() else o
+        self.direct = None if self.keep_cols else direct_kernels(x.dtype, self.groups, self.depthwise, narrowest)
         if self.direct is not None:
             if self.depthwise:
                 return self._direct_depthwise_forward(x, weight, bias)

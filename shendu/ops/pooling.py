@@ -13,7 +13,7 @@ would corrupt the gradients of the layers below.
 import math
 
 from .._backend import xp
-from .._parallel import num_threads, run_shared
+from .._parallel import pass_parts, run_shared
 from ..autograd import Function
 from ..tensor import Tensor
 from .conv import empty_in_layout, int_tuple, is_channels_last, pad_spatial, same_layout
@@ -36,14 +36,6 @@ def _offset_views(x, kernel, stride, dilation, out_hw):
         for p in range(kh)
         for q in range(kw)
     ]
-
-
-def _sample_parts(padded):
-    """Threads that share a pooling pass by samples: one for a small input."""
-    return max(1, min(num_threads(), padded.shape[0], padded.nbytes // POOLING_PIECE_BYTES))
-
-
-POOLING_PIECE_BYTES = 1 << 21  # a pooling pass is shared between threads in pieces of at least this many bytes
 
 
 class _Pool2d(Function):
@@ -101,7 +93,7 @@ class MaxPool2d(_Pool2d):
             for v in views[2:]:
                 xp.maximum(part, v[start:stop], out=part)
 
-        run_shared(piece, y.shape[0], _sample_parts(self.padded))
+        run_shared(piece, y.shape[0], pass_parts(self.padded.nbytes, self.padded.shape[0]))
         self.y = y
         return y
 
@@ -132,7 +124,7 @@ class MaxPool2d(_Pool2d):
                 else:
                     target += g * hit
 
-        run_shared(piece, gy.shape[0], _sample_parts(self.padded))
+        run_shared(piece, gy.shape[0], pass_parts(self.padded.nbytes, self.padded.shape[0]))
         return self._crop(gx)
 
 

@@ -71,8 +71,7 @@ def test_shared_relu_and_padding_equal_the_one_thread_passes(monkeypatch):
         return y.detach().numpy(), t.grad.numpy(), conv.pad_spatial(x, (1, 2, 2, 1))
 
     single = relu_and_grad()
-    monkeypatch.setattr(_parallel, "ELEMENTWISE_PIECE", 64)
-    monkeypatch.setattr(conv, "PARALLEL_COPY_BYTES", 64)
+    monkeypatch.setattr(_parallel, "PASS_PIECE_BYTES", 64)
     monkeypatch.setenv("SHENDU_NUM_THREADS", "2")
     shared = relu_and_grad()
     for a, b in zip(shared, single):
@@ -84,7 +83,6 @@ def test_shared_relu_and_padding_equal_the_one_thread_passes(monkeypatch):
 def test_max_pooling_shared_by_samples_equals_one_thread(monkeypatch, kernel, stride, padding):
     import shendu
     import shendu.nn.functional as F
-    from shendu.ops import pooling
 
     x = np.random.default_rng(1).standard_normal((6, 8, 17, 17)).astype(np.float32)
     x[:, :, ::3, ::3] = x[:, :, 1::3, 1::3][:, :, : x[:, :, ::3, ::3].shape[2], : x[:, :, ::3, ::3].shape[3]]  # ties
@@ -98,7 +96,7 @@ def test_max_pooling_shared_by_samples_equals_one_thread(monkeypatch, kernel, st
     monkeypatch.setenv("SHENDU_NUM_THREADS", "1")
     single = pool_and_grad()
     monkeypatch.setenv("SHENDU_NUM_THREADS", "3")
-    monkeypatch.setattr(pooling, "POOLING_PIECE_BYTES", 64)
+    monkeypatch.setattr(_parallel, "PASS_PIECE_BYTES", 64)
     shared = pool_and_grad()
     for a, b in zip(shared, single):
         np.testing.assert_array_equal(a, b)
