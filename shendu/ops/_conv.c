@@ -28,7 +28,7 @@
  * (weight_grad) are register-blocked next to them, so each loaded vector of the kernel serves six
  * multiply-adds. The output pixels are taken in tiles of 192 across rows and samples (a 7×7 map is no
  * run of short rows), and the summed channels in chunks of 32, so that the slice of the kernel a tile
- * reads (packed from PyTorch's layout once per tile) stays in the L1 cache. Nothing like an im2col matrix is
+ * reads (packed from PyTorch's layout once per call, slice after slice) stays in the L1 cache. Nothing like an im2col matrix is
  * written. Sums run in float32 in a fixed order (blocks start at multiples of 6 of the pixel index, so the result
  * does not depend on the threads); with FMA they round differently from NumPy's GEMM, within float32 tolerance
  * (the tests compare with the NumPy paths in float64 and float32).
@@ -41,9 +41,13 @@
 typedef float vf __attribute__((vector_size(32), aligned(4), may_alias));
 #define LANES 8
 #define PIXELS 6   /* output pixels per block: 6 x 2 accumulators + 2 kernel vectors + 1 broadcast < 16 registers */
-#define CHANNELS 4 /* input channels per block in weight_grad */
+#define CHANNELS 6 /* input channels per block in weight_grad: 6 x 2 accumulators, as the pixels of forward */
 #define TILE 192   /* output pixels per tile: the kernel slice a block reads is loaded once for all of them */
 #define CHUNK 32   /* channels summed per pass over a tile: the slice (kh·kw·32·16 floats) stays in the L1 cache */
+#define SLICE_FLOATS 4096 /* ... and more for small kernels, up to a 16 KB slice (256 channels of a 1×1 kernel) */
+
+#define OUTER_TILE 48 /* output pixels per tile in weight_grad: the windows of a tile stay in the L1 cache over the
+                       * filter blocks (no kernel is packed there). NOTE: with 192, 69 → 96 GFLOP/s (64 channels, 8×8) */
 
 typedef struct {
     Py_ssize_t n, hp, wp, c, kh, kw, o, oh, ow;
@@ -52,6 +56,15 @@ typedef struct {
     int split_filters; /* forward: start, stop count blocks of 16 filters (all pixels), not output rows */
     Py_ssize_t top, bottom, left, right; /* the zero padding around x, which is not stored: see window_taps */
 } geometry;
+
+/* Channels summed per pass over a tile (the slice of the packed kernel a block reads). NOTE: a 1×1 kernel summed
+ * 256 channels at a time rather than 32 adds its accumulators into the output (or gx) 8 times less often. */
+INLINE Py_ssize_t
+chunk_for(const geometry *g)
+{
+    Py_ssize_t chunk = SLICE_FLOATS / (g->kh * g->kw * 2 * LANES);
+    return chunk > CHUNK ? chunk : CHUNK;
+}
 
 /* What a call works in besides its arrays: the packed kernel slices, the window pointers of a tile, and the
  * row that windows falling in the padding read (zeros) or write (a sink). */
@@ -166,21 +179,33 @@ block_size(int position, int left)
 /* ----- the kernel, packed: PyTorch's (O, C, KH, KW) filters read as 16-lane rows ------------------------ */
 /* packed[p, q, k, l] = w[lane l, k, p, q] (forward: lanes = output channels ob + l, k = summed channel c0 + k) or
  * w[k, lane l, p, q] (input_grad: lanes = input channels, k = output channel), zero past the last real lane.
- * A tile packs the slice it needs once (kh·kw·chunk·16 floats, in the L1 cache), so no transposed copy of the
- * whole kernel is made for a call: resnet18's 11 M weights would be 44 MB of strided copying a forward. */
+ * A call packs the filters it works with once, slice after slice (kh·kw·chunk·16 floats each, the part a tile
+ * reads in the L1 cache); with split_filters a thread packs only its own blocks. NOTE: packed again for each tile
+ * (resnet18 batch 1 needs no more), a 4×4 forward spent ~15 % of its time packing; once a call, a DCGAN 4×4 layer
+ * went from 78 to ~99 GFLOP/s forward and 3×3 ones gained 5-10 % (interleaved A/B, one thread). */
 static void
 pack_filters(const geometry *g, const float *w, int lanes_are_rows, Py_ssize_t lane0, Py_ssize_t k0, Py_ssize_t chunk,
              float *packed)
 {
-    const Py_ssize_t taps = g->kh * g->kw;
-    /* w (rows, cols, KH, KW): forward rows = O (lanes), cols = C; input_grad rows = O (k), cols = C (lanes) */
-    const Py_ssize_t cols = lanes_are_rows ? g->c : g->real;
-    for (Py_ssize_t t = 0; t < taps; t++)
-        for (Py_ssize_t k = 0; k < chunk; k++)
-            for (Py_ssize_t l = 0; l < 2 * LANES; l++) {
-                Py_ssize_t lane = lane0 + l, row = lanes_are_rows ? lane : k0 + k, col = lanes_are_rows ? k0 + k : lane;
-                packed[(t * chunk + k) * 2 * LANES + l] = lane < g->real ? w[(row * cols + col) * taps + t] : 0.0f;
-            }
+    const Py_ssize_t taps = g->kh * g->kw, lanes = g->real - lane0 < 2 * LANES ? g->real - lane0 : 2 * LANES;
+    /* w (rows, cols, KH, KW): forward rows = O (lanes), cols = C; input_grad rows = O (k), cols = C (lanes). w is
+     * read in memory order (a lane's or a k's taps are consecutive), the packed slice written across. */
+    if (lanes < 2 * LANES)
+        memset(packed, 0, (size_t)(taps * chunk * 2 * LANES) * sizeof(float));
+    if (lanes_are_rows)
+        for (Py_ssize_t l = 0; l < lanes; l++) {
+            const float *source = w + ((lane0 + l) * g->c + k0) * taps;
+            for (Py_ssize_t k = 0; k < chunk; k++)
+                for (Py_ssize_t t = 0; t < taps; t++)
+                    packed[(t * chunk + k) * 2 * LANES + l] = source[k * taps + t];
+        }
+    else
+        for (Py_ssize_t k = 0; k < chunk; k++) {
+            const float *source = w + ((k0 + k) * g->real + lane0) * taps;
+            for (Py_ssize_t l = 0; l < lanes; l++)
+                for (Py_ssize_t t = 0; t < taps; t++)
+                    packed[(t * chunk + k) * 2 * LANES + l] = source[l * taps + t];
+        }
 }
 
 /* ----- forward: gather ----------------------------------------------------------------------------- */
@@ -244,7 +269,13 @@ forward_samples(const geometry *g, float *x, const float *w, const float *bias, 
     if (ob_last > g->o)
         ob_last = g->o;
     Py_ssize_t first = start * g->ow, last = stop * g->ow; /* start, stop: output rows n·OH + i */
-    float lane_bias[2 * LANES], *packed = ws->packed;
+    float lane_bias[2 * LANES];
+    const Py_ssize_t per_block = g->c * g->kh * g->kw * 2 * LANES; /* packed floats of a block of 16 filters */
+    const Py_ssize_t chunk_size = chunk_for(g);
+    for (Py_ssize_t ob = ob_first; ob < ob_last; ob += 2 * LANES)
+        for (Py_ssize_t c0 = 0; c0 < g->c; c0 += chunk_size)
+            pack_filters(g, w, 1, ob, c0, g->c - c0 < chunk_size ? g->c - c0 : chunk_size,
+                         ws->packed + (ob - ob_first) / (2 * LANES) * per_block + c0 * g->kh * g->kw * 2 * LANES);
     windows win;
     for (Py_ssize_t t = first - first % TILE; t < last; t += TILE) { /* tiles at multiples of TILE (of PIXELS) */
         Py_ssize_t r = t > first ? t : first;
@@ -253,9 +284,9 @@ forward_samples(const geometry *g, float *x, const float *w, const float *bias, 
         for (Py_ssize_t ob = ob_first; ob < ob_last; ob += 2 * LANES) {
             for (int l = 0; bias && l < 2 * LANES; l++)
                 lane_bias[l] = ob + l < g->real ? bias[ob + l] : 0.0f;
-            for (Py_ssize_t c0 = 0; c0 < g->c; c0 += CHUNK) {
-                Py_ssize_t chunk = g->c - c0 < CHUNK ? g->c - c0 : CHUNK;
-                pack_filters(g, w, 1, ob, c0, chunk, packed);
+            for (Py_ssize_t c0 = 0; c0 < g->c; c0 += chunk_size) {
+                Py_ssize_t chunk = g->c - c0 < chunk_size ? g->c - c0 : chunk_size;
+                const float *packed = ws->packed + (ob - ob_first) / (2 * LANES) * per_block + c0 * g->kh * g->kw * 2 * LANES;
                 const float *b = bias ? lane_bias : NULL;
                 if (g->o - ob >= 2 * LANES)
                     gather_tile(2, g, &win, count, (int)(r % PIXELS), c0, chunk, packed, b, out + r * g->o + ob);
@@ -317,7 +348,12 @@ input_grad_samples(const geometry *g, const float *gy, const float *w, float *gx
                    const workspace *ws)
 {
     Py_ssize_t first = start * g->oh * g->ow, last = stop * g->oh * g->ow; /* start, stop: samples */
-    float *packed = ws->packed;
+    const Py_ssize_t per_block = g->o * g->kh * g->kw * 2 * LANES; /* packed floats of a block of 16 channels */
+    const Py_ssize_t chunk_size = chunk_for(g);
+    for (Py_ssize_t cb = 0; cb < g->c; cb += 2 * LANES)
+        for (Py_ssize_t o0 = 0; o0 < g->o; o0 += chunk_size)
+            pack_filters(g, w, 0, cb, o0, g->o - o0 < chunk_size ? g->o - o0 : chunk_size,
+                         ws->packed + cb / (2 * LANES) * per_block + o0 * g->kh * g->kw * 2 * LANES);
     windows win;
     memset(gx + start * g->hp * g->wp * g->c, 0, (size_t)((stop - start) * g->hp * g->wp * g->c) * sizeof(float));
     for (Py_ssize_t t = first - first % TILE; t < last; t += TILE) { /* tiles at multiples of TILE (of PIXELS) */
@@ -325,9 +361,9 @@ input_grad_samples(const geometry *g, const float *gy, const float *w, float *gx
         int count = (int)((t + TILE < last ? t + TILE : last) - r);
         window_taps(g, gx, r, count, &win, ws);
         for (Py_ssize_t cb = 0; cb < g->c; cb += 2 * LANES)
-            for (Py_ssize_t o0 = 0; o0 < g->o; o0 += CHUNK) {
-                Py_ssize_t chunk = g->o - o0 < CHUNK ? g->o - o0 : CHUNK;
-                pack_filters(g, w, 0, cb, o0, chunk, packed);
+            for (Py_ssize_t o0 = 0; o0 < g->o; o0 += chunk_size) {
+                Py_ssize_t chunk = g->o - o0 < chunk_size ? g->o - o0 : chunk_size;
+                const float *packed = ws->packed + cb / (2 * LANES) * per_block + o0 * g->kh * g->kw * 2 * LANES;
                 if (g->c - cb >= 2 * LANES)
                     scatter_tile(2, g, gy + r * g->o, &win, count, (int)(r % PIXELS), o0, chunk, packed, cb);
                 else
@@ -378,8 +414,8 @@ weight_grad_samples(const geometry *g, float *x, const float *gy, float *gw, Py_
 {
     windows win;
     float *starts[TILE];
-    for (Py_ssize_t r = start * g->ow; r < stop * g->ow; r += TILE) { /* start, stop: output rows n·OH + i */
-        int count = (int)(stop * g->ow - r < TILE ? stop * g->ow - r : TILE);
+    for (Py_ssize_t r = start * g->ow; r < stop * g->ow; r += OUTER_TILE) { /* start, stop: output rows n·OH + i */
+        int count = (int)(stop * g->ow - r < OUTER_TILE ? stop * g->ow - r : OUTER_TILE);
         window_taps(g, x, r, count, &win, ws);
         for (Py_ssize_t tap = 0; tap < g->kh * g->kw; tap++) {
             if (win.all_inside) /* where this tap starts, for each pixel of the tile */
@@ -389,11 +425,12 @@ weight_grad_samples(const geometry *g, float *x, const float *gy, float *gw, Py_
                 for (int k = 0; k < count; k++)
                     starts[k] = tap_at(&win, k, tap);
             float *gwt = gw + tap * g->c * g->o;
-            Py_ssize_t c = 0;
-            for (; c + CHANNELS <= g->c; c += CHANNELS)
-                outer_channels(CHANNELS, g, (const float *const *)starts, c, count, gy + r * g->o, gwt + c * g->o);
-            for (; c < g->c; c++)
-                outer_channels(1, g, (const float *const *)starts, c, count, gy + r * g->o, gwt + c * g->o);
+            for (Py_ssize_t c = 0, cs; c < g->c; c += cs) {
+                cs = g->c - c < CHANNELS ? g->c - c : CHANNELS;
+#define OUTER(CS) outer_channels(CS, g, (const float *const *)starts, c, count, gy + r * g->o, gwt + c * g->o)
+                BY_PIXELS(cs, OUTER)
+#undef OUTER
+            }
         }
     }
 }
@@ -556,16 +593,20 @@ check_geometry(const char *kernel, geometry *g, Py_ssize_t start, Py_ssize_t sto
 
 /* A call's workspace (one allocation); NULL with MemoryError set when there is no room. */
 static void *
-workspace_for(const geometry *g, workspace *ws)
+workspace_for(const geometry *g, workspace *ws, int packs)
 {
-    size_t packed = (size_t)(g->kh * g->kw * CHUNK * 2 * LANES), taps = (size_t)(TILE * g->kh * g->kw);
+    /* packs: 1 the filters as forward reads them (16-filter blocks × C), 2 as input_grad (16-channel blocks × O) */
+    Py_ssize_t blocks = packs == 1 ? (g->o + 2 * LANES - 1) / (2 * LANES) : (g->c + 2 * LANES - 1) / (2 * LANES);
+    size_t packed = packs ? (size_t)(blocks * 2 * LANES * (packs == 1 ? g->c : g->o) * g->kh * g->kw) : 0;
+    size_t taps = (size_t)(TILE * g->kh * g->kw);
     size_t steps = (size_t)(g->kh * g->kw), outside = (size_t)(g->c > g->o ? g->c : g->o) + 2 * LANES;
-    char *block = PyMem_RawCalloc(1, packed * sizeof(float) + taps * sizeof(float *) + steps * sizeof(Py_ssize_t) +
-                                         outside * sizeof(float));
+    size_t rest = taps * sizeof(float *) + steps * sizeof(Py_ssize_t) + outside * sizeof(float);
+    char *block = PyMem_RawMalloc(packed * sizeof(float) + rest); /* the packed filters are all written */
     if (block == NULL) {
         PyErr_NoMemory();
         return NULL;
     }
+    memset(block + packed * sizeof(float), 0, rest);
     ws->packed = (float *)block;
     ws->taps = (float **)(block + packed * sizeof(float));
     ws->tap_steps = (Py_ssize_t *)(block + packed * sizeof(float) + taps * sizeof(float *));
@@ -621,7 +662,7 @@ forward_kernel(PyObject *args, const char *kernel, int depthwise)
                                 depthwise) == 0;
     }
     if (ok && !depthwise)
-        ok = (space = workspace_for(&g, &ws)) != NULL;
+        ok = (space = workspace_for(&g, &ws, 1)) != NULL;
     if (ok) {
         const float *bias = bo != Py_None ? b[3].buf : NULL;
         Py_BEGIN_ALLOW_THREADS
@@ -694,7 +735,7 @@ backward_kernel(PyObject *args, const char *kernel, int weight, int depthwise)
             ok = check_geometry(kernel, &g, start, stop, weight, depthwise) == 0;
     }
     if (ok && !depthwise)
-        ok = (space = workspace_for(&g, &ws)) != NULL;
+        ok = (space = workspace_for(&g, &ws, weight ? 0 : 2)) != NULL;
     if (ok) {
         Py_BEGIN_ALLOW_THREADS
         if (depthwise)
