@@ -104,9 +104,14 @@ def run_split_sum(job, total, parts, shape, dtype):
     """Σ over ``parts`` consecutive ranges of [0, total) of ``job(out, start, stop)``, which adds its range's share
     into ``out`` (a zeroed array of ``shape`` per part, so that the threads never write the same memory)."""
     parts = max(1, min(parts, total))
-    partial = numpy.zeros((parts,) + tuple(shape), dtype)
-    run_split(lambda k, start, stop: job(partial[k], start, stop), total, parts)
-    return partial[0] if parts == 1 else partial.sum(axis=0)
+    size = int(numpy.prod(shape, dtype=numpy.int64))
+    # NOTE: each part's sums sit 128 bytes past the previous part's, never on the same cache line: with the parts
+    # side by side, batch norm's Σx on two threads took longer than on one (0.26 vs 0.20 ms for 131072 × 16).
+    gap = 128 // numpy.dtype(dtype).itemsize
+    partial = numpy.zeros((parts, size + gap), dtype)
+    sums = [partial[k, :size].reshape(shape) for k in range(parts)]
+    run_split(lambda k, start, stop: job(sums[k], start, stop), total, parts)
+    return sums[0] if parts == 1 else partial[:, :size].sum(axis=0).reshape(shape)
 
 
 def _blas_controllers():
