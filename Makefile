@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-dev
 
 .PHONY: demo test fuzz lint bench dist docs clean
 
-$(STAMP): pyproject.toml setup.py shendu/_buffers.h shendu/optim/_fused.c shendu/ops/_lstm_cell.c shendu/ops/_conv.c shendu/ops/_batch_norm.c
+$(STAMP): pyproject.toml setup.py shendu/_buffers.h shendu/optim/_fused.c shendu/ops/_lstm_cell.c shendu/ops/_conv.c shendu/ops/_batch_norm.c shendu/ops/_activation.c
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	-command -v apt-get >/dev/null && (dpkg -s gcc python3-dev >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq gcc python3-dev))
 	$(PY) -m pip install --quiet --upgrade pip

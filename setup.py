@@ -1,7 +1,8 @@
 """Build hook: the optional C kernels (everything else is in pyproject.toml).
 
 shendu.optim._fused (the one-pass Adam update), shendu.ops._lstm_cell (an LSTM step's gates) and
-shendu.ops._conv (direct channels-last convolution) and shendu.ops._batch_norm (batch norm's passes).
+shendu.ops._conv (direct channels-last convolution), shendu.ops._batch_norm (batch norm's passes) and
+shendu.ops._activation (ReLU's backward pass).
 ``optional=True``: without a C compiler they are skipped, the install still succeeds and the NumPy
 code runs (see shendu/_compiled.py). ``SHENDU_PURE_PYTHON=1`` leaves them out on purpose: the wheel
 is then the pure-Python ``py3-none-any`` one (``make dist`` builds both kinds from the sdist).
@@ -30,6 +31,7 @@ setup(
             ("shendu.ops._lstm_cell", "shendu/ops/_lstm_cell.c", FLAGS),
             ("shendu.ops._conv", "shendu/ops/_conv.c", CONV_FLAGS),
             ("shendu.ops._batch_norm", "shendu/ops/_batch_norm.c", FLAGS),
+            ("shendu.ops._activation", "shendu/ops/_activation.c", FLAGS),
         ]
     ]
 )

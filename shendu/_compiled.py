@@ -1,5 +1,5 @@
 """The switch for shendu's optional C kernels (``shendu/optim/_fused.c``, ``shendu/ops/_lstm_cell.c``,
-``shendu/ops/_conv.c``, ``shendu/ops/_batch_norm.c``).
+``shendu/ops/_conv.c``, ``shendu/ops/_batch_norm.c``, ``shendu/ops/_activation.c``).
 
 pip builds them when it installs shendu and a C compiler is there (``setup.py``); each has a NumPy
 fallback that runs when it was not built, when it is switched off, or for dtypes it does not handle.
@@ -11,7 +11,8 @@ import os
 __all__ = ["enabled", "set_enabled", "built", "active"]
 
 #: The optional C kernels, by module name.
-KERNELS = ("shendu.optim._fused", "shendu.ops._lstm_cell", "shendu.ops._conv", "shendu.ops._batch_norm")
+KERNELS = ("shendu.optim._fused", "shendu.ops._lstm_cell", "shendu.ops._conv", "shendu.ops._batch_norm",
+           "shendu.ops._activation")
 
 _state = {"enabled": os.environ.get("SHENDU_COMPILED", "1").strip().lower() not in ("0", "false", "no", "off")}
 

@@ -22,7 +22,8 @@ import tarfile
 import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-KERNELS = ("shendu.optim._fused", "shendu.ops._lstm_cell", "shendu.ops._conv", "shendu.ops._batch_norm")
+KERNELS = ("shendu.optim._fused", "shendu.ops._lstm_cell", "shendu.ops._conv", "shendu.ops._batch_norm",
+           "shendu.ops._activation")
 
 
 def run(command, env=None, **kwargs):
@@ -58,7 +59,7 @@ def check_sdist(sdist):
     with tarfile.open(sdist) as archive:
         names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
     wanted = ["setup.py", "pyproject.toml", "LICENSE", "shendu/optim/_fused.c", "shendu/ops/_lstm_cell.c",
-              "shendu/ops/_conv.c", "shendu/ops/_batch_norm.c", "shendu/_buffers.h", "examples/logic_gates.py", "notebooks/01_neuron_and_backprop.ipynb"]  # fmt: skip
+              "shendu/ops/_conv.c", "shendu/ops/_batch_norm.c", "shendu/ops/_activation.c", "shendu/_buffers.h", "examples/logic_gates.py", "notebooks/01_neuron_and_backprop.ipynb"]  # fmt: skip
     missing = [name for name in wanted if name not in names]
     if missing:
         sys.exit(f"dist: the sdist lacks {missing}")

@@ -10,6 +10,7 @@ the one PyTorch chooses.
 import math
 import numbers
 
+from .. import _compiled
 from .._backend import xp
 from .._parallel import flat_in_memory, pass_parts, run_shared
 from ..autograd import Function, is_grad_enabled, sum_to
@@ -21,6 +22,12 @@ __all__ = [
     "softplus", "silu", "swish", "gelu", "relu6", "hardtanh", "mish", "hardsigmoid", "hardswish", "tanhshrink",
     "softsign", "logsigmoid", "softshrink", "hardshrink", "threshold",
 ]  # fmt: skip
+
+
+try:
+    from . import _activation as _kernels  # type: ignore[attr-defined]  # the optional C kernels (_activation.c)
+except ImportError:  # not built: the NumPy passes run
+    _kernels = None
 
 
 def _float_tensor(x):
@@ -107,6 +114,24 @@ def _relu(x):
     return out
 
 
+def _relu_grad_compiled(gy, y):
+    """gy where y > 0, else 0, in one pass of the C kernel shared between threads; None when gy and y are not
+    float32 arrays laid out alike in one block of memory (the NumPy passes then run)."""
+    if gy.dtype != xp.float32 or y.dtype != xp.float32 or gy.shape != y.shape or gy.strides != y.strides:
+        return None
+    flat_gy, flat_y = flat_in_memory(gy), flat_in_memory(y)
+    if flat_gy is None or flat_y is None:
+        return None
+    gx = xp.empty_like(y)  # y's memory order, which gy shares
+    flat_gx = flat_in_memory(gx)
+
+    def piece(start, stop):
+        _kernels.relu_grad(flat_gy, flat_y, flat_gx, start, stop)
+
+    run_shared(piece, flat_y.size, pass_parts(y.nbytes))
+    return gx
+
+
 class ReLU(Function):
     """max(x, 0); the gradient at exactly 0 is 0 (as PyTorch)."""
 
@@ -118,6 +143,10 @@ class ReLU(Function):
 
     def backward(self, gy):
         y = self.y
+        if not isinstance(gy, Tensor) and _kernels is not None and _compiled.enabled():
+            gx = _relu_grad_compiled(gy, y)
+            if gx is not None:
+                return gx
         if not isinstance(gy, Tensor) and gy.shape == y.shape and y.ndim > 1 and pass_parts(gy.nbytes) > 1:
             gx = xp.empty_like(y, dtype=xp.result_type(gy, y))  # y's memory order, whatever gy's (a conv's cropped gx)
 
