@@ -231,23 +231,31 @@ gather_block(const int px, const int nv, const geometry *g, const windows *win, 
                                : (bias ? *(const vf *)(bias + v * LANES) : (vf){0});
     const float *corners[PIXELS];
     int interior = inside_block(win, k0, px, c0, corners);
-    for (Py_ssize_t p = 0; p < g->kh; p++)
-        for (Py_ssize_t q = 0; q < g->kw; q++) {
-            const float *xs[PIXELS];
-            Py_ssize_t t = p * g->kw + q;
-            for (int j = 0; j < px; j++)
-                xs[j] = interior ? corners[j] + win->tap_steps[t] : tap_at(win, k0 + j, t) + c0;
-            const float *ws = packed + (p * g->kw + q) * chunk * 2 * LANES;
-            for (Py_ssize_t c = 0; c < chunk; c++) {
-                vf w0 = *(const vf *)(ws + c * 2 * LANES), w1 = *(const vf *)(ws + c * 2 * LANES + LANES);
-                for (int j = 0; j < px; j++) {
-                    float xv = xs[j][c];
-                    acc[j][0] += w0 * xv;
-                    if (nv > 1)
-                        acc[j][1] += w1 * xv;
-                }
+    /* a window row's taps hold kw·C consecutive floats of x when every channel is in the chunk (and dw = 1), as the
+     * packed kernel's (p, q, c): one run of kw·C multiply-adds per row, the same sums in the same order. NOTE:
+     * resnet18's 3-channel 7×7 stem went from 76 to 92 GFLOP/s (one thread, interleaved A/B): 3 multiply-adds a tap */
+    Py_ssize_t runs = g->kh, run = g->kw * chunk, row_taps = g->kw;
+    if (!(interior && chunk == g->c && g->dw == 1)) {
+        runs = g->kh * g->kw;
+        run = chunk;
+        row_taps = 1;
+    }
+    for (Py_ssize_t r = 0; r < runs; r++) {
+        const float *xs[PIXELS];
+        Py_ssize_t t = r * row_taps;
+        for (int j = 0; j < px; j++)
+            xs[j] = interior ? corners[j] + win->tap_steps[t] : tap_at(win, k0 + j, t) + c0;
+        const float *ws = packed + t * chunk * 2 * LANES;
+        for (Py_ssize_t c = 0; c < run; c++) {
+            vf w0 = *(const vf *)(ws + c * 2 * LANES), w1 = *(const vf *)(ws + c * 2 * LANES + LANES);
+            for (int j = 0; j < px; j++) {
+                float xv = xs[j][c];
+                acc[j][0] += w0 * xv;
+                if (nv > 1)
+                    acc[j][1] += w1 * xv;
             }
         }
+    }
     for (int j = 0; j < px; j++)
         for (int v = 0; v < nv; v++)
             *(vf *)(out + j * g->o + v * LANES) = acc[j][v];
