@@ -721,8 +721,9 @@ depthwise_forward(PyObject *self, PyObject *args)
 /* input_grad with stride 1 as a forward convolution of gy (a gather: no sums added into gx, which forward writes
  * whole): gx[n, h, w, c] = Σ_{p,q,o} gy[n, h + top − p·dh, w + left − q·dw, o] · w[o, c, p, q], i.e. gy padded
  * by (KH − 1)·dh − top (...) correlated with the kernel turned half round and transposed. Returns 0 (scatter
- * instead) for strides above 1 or a padding beyond the kernel's reach. NOTE: the scatter adds every tap's
- * products into gx; as a gather, 3×3 input gradients went from 61-88 to ~100 GFLOP/s (one thread), as forward. */
+ * instead) for strides above 1, a padding beyond the kernel's reach, or a gx more than 1.25 times gy's size.
+ * NOTE: the scatter adds every tap's products into gx; as a gather, 3×3 input gradients went from 61-88 to
+ * ~100 GFLOP/s (one thread), as forward. */
 static int
 gather_geometry(const geometry *g, geometry *gather)
 {
@@ -730,8 +731,10 @@ gather_geometry(const geometry *g, geometry *gather)
     *gather = (geometry){g->n, g->oh, g->ow, g->o, g->kh, g->kw, g->c, g->hp, g->wp, 1, 1, g->dh, g->dw, g->real, 0,
                          reach_h - g->top, g->hp + reach_h - g->oh - (reach_h - g->top), reach_w - g->left,
                          g->wp + reach_w - g->ow - (reach_w - g->left), 1};
+    /* a gather computes every tap of every gx pixel, padding included: not where gx is much larger than gy (a
+     * transposed convolution from 1×1 to 4×4 would do 16 times the work) */
     return g->sh == 1 && g->sw == 1 && gather->top >= 0 && gather->bottom >= 0 && gather->left >= 0 &&
-           gather->right >= 0;
+           gather->right >= 0 && 4 * g->hp * g->wp <= 5 * g->oh * g->ow;
 }
 
 /* input_grad(gy, w, gx): gy (N, OH, OW, O), w (O, C, KH, KW), gx (N, Hp, Wp, C rounded up to 8) written;

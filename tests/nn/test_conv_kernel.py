@@ -86,6 +86,30 @@ def test_conv2d_matches_the_numpy_paths_and_float64(case):
     _assert_close(plain, exact, terms)
 
 
+@needs_kernel
+@pytest.mark.parametrize(
+    "size, k, stride, padding, dilation",
+    [
+        (9, 3, 1, 1, 1),  # 'same', stride 1: the input gradient is forward's gather over gy
+        (9, 3, 1, 2, 2),  # dilated, the same size: a gather
+        (30, 3, 1, 0, 1),  # 30 → 28: gx 1.15 times gy, a gather reaching past gy's edges
+        (8, 3, 1, 0, 1),  # 8 → 6: gx 1.78 times gy, the scatter
+        (12, 5, 1, 3, 1),  # padding 3 within a 5×5 kernel's reach of 4: gy 14×14, larger than gx, a gather
+        (6, 3, 1, 3, 1),  # padding 3 beyond the 3×3 kernel's reach of 2: the scatter
+        (9, 3, 2, 1, 1),  # stride 2: the scatter
+    ],
+)  # fmt: skip
+def test_the_input_gradient_as_a_gather_or_a_scatter_matches_float64(size, k, stride, padding, dilation):
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal((2, 19, size, size)), rng.standard_normal((24, 19, k, k))]
+
+    def function(x, weight):
+        return F.conv2d(x, weight, stride=stride, padding=padding, dilation=dilation)
+
+    terms = 19 * k * k * 2 * size * size
+    _assert_close(_run(function, arrays, True), _exact(function, arrays), terms)
+
+
 transposed_cases = st.fixed_dictionaries({
     "n": st.integers(1, 3), "c": st.integers(1, 19), "o": st.integers(1, 20), "h": st.integers(1, 7),
     "w": st.integers(1, 6), "k": st.sampled_from([(1, 1), (3, 3), (4, 4), (2, 3)]), "stride": st.sampled_from([1, 2, 3]),
