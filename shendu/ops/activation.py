@@ -91,6 +91,10 @@ def _relu(x):
     one: 27 µs for 100×500 float32 against a scalar, 13 µs against a zeros row (measured here). So a
     contiguous x is seen as rows of 8192 (plus a tail) compared with a cached zeros row.
     """
+    if x.dtype == xp.float32 and x.ndim > 0:
+        out = xp.empty_like(x)  # x's memory order (a channels-last conv output stays channels-last)
+        if relu_into(x, out):
+            return out
     zeros = _zero_rows.get(x.dtype)  # only float dtypes are ever stored
     if zeros is None:
         if x.dtype.kind != "f" or len(_zero_rows) > 8:
@@ -114,21 +118,39 @@ def _relu(x):
     return out
 
 
+def _flat_alike(*arrays):
+    """The 1-d views of float32 arrays laid out alike (shape and strides) in one block of memory each, for the C
+    kernels; None when the kernels are not there or switched off, or the arrays are not so."""
+    first = arrays[0]
+    if _kernels is None or not _compiled.enabled() or first.ndim == 0:
+        return None
+    if any(a.dtype != xp.float32 or a.shape != first.shape or a.strides != first.strides for a in arrays):
+        return None
+    flats = [flat_in_memory(a) for a in arrays]
+    return None if any(f is None for f in flats) else flats
+
+
+def relu_into(x, out):
+    """out = max(x, 0), NaN kept (out may be x), by the C kernel shared between threads; False, with nothing
+    written, where :func:`_flat_alike` says no."""
+    flats = _flat_alike(x, out)
+    if flats is None:
+        return False
+    flat_x, flat_out = flats
+    run_shared(lambda start, stop: _kernels.relu(flat_x, flat_out, start, stop), flat_x.size, pass_parts(x.nbytes))
+    return True
+
+
 def _relu_grad_compiled(gy, y):
-    """gy where y > 0, else 0, in one pass of the C kernel shared between threads; None when gy and y are not
-    float32 arrays laid out alike in one block of memory (the NumPy passes then run)."""
-    if gy.dtype != xp.float32 or y.dtype != xp.float32 or gy.shape != y.shape or gy.strides != y.strides:
+    """gy where y > 0, else 0, in one pass of the C kernel shared between threads; None where :func:`_flat_alike`
+    says no (the NumPy passes then run)."""
+    gx = xp.empty_like(y)  # y's memory order, which gy must share
+    flats = _flat_alike(gy, y, gx)
+    if flats is None:
         return None
-    flat_gy, flat_y = flat_in_memory(gy), flat_in_memory(y)
-    if flat_gy is None or flat_y is None:
-        return None
-    gx = xp.empty_like(y)  # y's memory order, which gy shares
-    flat_gx = flat_in_memory(gx)
-
-    def piece(start, stop):
-        _kernels.relu_grad(flat_gy, flat_y, flat_gx, start, stop)
-
-    run_shared(piece, flat_y.size, pass_parts(y.nbytes))
+    flat_gy, flat_y, flat_gx = flats
+    run_shared(lambda start, stop: _kernels.relu_grad(flat_gy, flat_y, flat_gx, start, stop), flat_y.size,
+               pass_parts(y.nbytes))  # fmt: skip
     return gx
 
 
@@ -143,7 +165,7 @@ class ReLU(Function):
 
     def backward(self, gy):
         y = self.y
-        if not isinstance(gy, Tensor) and _kernels is not None and _compiled.enabled():
+        if not isinstance(gy, Tensor) and not isinstance(y, Tensor):
             gx = _relu_grad_compiled(gy, y)
             if gx is not None:
                 return gx

@@ -85,7 +85,10 @@ def _unary(name, function):
 
 
 def _relu(array, out):
-    np.maximum(array, 0, out=out)
+    from .activation import relu_into
+
+    if not relu_into(array, out):  # the C kernel where it runs (see activation.relu_into)
+        np.maximum(array, 0, out=out)
 
 
 def _sigmoid(array, out):

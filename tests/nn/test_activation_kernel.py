@@ -1,7 +1,8 @@
-"""The optional C kernel of ReLU's backward (shendu.ops._activation) against the NumPy pass it replaces.
+"""The optional C kernels of ReLU (shendu.ops._activation) against the NumPy passes they replace.
 
-ReLU's backward on float32 arrays that share one memory order runs it (shared between threads by pieces); NumPy's
-gy · (y > 0) is the oracle, and PyTorch's threshold_backward gives the same where gy holds NaN or infinities.
+ReLU's forward (also in place) and backward on float32 arrays that share one memory order run them (shared between
+threads by pieces); NumPy's maximum(x, 0) and gy · (y > 0) are the oracles, and PyTorch's relu and
+threshold_backward give the same where the arrays hold NaN or infinities.
 """
 
 import numpy as np
@@ -42,6 +43,34 @@ def test_relu_backward_kernel_matches_the_numpy_pass(shape, channels_last, seed)
     np.testing.assert_array_equal(_relu_input_grad(x, gy, True), _relu_input_grad(x, gy, False))
 
 
+def _relu_forward(x, compiled, in_place=False):
+    previous = _compiled.set_enabled(compiled)
+    try:
+        tensor = shendu.from_numpy(x.copy(order="K"))
+        return (tensor.relu_() if in_place else shendu.relu(tensor)).numpy()
+    finally:
+        _compiled.set_enabled(previous)
+
+
+@needs_kernel
+@settings(max_examples=30, deadline=None)
+@given(x=hnp.arrays(np.float32, hnp.array_shapes(min_dims=1, max_dims=4, max_side=9), elements=st.floats(width=32)),
+       in_place=st.booleans())  # fmt: skip
+def test_relu_forward_kernel_matches_numpy_and_torch_nan_and_infinities_included(x, in_place):
+    got = _relu_forward(x, True, in_place)
+    np.testing.assert_array_equal(got, _relu_forward(x, False, in_place))
+    np.testing.assert_array_equal(got, torch.relu(torch.from_numpy(x)).numpy())
+
+
+@needs_kernel
+def test_relu_forward_kernel_keeps_a_channels_last_layout_and_shares_threads(monkeypatch):
+    monkeypatch.setenv("SHENDU_NUM_THREADS", "2")
+    x = np.random.default_rng(0).standard_normal((16, 45, 47, 32)).astype(np.float32).transpose(0, 3, 1, 2)
+    out = shendu.relu(shendu.from_numpy(x)).numpy()
+    assert out.strides == x.strides
+    np.testing.assert_array_equal(out, np.maximum(x, 0))
+
+
 @needs_kernel
 def test_relu_backward_kernel_shared_between_threads_covers_every_element(monkeypatch):
     """An input big enough to be cut into pieces for two threads: every element written once, as the oracle."""
@@ -78,3 +107,13 @@ def test_relu_backward_kernel_gives_zero_where_the_input_was_not_positive_whatev
 def test_relu_grad_kernel_rejects_arrays_that_do_not_fit(arrays, start, stop, error, message):
     with pytest.raises(error, match=message):
         kernels.relu_grad(*arrays(), start, stop)
+
+
+@needs_kernel
+def test_relu_kernel_rejects_arrays_that_do_not_fit():
+    with pytest.raises(ValueError, match=r"relu: y must be a C-contiguous array of 4 values"):
+        kernels.relu(np.zeros(4, np.float32), np.zeros(5, np.float32), 0, 4)
+    with pytest.raises(ValueError, match=r"relu: elements \[0, 5\) are not within the 4 there are"):
+        kernels.relu(np.zeros(4, np.float32), np.zeros(4, np.float32), 0, 5)
+    with pytest.raises(ValueError, match="contiguous"):
+        kernels.relu(np.zeros(4, np.float32), np.zeros(4, np.float32)[::-1], 0, 4)
