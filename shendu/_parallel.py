@@ -2,6 +2,7 @@
 direct convolution), and how many of them to use."""
 
 import contextlib
+import contextvars
 import functools
 import itertools
 import os
@@ -11,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy
 
 __all__ = ["num_threads", "get_pool", "run_split", "run_shared", "run_split_sum", "quiet_blas", "flat_in_memory",
-           "pass_parts"]
+           "pass_parts", "shared_add"]
 PIECES_PER_THREAD = 3  # run_shared cuts a job into this many pieces per thread, taken by whichever thread is free
 
 _state: dict = {"pool": None, "size": 0, "pid": None, "threaded_until": 0.0, "blas": None}
@@ -43,7 +44,8 @@ def _run_together(calls):
     """Run the first of ``calls`` in this thread and the others in the pool; return when all are done (re-raising
     the first error). Marks the moment for :func:`quiet_blas`."""
     _state["threaded_until"] = time.monotonic() + QUIET_SECONDS
-    futures = [get_pool(len(calls) - 1).submit(call) for call in calls[1:]]
+    # each worker runs in a copy of this thread's context: NumPy's error state (quiet inside shendu) goes along
+    futures = [get_pool(len(calls) - 1).submit(contextvars.copy_context().run, call) for call in calls[1:]]
     calls[0]()
     for future in futures:
         future.result()
@@ -98,6 +100,23 @@ PASS_PIECE_BYTES = 1 << 21  # a pass over memory (ReLU, padding copy, pooling) i
 def pass_parts(nbytes, most=None):
     """How many threads share a pass over ``nbytes`` of memory (1 below two pieces' worth), at most ``most``."""
     return max(1, min(num_threads(), nbytes // PASS_PIECE_BYTES, most or num_threads()))
+
+
+def shared_add(a, b):
+    """a + b; two large float arrays of one dtype, shape and memory order are added in pieces shared between threads
+    (NumPy's ufuncs release the GIL). NOTE: a residual network's adds (forward, and the gradients autograd sums where
+    a tensor feeds two branches) were single passes on one core between the threaded kernels."""
+    if (type(a) is numpy.ndarray and type(b) is numpy.ndarray and a.dtype == b.dtype and a.dtype.kind == "f"
+            and a.shape == b.shape and a.strides == b.strides):  # fmt: skip
+        parts = pass_parts(a.nbytes)
+        flat_a, flat_b = (flat_in_memory(a), flat_in_memory(b)) if parts > 1 else (None, None)
+        if flat_a is not None and flat_b is not None:
+            out = numpy.empty_like(a)  # a's memory order, which b shares
+            flat_out = flat_in_memory(out)
+            run_shared(lambda start, stop: numpy.add(flat_a[start:stop], flat_b[start:stop], out=flat_out[start:stop]),
+                       flat_a.size, parts)  # fmt: skip
+            return out
+    return a + b
 
 
 def run_split_sum(job, total, parts, shape, dtype):

@@ -27,6 +27,7 @@ from ._backend import xp
 from ._floating_point import enter_quiet as _enter_quiet
 from ._floating_point import leave_quiet as _leave_quiet
 from ._floating_point import quiet_numpy
+from ._parallel import shared_add
 
 __all__ = [
     "Function",
@@ -407,7 +408,7 @@ def _propagate(roots, root_grads, retain_graph, create_graph, capture=None):
             slots = pending[creator] = [None] * len(creator.outputs)
             push(heap, (-creator.generation, next(_counter), creator))
         index = tensor._output_index
-        slots[index] = g if slots[index] is None else slots[index] + g
+        slots[index] = g if slots[index] is None else shared_add(slots[index], g)
 
     previous = _mode.enabled
     _mode.enabled = create_graph

@@ -6,6 +6,7 @@ operators that work on arrays and tensors alike, so they also build graphs of gr
 """
 
 from .._backend import xp
+from .._parallel import shared_add
 from ..autograd import Function, sum_to
 from ..tensor import Tensor, _binary_operands, as_tensor_operand
 
@@ -43,7 +44,7 @@ class Add(Function):
     differentiable_backward = True
 
     def forward(self, a, b):
-        return a + b
+        return shared_add(a, b)
 
     def backward(self, gy):
         a, b = self.inputs  # NOTE: only their shapes are needed, and a recorded op keeps its inputs anyway

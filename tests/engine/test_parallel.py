@@ -5,6 +5,7 @@ import threading
 import numpy as np
 import pytest
 
+import shendu
 from shendu import _parallel
 
 threadpoolctl = pytest.importorskip("threadpoolctl")
@@ -128,3 +129,27 @@ def test_a_cnn_trained_twice_on_two_threads_ends_bit_identical(monkeypatch):
 
     first, second = train(), train()
     assert all(np.array_equal(a, b) for a, b in zip(first, second))
+
+
+def test_shared_add_equals_numpy_and_keeps_the_memory_order(monkeypatch):
+    monkeypatch.setenv("SHENDU_NUM_THREADS", "2")
+    rng = np.random.default_rng(0)
+    a, b = (rng.standard_normal((8, 64, 64, 32)).astype(np.float32).transpose(0, 3, 1, 2) for _ in range(2))
+    assert _parallel.pass_parts(a.nbytes) == 2
+    total = _parallel.shared_add(a, b)
+    assert total.strides == a.strides
+    np.testing.assert_array_equal(total, a + b)
+    c = np.ascontiguousarray(b)  # another memory order: NumPy's a + b, the same numbers
+    np.testing.assert_array_equal(_parallel.shared_add(a, c), a + b)
+
+
+def test_residual_adds_shared_between_threads_stay_quiet_and_give_gradients(monkeypatch):
+    """Worker threads run in the caller's context: an overflow inside shendu stays silent there too (the suite turns
+    warnings into errors), as PyTorch's 3e38 + 3e38 = inf."""
+    monkeypatch.setenv("SHENDU_NUM_THREADS", "2")
+    big = np.full((8, 32, 64, 64), 3e38, np.float32)  # 4.2 MB: two threads
+    a, b = shendu.tensor(big, requires_grad=True), shendu.tensor(big, requires_grad=True)
+    total = a + b
+    assert np.isposinf(total.detach().numpy()).all()
+    (total + a).sum().backward()  # a feeds two branches: its gradients summed by shared_add
+    np.testing.assert_array_equal(a.grad.numpy(), np.full(big.shape, 2, np.float32))
