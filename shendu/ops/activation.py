@@ -142,15 +142,31 @@ def relu_into(x, out):
 
 
 def _relu_grad_compiled(gy, y):
-    """gy where y > 0, else 0, in one pass of the C kernel shared between threads; None where :func:`_flat_alike`
-    says no (the NumPy passes then run)."""
-    gx = xp.empty_like(y)  # y's memory order, which gy must share
-    flats = _flat_alike(gy, y, gx)
-    if flats is None:
+    """gy where y > 0, else 0, by the C kernel shared between threads, in y's memory order; None where
+    :func:`_flat_alike` says no for y (the NumPy passes then run).
+
+    A gy laid out otherwise (a depthwise convolution's cropped input gradient) is copied into the result sample by
+    sample first, the kernel then working in place. NOTE: NumPy's gy·(y > 0) on such a gy took 5.3 ms of the
+    separable network's two-thread step."""
+    gx = xp.empty_like(y)  # y's memory order
+    flats = _flat_alike(y, gx)
+    if flats is None or gy.dtype != y.dtype or gy.shape != y.shape:
         return None
-    flat_gy, flat_y, flat_gx = flats
-    run_shared(lambda start, stop: _kernels.relu_grad(flat_gy, flat_y, flat_gx, start, stop), flat_y.size,
-               pass_parts(y.nbytes))  # fmt: skip
+    flat_y, flat_gx = flats
+    flat_gy = _flat_alike(gy, y)
+    if flat_gy is not None:
+        run_shared(lambda start, stop: _kernels.relu_grad(flat_gy[0], flat_y, flat_gx, start, stop), flat_y.size,
+                   pass_parts(y.nbytes))  # fmt: skip
+        return gx
+    per_sample = y[0].size
+    if y.ndim < 2 or y.strides[0] != per_sample * y.itemsize:  # samples are not the outermost in memory
+        return None
+
+    def piece(start, stop):
+        xp.copyto(gx[start:stop], gy[start:stop])
+        _kernels.relu_grad(flat_gx, flat_y, flat_gx, start * per_sample, stop * per_sample)
+
+    run_shared(piece, y.shape[0], pass_parts(y.nbytes, y.shape[0]))
     return gx
 
 

@@ -117,3 +117,17 @@ def test_relu_kernel_rejects_arrays_that_do_not_fit():
         kernels.relu(np.zeros(4, np.float32), np.zeros(4, np.float32), 0, 5)
     with pytest.raises(ValueError, match="contiguous"):
         kernels.relu(np.zeros(4, np.float32), np.zeros(4, np.float32)[::-1], 0, 4)
+
+
+@needs_kernel
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_relu_backward_kernel_takes_a_gradient_laid_out_otherwise(monkeypatch, threads):
+    """gy cropped out of a larger array (as a depthwise convolution's input gradient) against a channels-last y."""
+    monkeypatch.setenv("SHENDU_NUM_THREADS", threads)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((16, 66, 66, 32)).astype(np.float32)[:, 1:-1, 1:-1, :].copy().transpose(0, 3, 1, 2)
+    grid = rng.standard_normal((16, 66, 66, 32)).astype(np.float32)
+    gy = grid[:, 1:-1, 1:-1, :].transpose(0, 3, 1, 2)  # not one block of memory
+    got = _relu_input_grad(x, gy, True)
+    np.testing.assert_array_equal(got, gy * (x > 0))
+    np.testing.assert_array_equal(got, _relu_input_grad(x, gy, False))
