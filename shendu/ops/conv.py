@@ -353,7 +353,9 @@ class Conv2d(Function):
         def piece(start, stop):
             self.direct.depthwise_forward(padded, kernel, rows, out, sh, sw, dh, dw, 0, 0, 0, 0, start, stop)
 
-        run_shared(piece, n * oh, direct_parts(n * oh * ow * c * kh * kw, n * oh))
+        # NOTE: kh·kw multiply-adds per value: a pass over memory, shared as one (by MACs, 64 × 32 × 32 × 32 × 3 × 3
+        # was one thread's work: the separable network's depthwise kernels did not get faster on two threads)
+        run_shared(piece, n * oh, pass_parts(padded.nbytes + out.nbytes, n * oh))
         self.source, self.weight, self.kernel_lanes = x, weight, kernel
         return out.transpose(0, 3, 1, 2)
 
@@ -364,17 +366,17 @@ class Conv2d(Function):
         kh, kw = self.kernel
         (sh, sw), (dh, dw) = self.stride, self.dilation
         rows = nhwc(gy)
-        work = n * oh * ow * c * kh * kw
         gx = gw = gb = None
         if len(needs) > 2 and needs[2]:
             gb = channel_sums(rows.reshape(-1, c))
         padded = nhwc(pad_spatial(self.source, self.padding, channels_last=True))
+        passed = padded.nbytes + rows.nbytes  # each kernel passes over these once (see _direct_depthwise_forward)
         if needs[1]:
 
             def weight_piece(out, start, stop):
                 self.direct.depthwise_weight_grad(padded, rows, out, sh, sw, dh, dw, 0, 0, 0, 0, start, stop)
 
-            total = run_split_sum(weight_piece, n * oh, direct_parts(work, n * oh), (kh, kw, 1, c), gy.dtype)
+            total = run_split_sum(weight_piece, n * oh, pass_parts(passed, n * oh), (kh, kw, 1, c), gy.dtype)
             gw = xp.ascontiguousarray(total.reshape(kh, kw, c).transpose(2, 0, 1)).reshape(c, 1, kh, kw)
         if needs[0]:
             grid = xp.empty(padded.shape, gy.dtype)  # the kernel zeroes it
@@ -382,7 +384,7 @@ class Conv2d(Function):
             def input_piece(start, stop):
                 self.direct.depthwise_input_grad(rows, self.kernel_lanes, grid, sh, sw, dh, dw, 0, 0, 0, 0, start, stop)
 
-            run_shared(input_piece, n, direct_parts(work, n))
+            run_shared(input_piece, n, pass_parts(passed, n))
             top, _, left, _ = self.padding
             gx = grid[:, top : top + h, left : left + w, :].transpose(0, 3, 1, 2)
         return gx, gw, gb

@@ -16,7 +16,7 @@ import numbers
 
 from .. import _compiled
 from .._backend import xp
-from .._parallel import num_threads, run_shared, run_split_sum
+from .._parallel import pass_parts, run_shared, run_split_sum
 from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
 from .dtype_check import check_same_dtype
@@ -26,7 +26,6 @@ try:
 except ImportError:  # not built: the NumPy passes run
     _kernels = None
 
-ROWS_PER_THREAD = 1 << 14  # a batch norm pass is shared between threads in pieces of at least this many rows
 
 __all__ = ["batch_norm", "layer_norm", "group_norm", "normalize", "local_response_norm"]
 
@@ -39,8 +38,11 @@ def channel_sums(rows):
     return _moments(xp.ascontiguousarray(rows), None).astype(rows.dtype)
 
 
-def _row_parts(m):
-    return max(1, min(num_threads(), m // ROWS_PER_THREAD))
+def _row_parts(rows):
+    """How many threads share a pass over the (M, C) ``rows``: as any pass over memory (``_parallel.pass_parts``).
+
+    NOTE: counted in rows (16384 a thread), a 128-channel layer of 16384 rows (8 MB) ran on one thread."""
+    return pass_parts(rows.nbytes, rows.shape[0])
 
 
 def _moments(rows, mean):
@@ -50,7 +52,7 @@ def _moments(rows, mean):
     def piece(out, start, stop):
         _kernels.moments(rows, mean, out, start, stop)
 
-    return run_split_sum(piece, m, _row_parts(m), (c,), xp.float64)
+    return run_split_sum(piece, m, _row_parts(rows), (c,), xp.float64)
 
 
 def _normalized_input_grad(g, xhat, invstd, axes):
@@ -142,7 +144,7 @@ class BatchNorm(Function):
             def piece(start, stop):
                 _kernels.normalize(rows, mean, scale, shift, y, start, stop)
 
-            run_shared(piece, rows.shape[0], _row_parts(rows.shape[0]))
+            run_shared(piece, rows.shape[0], _row_parts(rows))
             return _rows_to_input_shape(y, x)
         shift = -mean * scale
         if bias is not None:
@@ -193,7 +195,7 @@ class BatchNorm(Function):
         NOTE: measured with W7 in BENCHMARKS.md; ``_forward_rows`` stays the oracle (the tests compare them).
         """
         m, c = rows.shape
-        parts = _row_parts(m)
+        parts = _row_parts(rows)
         mean = (_moments(rows, None) / m).astype(x.dtype)
         var = _moments(rows, mean) / m
         self._update_running(mean, var.astype(x.dtype), m)
@@ -220,7 +222,7 @@ class BatchNorm(Function):
             rows = _channel_rows(_input_layout_copy(gy, x))
         source = _channel_rows(x)
         m, c = rows.shape
-        parts = _row_parts(m)
+        parts = _row_parts(rows)
 
         def first(out, start, stop):
             _kernels.grad_moments(rows, source, self.mean, out, start, stop)

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import shendu
-from shendu import _compiled
+from shendu import _compiled, _parallel
 from shendu.ops import normalization
 
 kernels = normalization._kernels
@@ -78,7 +78,7 @@ def test_the_kernels_run_for_channels_last_float32_training_only():
 @needs_kernel
 def test_threads_share_the_rows(monkeypatch):
     x = np.random.default_rng(5).standard_normal((8, 6, 9, 9))
-    monkeypatch.setattr(normalization, "ROWS_PER_THREAD", 1)
+    monkeypatch.setattr(_parallel, "PASS_PIECE_BYTES", 64)
     monkeypatch.setenv("SHENDU_NUM_THREADS", "1")
     single = _train_step(x, True, True)
     monkeypatch.setenv("SHENDU_NUM_THREADS", "3")
