@@ -153,3 +153,23 @@ def test_residual_adds_shared_between_threads_stay_quiet_and_give_gradients(monk
     assert np.isposinf(total.detach().numpy()).all()
     (total + a).sum().backward()  # a feeds two branches: its gradients summed by shared_add
     np.testing.assert_array_equal(a.grad.numpy(), np.full(big.shape, 2, np.float32))
+
+
+def test_leaky_relu_shared_by_samples_equals_one_thread(monkeypatch):
+    import shendu.nn.functional as F
+
+    x = np.random.default_rng(0).standard_normal((6, 30, 30, 8)).astype(np.float32).transpose(0, 3, 1, 2)
+
+    def forward_and_grad():
+        t = shendu.from_numpy(x).requires_grad_()
+        y = F.leaky_relu(t, 0.2)
+        y.backward(shendu.from_numpy(np.cos(x)))
+        return y.detach().numpy(), t.grad.numpy()
+
+    single = forward_and_grad()
+    monkeypatch.setattr(_parallel, "PASS_PIECE_BYTES", 64)
+    monkeypatch.setenv("SHENDU_NUM_THREADS", "2")
+    shared = forward_and_grad()
+    for a, b in zip(shared, single):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(single[0], np.where(x > 0, x, np.float32(0.2) * x))
