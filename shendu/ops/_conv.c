@@ -47,6 +47,7 @@ typedef float vf __attribute__((vector_size(32), aligned(4), may_alias));
 #define CHUNK 32   /* channels summed per pass over a tile: the slice (kh·kw·32·16 floats) stays in the L1 cache */
 #define SLICE_FLOATS 4096 /* ... and more for small kernels, up to a 16 KB slice (256 channels of a 1×1 kernel) */
 
+#define ROW_RUN 24    /* weight_grad takes a window row as one run of kw·C values up to this many (see there) */
 #define OUTER_TILE 48 /* output pixels per tile in weight_grad: the windows of a tile stay in the L1 cache over the
                        * filter blocks (no kernel is packed there). NOTE: with 192, 69 → 96 GFLOP/s (64 channels, 8×8) */
 
@@ -444,6 +445,37 @@ weight_grad_samples(const geometry *g, float *x, const float *gy, float *gw, Py_
 {
     windows win;
     float *starts[TILE];
+    /* few channels (an image's): a window row's kw·C values are consecutive in x, as gw's (q, c) rows, and are
+     * taken as one run of "channels" (copied into runs for a window reaching into the padding): the same sums in
+     * the same order. NOTE: tap by tap, a 1-channel layer loaded two vectors of gy for every two multiply-adds: the
+     * digit CNN's 1-channel 5×5 layer at batch 100 5.0 → 3.2 ms, a 3-channel 3×3 one 2.4 → 2.2 ms (one thread) */
+    const Py_ssize_t run = g->kw * g->c;
+    float runs[OUTER_TILE * ROW_RUN];
+    if (g->dw == 1 && run <= ROW_RUN) {
+        for (Py_ssize_t r = start * g->ow; r < stop * g->ow; r += OUTER_TILE) {
+            int count = (int)(stop * g->ow - r < OUTER_TILE ? stop * g->ow - r : OUTER_TILE);
+            window_taps(g, x, r, count, &win, ws);
+            for (Py_ssize_t p = 0; p < g->kh; p++) {
+                for (int k = 0; k < count; k++) {
+                    if (win.border[k] == NULL) {
+                        starts[k] = x + win.corner[k] + win.tap_steps[p * g->kw];
+                        continue;
+                    }
+                    starts[k] = runs + k * ROW_RUN;
+                    for (Py_ssize_t q = 0; q < g->kw; q++)
+                        memcpy(starts[k] + q * g->c, tap_at(&win, k, p * g->kw + q), (size_t)g->c * sizeof(float));
+                }
+                float *gwp = gw + p * run * g->o;
+                for (Py_ssize_t c = 0, cs; c < run; c += cs) {
+                    cs = run - c < CHANNELS ? run - c : CHANNELS;
+#define OUTER(CS) outer_channels(CS, g, (const float *const *)starts, c, count, gy + r * g->o, gwp + c * g->o)
+                    BY_PIXELS(cs, OUTER)
+#undef OUTER
+                }
+            }
+        }
+        return;
+    }
     for (Py_ssize_t r = start * g->ow; r < stop * g->ow; r += OUTER_TILE) { /* start, stop: output rows n·OH + i */
         int count = (int)(stop * g->ow - r < OUTER_TILE ? stop * g->ow - r : OUTER_TILE);
         window_taps(g, x, r, count, &win, ws);
