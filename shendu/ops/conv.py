@@ -48,12 +48,11 @@ DIRECT_MACS_PER_THREAD = 1 << 24  # a direct convolution is shared between threa
 def direct_kernels(dtype, groups, depthwise=False, channels=DIRECT_MIN_CHANNELS):
     """The compiled direct convolution (``_conv.c``) when it was built, is switched on and handles the case:
     float32, one group or depthwise (other grouped convolutions keep their NumPy path), and at least
-    ``DIRECT_MIN_CHANNELS`` channels on either side (``channels``: the fewer of the two).
+    ``DIRECT_MIN_CHANNELS`` ``channels`` in the kernels' vector lanes (Conv2d: the filters; ConvTranspose2d: the fewer
+    of its input and output channels, each the lanes of one of its passes).
 
-    NOTE: with 1-3 channels the vector lanes are mostly padding and the weight gradient runs one channel at a time;
-    NumPy's im2col / implicit GEMM is faster there (one thread, forward + backward, ms, direct vs NumPy: the W3 CNN's
-    first layer 1.18 vs 0.98, LeNet-5's 3.35 vs 2.11, DCGAN's discriminator 3.78 vs 1.80 — 9.33 vs 3.42 with its input
-    gradient —, its generator's last transposed layer 7.90 vs 2.97, a 3-channel 32x32 stem 11.8 vs 7.8).
+    NOTE: with 1-3 lanes the vectors are mostly padding; NumPy's im2col / implicit GEMM is faster there (one thread,
+    forward + backward, ms, direct vs NumPy: DCGAN's generator's last transposed layer, 1 output channel, 7.90 vs 2.97).
     """
     if _direct is None or (groups != 1 and not depthwise) or dtype != xp.float32 or not _compiled.enabled():
         return None
@@ -208,10 +207,12 @@ class Conv2d(Function):
         ow = _output_size(w, kw, self.stride[1], left + right, self.dilation[1])
         self.x_shape, self.out_hw, self.kernel = x.shape, (oh, ow), (kh, kw)
         self.depthwise = self.groups == c == o and c > 1
-        # under no_grad only the forward's lanes (the filters) count: a 3-channel stem is the kernels' (resnet18 at batch
-        # 16: 708 ms a forward against 827 with the stem in NumPy's im2col)
-        narrowest = min(c, o) if is_grad_enabled() else o
-        self.direct = None if self.keep_cols else direct_kernels(x.dtype, self.groups, self.depthwise, narrowest)
+        # the filters are the vector lanes of forward and of the weight gradient; a 1-3-channel input (an image) is the
+        # kernels' too since the weight gradient takes its window rows as runs. NOTE: interleaved A/B at two threads,
+        # 1-3-channel first layers in the kernels rather than NumPy's GEMMs: digit CNN 50.0 → 45.2 ms a step, VGG
+        # 105 → 101, ResNet-20 235 → 227 (one thread: 83 → 82, 184 → 180, 400 → 397); resnet18's stem at batch 16
+        # under no_grad 827 → 708 ms a forward
+        self.direct = None if self.keep_cols else direct_kernels(x.dtype, self.groups, self.depthwise, o)
         if self.direct is not None:
             if self.depthwise:
                 return self._direct_depthwise_forward(x, weight, bias)

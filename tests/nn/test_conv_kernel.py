@@ -166,7 +166,8 @@ def test_threads_share_the_work_and_agree(monkeypatch, threads):
 
 @needs_kernel
 def test_the_kernels_run_for_float32_single_group_and_depthwise_convolutions_only():
-    assert shendu.nn.Conv2d(3, 8, 3)(shendu.randn(2, 3, 6, 6)).grad_fn.direct is None  # 3 channels: NumPy's GEMMs
+    assert shendu.nn.Conv2d(3, 2, 3)(shendu.randn(2, 3, 6, 6)).grad_fn.direct is None  # 2 filters: NumPy's GEMMs
+    assert shendu.nn.Conv2d(1, 8, 3)(shendu.randn(2, 1, 6, 6)).grad_fn.direct is kernel  # an image: 8 filters' lanes
     assert shendu.nn.ConvTranspose2d(8, 1, 4, 2, 1)(shendu.randn(2, 8, 5, 5)).grad_fn.direct is None
     x = shendu.randn(2, 4, 6, 6)
     layer = shendu.nn.Conv2d(4, 8, 3)
