@@ -2,8 +2,11 @@
 
 ReLU's forward (also in place) and backward on float32 arrays that share one memory order run them (shared between
 threads by pieces); NumPy's maximum(x, 0) and gy · (y > 0) are the oracles, and PyTorch's relu and
-threshold_backward give the same where the arrays hold NaN or infinities.
+threshold_backward give the same where the arrays hold NaN or infinities. Arrays below
+``activation.KERNEL_MIN_SIZE`` keep NumPy's pass; the tests lower it to reach the kernels with small arrays.
 """
+
+import contextlib
 
 import numpy as np
 import pytest
@@ -20,14 +23,23 @@ kernels = activation._kernels
 needs_kernel = pytest.mark.skipif(kernels is None, reason="shendu.ops._activation was not built")
 
 
-def _relu_input_grad(x, gy, compiled):
-    previous = _compiled.set_enabled(compiled)
+@contextlib.contextmanager
+def _kernels_on(compiled):
+    """The kernels switched on (for every size: small arrays otherwise keep NumPy's pass) or off."""
+    previous, smallest = _compiled.set_enabled(compiled), activation.KERNEL_MIN_SIZE
+    activation.KERNEL_MIN_SIZE = 1
     try:
+        yield
+    finally:
+        _compiled.set_enabled(previous)
+        activation.KERNEL_MIN_SIZE = smallest
+
+
+def _relu_input_grad(x, gy, compiled):
+    with _kernels_on(compiled):
         inputs = shendu.from_numpy(x).requires_grad_()
         shendu.relu(inputs).backward(shendu.from_numpy(gy))
         return inputs.grad.numpy()
-    finally:
-        _compiled.set_enabled(previous)
 
 
 @needs_kernel
@@ -44,12 +56,9 @@ def test_relu_backward_kernel_matches_the_numpy_pass(shape, channels_last, seed)
 
 
 def _relu_forward(x, compiled, in_place=False):
-    previous = _compiled.set_enabled(compiled)
-    try:
+    with _kernels_on(compiled):
         tensor = shendu.from_numpy(x.copy(order="K"))
         return (tensor.relu_() if in_place else shendu.relu(tensor)).numpy()
-    finally:
-        _compiled.set_enabled(previous)
 
 
 @needs_kernel
