@@ -17,7 +17,7 @@
  *     gw[p, q, c, o] += Σ_{n,i,j} x[n, i·sh + p·dh − top, j·sw + q·dw − left, c] · gy[n, i, j, o]; O a multiple of 8.
  *
  * depthwise_forward, depthwise_input_grad, depthwise_weight_grad: the same three for groups = C = O, the kernel
- * (KH, KW, 1, C), any C, x already padded by conv.py (padding arguments 0).
+ * (KH, KW, 1, C), any C, the padding not stored either (taps in it are skipped).
  *
  * forward and weight_grad work on the output rows n·OH + i in [start, stop), input_grad on the samples n in
  * [start, stop) (the rows of one sample overlap in gx), with the GIL released: conv.py shares the work
@@ -498,7 +498,18 @@ weight_grad_samples(const geometry *g, float *x, const float *gy, float *gw, Py_
 }
 
 /* ----- depthwise: one filter per channel (groups = C = O), the channels as the vector lanes -------------- */
-/* out[n, i, j, c] = bias[c] + Σ_{p,q} x[n, i·sh + p·dh, j·sw + q·dw, c] · w[p, q, c]; output rows [start, stop) */
+/* Where tap (p, q) of output pixel (n, i, j)'s window starts in x, or −1 when it lies in the padding (not stored:
+ * the depthwise loops skip it). NOTE: conv.py padded a copy of x for them in forward and again in backward, and
+ * cropped the input gradient out of a padded one (which the next ReLU and batch norm then copied). */
+INLINE Py_ssize_t
+depthwise_tap(const geometry *g, Py_ssize_t n, Py_ssize_t i, Py_ssize_t j, Py_ssize_t p, Py_ssize_t q)
+{
+    Py_ssize_t h = i * g->sh + p * g->dh - g->top, w = j * g->sw + q * g->dw - g->left;
+    return h >= 0 && h < g->hp && w >= 0 && w < g->wp ? pixel_offset(g, n, h, w) : -1;
+}
+
+/* out[n, i, j, c] = bias[c] + Σ_{p,q} x[n, i·sh + p·dh − top, j·sw + q·dw − left, c] · w[p, q, c] (the taps in x);
+ * output rows [start, stop) */
 SHENDU_CLONES static void
 depthwise_forward_rows(const geometry *g, const float *x, const float *w, const float *bias, float *out,
                        Py_ssize_t start, Py_ssize_t stop)
@@ -512,7 +523,10 @@ depthwise_forward_rows(const geometry *g, const float *x, const float *w, const 
                 o[c] = bias ? bias[c] : 0.0f;
             for (Py_ssize_t p = 0; p < g->kh; p++)
                 for (Py_ssize_t q = 0; q < g->kw; q++) {
-                    const float *restrict xs = x + pixel_offset(g, n, i * g->sh, j * g->sw) + tap_offset(g, p, q);
+                    Py_ssize_t at = depthwise_tap(g, n, i, j, p, q);
+                    if (at < 0)
+                        continue;
+                    const float *restrict xs = x + at;
                     const float *restrict ws = w + (p * g->kw + q) * C;
                     for (Py_ssize_t c = 0; c < C; c++)
                         o[c] += xs[c] * ws[c];
@@ -521,7 +535,8 @@ depthwise_forward_rows(const geometry *g, const float *x, const float *w, const 
     }
 }
 
-/* gx[n, i·sh + p·dh, j·sw + q·dw, c] = Σ gy[n, i, j, c] · w[p, q, c] over the windows; samples [start, stop) */
+/* gx[n, i·sh + p·dh − top, j·sw + q·dw − left, c] = Σ gy[n, i, j, c] · w[p, q, c] over the windows' taps in gx;
+ * samples [start, stop) */
 SHENDU_CLONES static void
 depthwise_input_grad_samples(const geometry *g, const float *gy, const float *w, float *gx, Py_ssize_t start,
                              Py_ssize_t stop)
@@ -534,7 +549,10 @@ depthwise_input_grad_samples(const geometry *g, const float *gy, const float *w,
                 const float *restrict gp = gy + ((n * g->oh + i) * g->ow + j) * C;
                 for (Py_ssize_t p = 0; p < g->kh; p++)
                     for (Py_ssize_t q = 0; q < g->kw; q++) {
-                        float *restrict dst = gx + pixel_offset(g, n, i * g->sh, j * g->sw) + tap_offset(g, p, q);
+                        Py_ssize_t at = depthwise_tap(g, n, i, j, p, q);
+                        if (at < 0)
+                            continue;
+                        float *restrict dst = gx + at;
                         const float *restrict ws = w + (p * g->kw + q) * C;
                         for (Py_ssize_t c = 0; c < C; c++)
                             dst[c] += gp[c] * ws[c];
@@ -542,7 +560,8 @@ depthwise_input_grad_samples(const geometry *g, const float *gy, const float *w,
             }
 }
 
-/* gw[p, q, c] += Σ x[n, i·sh + p·dh, j·sw + q·dw, c] · gy[n, i, j, c]; output rows [start, stop) */
+/* gw[p, q, c] += Σ x[n, i·sh + p·dh − top, j·sw + q·dw − left, c] · gy[n, i, j, c] (the taps in x); output rows
+ * [start, stop) */
 SHENDU_CLONES static void
 depthwise_weight_grad_rows(const geometry *g, const float *x, const float *gy, float *gw, Py_ssize_t start,
                            Py_ssize_t stop)
@@ -554,7 +573,10 @@ depthwise_weight_grad_rows(const geometry *g, const float *x, const float *gy, f
             const float *restrict gp = gy + (row * g->ow + j) * C;
             for (Py_ssize_t p = 0; p < g->kh; p++)
                 for (Py_ssize_t q = 0; q < g->kw; q++) {
-                    const float *restrict xs = x + pixel_offset(g, n, i * g->sh, j * g->sw) + tap_offset(g, p, q);
+                    Py_ssize_t at = depthwise_tap(g, n, i, j, p, q);
+                    if (at < 0)
+                        continue;
+                    const float *restrict xs = x + at;
                     float *restrict gwpq = gw + (p * g->kw + q) * C;
                     for (Py_ssize_t c = 0; c < C; c++)
                         gwpq[c] += xs[c] * gp[c];
@@ -638,9 +660,9 @@ check_geometry(const char *kernel, geometry *g, Py_ssize_t start, Py_ssize_t sto
                      by_rows ? "output rows" : "samples", start, stop, limit);
         return -1;
     }
-    if (g->top < 0 || g->bottom < 0 || g->left < 0 || g->right < 0 || (depthwise && (g->top || g->left))) {
-        PyErr_Format(PyExc_ValueError, "%s: padding (%zd, %zd, %zd, %zd) must not be negative%s", kernel, g->top,
-                     g->bottom, g->left, g->right, depthwise ? " (and is made by conv.py for depthwise)" : "");
+    if (g->top < 0 || g->bottom < 0 || g->left < 0 || g->right < 0) {
+        PyErr_Format(PyExc_ValueError, "%s: padding (%zd, %zd, %zd, %zd) must not be negative", kernel, g->top,
+                     g->bottom, g->left, g->right);
         return -1;
     }
     Py_ssize_t hp = g->hp + g->top + g->bottom, wp = g->wp + g->left + g->right;

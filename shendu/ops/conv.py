@@ -349,18 +349,18 @@ class Conv2d(Function):
         n, c, _, _ = x.shape
         _, _, kh, kw = weight.shape
         oh, ow = self.out_hw
-        padded = nhwc(pad_spatial(x, self.padding, channels_last=True))
+        source = nhwc(x)  # the padding is not stored (the kernels skip the taps in it)
         kernel = xp.ascontiguousarray(weight.reshape(c, kh, kw).transpose(1, 2, 0)).reshape(kh, kw, 1, c)
         out = xp.empty((n, oh, ow, c), x.dtype)
         rows = None if bias is None else xp.ascontiguousarray(bias)
         (sh, sw), (dh, dw) = self.stride, self.dilation
 
         def piece(start, stop):
-            self.direct.depthwise_forward(padded, kernel, rows, out, sh, sw, dh, dw, 0, 0, 0, 0, start, stop)
+            self.direct.depthwise_forward(source, kernel, rows, out, sh, sw, dh, dw, *self.padding, start, stop)
 
         # NOTE: kh·kw multiply-adds per value: a pass over memory, shared as one (by MACs, 64 × 32 × 32 × 32 × 3 × 3
         # was one thread's work: the separable network's depthwise kernels did not get faster on two threads)
-        run_shared(piece, n * oh, pass_parts(padded.nbytes + out.nbytes, n * oh))
+        run_shared(piece, n * oh, pass_parts(source.nbytes + out.nbytes, n * oh))
         self.source, self.weight, self.kernel_lanes = x, weight, kernel
         return out.transpose(0, 3, 1, 2)
 
@@ -374,24 +374,24 @@ class Conv2d(Function):
         gx = gw = gb = None
         if len(needs) > 2 and needs[2]:
             gb = channel_sums(rows.reshape(-1, c))
-        padded = nhwc(pad_spatial(self.source, self.padding, channels_last=True))
-        passed = padded.nbytes + rows.nbytes  # each kernel passes over these once (see _direct_depthwise_forward)
+        source = nhwc(self.source)
+        passed = source.nbytes + rows.nbytes  # each kernel passes over these once (see _direct_depthwise_forward)
         if needs[1]:
 
             def weight_piece(out, start, stop):
-                self.direct.depthwise_weight_grad(padded, rows, out, sh, sw, dh, dw, 0, 0, 0, 0, start, stop)
+                self.direct.depthwise_weight_grad(source, rows, out, sh, sw, dh, dw, *self.padding, start, stop)
 
             total = run_split_sum(weight_piece, n * oh, pass_parts(passed, n * oh), (kh, kw, 1, c), gy.dtype)
             gw = xp.ascontiguousarray(total.reshape(kh, kw, c).transpose(2, 0, 1)).reshape(c, 1, kh, kw)
         if needs[0]:
-            grid = xp.empty(padded.shape, gy.dtype)  # the kernel zeroes it
+            grid = xp.empty(source.shape, gy.dtype)  # the kernel zeroes it
 
             def input_piece(start, stop):
-                self.direct.depthwise_input_grad(rows, self.kernel_lanes, grid, sh, sw, dh, dw, 0, 0, 0, 0, start, stop)
+                self.direct.depthwise_input_grad(rows, self.kernel_lanes, grid, sh, sw, dh, dw, *self.padding, start,
+                                                 stop)  # fmt: skip
 
             run_shared(input_piece, n, pass_parts(passed, n))
-            top, _, left, _ = self.padding
-            gx = grid[:, top : top + h, left : left + w, :].transpose(0, 3, 1, 2)
+            gx = grid.transpose(0, 3, 1, 2)
         return gx, gw, gb
 
     def backward(self, gy):
