@@ -91,7 +91,7 @@ def _relu(x):
     one: 27 µs for 100×500 float32 against a scalar, 13 µs against a zeros row (measured here). So a
     contiguous x is seen as rows of 8192 (plus a tail) compared with a cached zeros row.
     """
-    if x.dtype == xp.float32 and x.ndim > 0:
+    if x.dtype == xp.float32 and x.size >= KERNEL_MIN_SIZE and _kernels is not None:
         out = xp.empty_like(x)  # x's memory order (a channels-last conv output stays channels-last)
         if relu_into(x, out):
             return out
@@ -153,6 +153,8 @@ def _relu_grad_compiled(gy, y):
     A gy laid out otherwise (a depthwise convolution's cropped input gradient) is copied into the result sample by
     sample first, the kernel then working in place. NOTE: NumPy's gy·(y > 0) on such a gy took 5.3 ms of the
     separable network's two-thread step."""
+    if y.size < KERNEL_MIN_SIZE or _kernels is None:
+        return None
     gx = xp.empty_like(y)  # y's memory order
     flats = _flat_alike(y, gx)
     if flats is None or gy.dtype != y.dtype or gy.shape != y.shape:
