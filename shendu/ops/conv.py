@@ -16,9 +16,9 @@ How it is fast on NumPy:
   ∂L/∂x = col2im(gy @ W), done one window offset at a time: a small GEMM into a cache-resident
   block, then a strided add onto the input gradient.
 
-Where the optional C kernels were built (``_conv.c``), float32 convolutions with one group (at least 4 channels on
-either side in training) and depthwise ones run there instead: direct loops over the channels-last input, no im2col
-matrix, no padded copy, shared between threads. The NumPy paths above stay for the rest and as the tests' oracles.
+Where the optional C kernels were built (``_conv.c``), float32 convolutions with one group (at least 4 filters; a
+transposed one at least 4 channels on either side) and depthwise ones run there instead: direct loops over the
+channels-last input, no im2col matrix, no padded copy, shared between threads. The NumPy paths above stay for the rest and as the tests' oracles.
 """
 
 from .. import _compiled
@@ -40,7 +40,7 @@ _as_strided = xp.lib.stride_tricks.as_strided
 _FEW_CHANNELS = 4  # up to this many input channels, im2col reads an NCHW input as it is
 IMPLICIT_GEMM_MAX_CHANNELS = 32  # stride-1 convolutions with at most this many input channels skip im2col
 INFERENCE_COLS_BYTES = 16 << 20  # without autograd, im2col is built a few samples at a time, at most this big
-DIRECT_MIN_CHANNELS = 4  # fewer input or output channels: the NumPy paths (see direct_kernels)
+DIRECT_MIN_CHANNELS = 4  # fewer channels in the vector lanes (filters; see direct_kernels): the NumPy paths
 FILTER_SPLIT_PIXELS = 4096  # up to this many output pixels, threads share a convolution by filters, not rows
 DIRECT_MACS_PER_THREAD = 1 << 24  # a direct convolution is shared between threads in pieces of at least this much
 
