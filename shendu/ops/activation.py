@@ -160,9 +160,10 @@ def _relu_grad_compiled(gy, y):
     if flats is None or gy.dtype != y.dtype or gy.shape != y.shape:
         return None
     flat_y, flat_gx = flats
-    flat_gy = _flat_alike(gy, y)
-    if flat_gy is not None:
-        run_shared(lambda start, stop: _kernels.relu_grad(flat_gy[0], flat_y, flat_gx, start, stop), flat_y.size,
+    same_order = _flat_alike(gy, y)
+    if same_order is not None:
+        flat_gy = same_order[0]
+        run_shared(lambda start, stop: _kernels.relu_grad(flat_gy, flat_y, flat_gx, start, stop), flat_y.size,
                    pass_parts(y.nbytes))  # fmt: skip
         return gx
     per_sample = y[0].size

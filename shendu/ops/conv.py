@@ -18,7 +18,8 @@ How it is fast on NumPy:
 
 Where the optional C kernels were built (``_conv.c``), float32 convolutions with one group (at least 4 filters; a
 transposed one at least 4 channels on either side) and depthwise ones run there instead: direct loops over the
-channels-last input, no im2col matrix, no padded copy, shared between threads. The NumPy paths above stay for the rest and as the tests' oracles.
+channels-last input, no im2col matrix, no padded copy, shared between threads. The NumPy paths above stay for the
+rest and as the tests' oracles.
 """
 
 from .. import _compiled
@@ -305,7 +306,8 @@ class Conv2d(Function):
         total = blocks if by_filters else n * oh
         # NOTE: a few blocks of filters go one a piece: 8 blocks cut into 6 pieces of 1 or 2 could leave one thread 5
         # (resnet18's 128-filter 28×28 layer at batch 1: 1.55 → 1.80 times faster on two threads than on one);
-        # more blocks keep the usual pieces (one a piece, 32 blocks' calls cost more than they balance)
+        # more blocks keep the usual pieces (one block a piece, the 512-filter layers' 32 calls cost more than they
+        # balanced)
         few = by_filters and total <= 4 * num_threads()
         run_shared(piece, total, direct_parts(n * oh * ow * o * c * kh * kw, total), total if few else None)
         self.source, self.weight = x, weight
