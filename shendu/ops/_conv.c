@@ -25,14 +25,15 @@
  * read the other way round (forward = input_grad, backward = forward and weight_grad).
  *
  * How: the output channels (forward, weight_grad) or input channels (input_grad) are the vector lanes,
- * 16 at a time in two 8-float vectors; six output pixels (forward, input_grad) or four input channels
+ * 16 at a time in two 8-float vectors; six output pixels (forward, input_grad) or six input channels
  * (weight_grad) are register-blocked next to them, so each loaded vector of the kernel serves six
- * multiply-adds. The output pixels are taken in tiles of 192 across rows and samples (a 7×7 map is no
- * run of short rows), and the summed channels in chunks of 32, so that the slice of the kernel a tile
- * reads (packed from PyTorch's layout once per call, slice after slice) stays in the L1 cache. Nothing like an im2col matrix is
- * written. Sums run in float32 in a fixed order (blocks start at multiples of 6 of the pixel index, so the result
- * does not depend on the threads); with FMA they round differently from NumPy's GEMM, within float32 tolerance
- * (the tests compare with the NumPy paths in float64 and float32).
+ * multiply-adds. The output pixels are taken in tiles of 192 across rows and samples (48 in weight_grad; a 7×7
+ * map is no run of short rows), and the summed channels in chunks of 32 (256 for 1×1 kernels), so that the slice
+ * of the kernel a tile reads (packed from PyTorch's layout once per call, slice after slice) stays in the L1
+ * cache. Nothing like an im2col matrix is written. Sums run in float32 in a fixed order (blocks start at
+ * multiples of 6 of the pixel index, so the result does not depend on the threads); with FMA they round
+ * differently from NumPy's GEMM, within float32 tolerance (the tests compare with the NumPy paths in float64 and
+ * float32).
  */
 #include "_buffers.h"
 #include <stddef.h>
