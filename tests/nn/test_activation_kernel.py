@@ -140,3 +140,51 @@ def test_relu_backward_kernel_takes_a_gradient_laid_out_otherwise(monkeypatch, t
     got = _relu_input_grad(x, gy, True)
     np.testing.assert_array_equal(got, gy * (x > 0))
     np.testing.assert_array_equal(got, _relu_input_grad(x, gy, False))
+
+
+@needs_kernel
+@settings(max_examples=30, deadline=None)
+@given(x=hnp.arrays(np.float32, hnp.array_shapes(min_dims=1, max_dims=4, max_side=9), elements=st.floats(width=32)),
+       slope=st.sampled_from([0.01, 0.2, 1.0, 0.0, 1.5, -0.1]))  # fmt: skip
+def test_leaky_relu_kernels_match_torch_nan_infinities_and_any_slope_included(x, slope):
+    gy = np.cos(np.nan_to_num(x, posinf=1, neginf=-1)).astype(np.float32)
+    with _kernels_on(True):
+        inputs = shendu.from_numpy(x).requires_grad_()
+        out = shendu.nn.functional.leaky_relu(inputs, slope)
+        out.backward(shendu.from_numpy(gy))
+    reference = torch.from_numpy(x).requires_grad_()
+    expected = torch.nn.functional.leaky_relu(reference, slope)
+    expected.backward(torch.from_numpy(gy))
+    np.testing.assert_array_equal(out.detach().numpy(), expected.detach().numpy())
+    np.testing.assert_array_equal(inputs.grad.numpy(), reference.grad.numpy())
+
+
+@needs_kernel
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_leaky_relu_kernels_agree_with_the_numpy_passes_in_any_layout(monkeypatch, threads):
+    monkeypatch.setenv("SHENDU_NUM_THREADS", threads)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((16, 64, 64, 32)).astype(np.float32).transpose(0, 3, 1, 2)  # channels-last, 8.4 MB
+    cropped = rng.standard_normal((16, 66, 66, 32)).astype(np.float32)[:, 1:-1, 1:-1, :].transpose(0, 3, 1, 2)
+    for gy in (np.ascontiguousarray(np.cos(x).transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2), cropped):
+        results = []
+        for compiled in (True, False):
+            with _kernels_on(compiled):
+                inputs = shendu.from_numpy(x).requires_grad_()
+                out = shendu.nn.functional.leaky_relu(inputs, 0.2)
+                out.backward(shendu.from_numpy(gy))
+                results.append((out.detach().numpy(), inputs.grad.numpy()))
+        assert results[0][0].strides == x.strides
+        for got, want in zip(*results):
+            np.testing.assert_array_equal(got, want)
+
+
+@needs_kernel
+def test_leaky_relu_kernels_reject_arrays_that_do_not_fit():
+    a, b = np.zeros(4, np.float32), np.zeros(5, np.float32)
+    with pytest.raises(ValueError, match=r"leaky_relu: y must be a C-contiguous array of 4 values"):
+        kernels.leaky_relu(a, b, 0.2, 0, 4)
+    with pytest.raises(ValueError, match=r"leaky_relu_grad: elements \[0, 9\) are not within the 4 there are"):
+        kernels.leaky_relu_grad(a, a, a.copy(), 0.2, 0, 9)
+    with pytest.raises(TypeError, match="must be real number"):
+        kernels.leaky_relu(a, a.copy(), "0.2", 0, 4)
