@@ -91,10 +91,9 @@ def _relu(x):
     one: 27 µs for 100×500 float32 against a scalar, 13 µs against a zeros row (measured here). So a
     contiguous x is seen as rows of 8192 (plus a tail) compared with a cached zeros row.
     """
-    if x.dtype == xp.float32 and x.size >= KERNEL_MIN_SIZE and _kernels is not None:
-        out = xp.empty_like(x)  # x's memory order (a channels-last conv output stays channels-last)
-        if relu_into(x, out):
-            return out
+    out = _kernel_result("relu", (x,))  # x's memory order (a channels-last conv output stays channels-last)
+    if out is not None:
+        return out
     zeros = _zero_rows.get(x.dtype)  # only float dtypes are ever stored
     if zeros is None:
         if x.dtype.kind != "f" or len(_zero_rows) > 8:
@@ -135,15 +134,31 @@ def _flat_alike(*arrays):
     return None if any(f is None for f in flats) else flats
 
 
+def _run_kernel(name, arrays, *extra):
+    """The C kernel ``name`` over ``arrays`` (the last one written), ``extra`` (a slope) after them, shared between
+    threads; False, with nothing written, where :func:`_flat_alike` says no."""
+    flats = _flat_alike(*arrays)
+    if flats is None:
+        return False
+    kernel = getattr(_kernels, name)
+    run_shared(lambda start, stop: kernel(*flats, *extra, start, stop), flats[0].size, pass_parts(arrays[0].nbytes))
+    return True
+
+
+def _kernel_result(name, inputs, *extra):
+    """A new array in the first input's memory order written by :func:`_run_kernel` from ``inputs``; None, with
+    nothing made, where the kernel does not run."""
+    first = inputs[0]
+    if _kernels is None or first.dtype != xp.float32 or first.size < KERNEL_MIN_SIZE:
+        return None
+    out = xp.empty_like(first)
+    return out if _run_kernel(name, (*inputs, out), *extra) else None
+
+
 def relu_into(x, out):
     """out = max(x, 0), NaN kept (out may be x), by the C kernel shared between threads; False, with nothing
     written, where :func:`_flat_alike` says no."""
-    flats = _flat_alike(x, out)
-    if flats is None:
-        return False
-    flat_x, flat_out = flats
-    run_shared(lambda start, stop: _kernels.relu(flat_x, flat_out, start, stop), flat_x.size, pass_parts(x.nbytes))
-    return True
+    return _run_kernel("relu", (x, out))
 
 
 def _relu_grad_compiled(gy, y):
@@ -153,19 +168,14 @@ def _relu_grad_compiled(gy, y):
     A gy laid out otherwise (a depthwise convolution's cropped input gradient) is copied into the result sample by
     sample first, the kernel then working in place. NOTE: NumPy's gy·(y > 0) on such a gy took 5.3 ms of the
     separable network's two-thread step."""
-    if y.size < KERNEL_MIN_SIZE or _kernels is None:
-        return None
+    gx = _kernel_result("relu_grad", (gy, y))  # gy laid out as y
+    if gx is not None or y.size < KERNEL_MIN_SIZE or _kernels is None:
+        return gx
     gx = xp.empty_like(y)  # y's memory order
     flats = _flat_alike(y, gx)
     if flats is None or gy.dtype != y.dtype or gy.shape != y.shape:
         return None
     flat_y, flat_gx = flats
-    same_order = _flat_alike(gy, y)
-    if same_order is not None:
-        flat_gy = same_order[0]
-        run_shared(lambda start, stop: _kernels.relu_grad(flat_gy, flat_y, flat_gx, start, stop), flat_y.size,
-                   pass_parts(y.nbytes))  # fmt: skip
-        return gx
     per_sample = y[0].size
     if y.ndim < 2 or y.strides[0] != per_sample * y.itemsize:  # samples are not the outermost in memory
         return None
@@ -382,14 +392,9 @@ class LeakyReLU(_Pointwise):
     def forward(self, x):
         """NOTE: for 0 ≤ α ≤ 1, max(x, α·x) (NaN kept): two passes in x's dtype where ``where`` made four and a mask;
         the DCGAN of W7 spent 19 ms a step in LeakyReLU's forward and backward. ``value`` stays the oracle."""
-        if x.dtype == xp.float32 and x.size >= KERNEL_MIN_SIZE:
-            y = xp.empty_like(x)
-            flats = _flat_alike(x, y)
-            if flats is not None:  # one pass of the C kernel (_activation.c), shared between threads
-                flat_x, flat_y = flats
-                run_shared(lambda start, stop: _kernels.leaky_relu(flat_x, flat_y, self.negative_slope, start, stop),
-                           flat_x.size, pass_parts(x.nbytes))  # fmt: skip
-                return y
+        y = _kernel_result("leaky_relu", (x,), self.negative_slope)  # one pass of the C kernel (_activation.c)
+        if y is not None:
+            return y
         if x.dtype.kind != "f" or x.ndim == 0 or not 0 <= self.negative_slope <= 1:
             return super().forward(x)
         y, slope = xp.empty_like(x), x.dtype.type(self.negative_slope)
@@ -406,15 +411,9 @@ class LeakyReLU(_Pointwise):
         """∂L/∂x = gy · ((x > 0)·(1 − α) + α), in gy's dtype with SIMD ufuncs only (``where`` with a mask runs an
         element-by-element loop: 10 ms for 2 M values against 1.5 ms; ``slope`` also made a float64 array)."""
         (x,) = self.input_values()
-        if not isinstance(gy, Tensor) and gy.dtype == xp.float32 and x.size >= KERNEL_MIN_SIZE:
-            gx = xp.empty_like(x)
-            flats = _flat_alike(gy, x, gx)
-            if flats is not None:  # one pass of the C kernel where NumPy makes four
-                flat_gy, flat_x, flat_gx = flats
-                run_shared(lambda start, stop: _kernels.leaky_relu_grad(flat_gy, flat_x, flat_gx, self.negative_slope,
-                                                                        start, stop),
-                           flat_x.size, pass_parts(x.nbytes))  # fmt: skip
-                return gx
+        gx = None if isinstance(gy, Tensor) else _kernel_result("leaky_relu_grad", (gy, x), self.negative_slope)
+        if gx is not None:  # one pass of the C kernel where NumPy makes four
+            return gx
         dtype = gy.dtype.type
         alpha, rest = dtype(self.negative_slope), dtype(1 - self.negative_slope)
         if gy.dtype.kind != "f" or x.shape != gy.shape or x.ndim == 0 or rest + alpha != 1:

@@ -55,6 +55,15 @@ def _moments(rows, mean):
     return run_split_sum(piece, m, _row_parts(rows), (c,), xp.float64)
 
 
+def _normalize(rows, mean, scale, shift):
+    """(rows − mean)·scale + shift per channel of the (M, C) ``rows``, one pass of the C kernel shared between
+    threads."""
+    y = xp.empty_like(rows)
+    run_shared(lambda start, stop: _kernels.normalize(rows, mean, scale, shift, y, start, stop), rows.shape[0],
+               _row_parts(rows))  # fmt: skip
+    return y
+
+
 def _normalized_input_grad(g, xhat, invstd, axes):
     """∂L/∂x for x̂ = (x - mean) · invstd with batch statistics over ``axes`` (g = γ·∂L/∂y)."""
     mean_g = g.mean(axis=axes, keepdims=True)
@@ -137,14 +146,8 @@ class BatchNorm(Function):
         if rows is not None and x.dtype == xp.float32 and _kernels is not None and _compiled.enabled():
             # NOTE: (x − μ)·a + β in one pass of the C kernel shared between threads: resnet18 at batch 16 spent
             # ~32 ms a forward in the two NumPy passes below
-            y = xp.empty_like(rows)
             mean, scale = mean.reshape(-1), scale.reshape(-1)
-            shift = bias if bias is not None else xp.zeros_like(mean)
-
-            def piece(start, stop):
-                _kernels.normalize(rows, mean, scale, shift, y, start, stop)
-
-            run_shared(piece, rows.shape[0], _row_parts(rows))
+            y = _normalize(rows, mean, scale, bias if bias is not None else xp.zeros_like(mean))
             return _rows_to_input_shape(y, x)
         shift = -mean * scale
         if bias is not None:
@@ -195,19 +198,12 @@ class BatchNorm(Function):
         NOTE: measured with W7 in BENCHMARKS.md; ``_forward_rows`` stays the oracle (the tests compare them).
         """
         m, c = rows.shape
-        parts = _row_parts(rows)
         mean = (_moments(rows, None) / m).astype(x.dtype)
         var = _moments(rows, mean) / m
         self._update_running(mean, var.astype(x.dtype), m)
         invstd = (1.0 / xp.sqrt(var + self.eps)).astype(x.dtype)
         scale = invstd * weight if weight is not None else invstd
-        shift = bias if bias is not None else xp.zeros(c, x.dtype)
-        y = xp.empty_like(rows)
-
-        def third(start, stop):
-            _kernels.normalize(rows, mean, scale, shift, y, start, stop)
-
-        run_shared(third, m, parts)
+        y = _normalize(rows, mean, scale, bias if bias is not None else xp.zeros(c, x.dtype))
         self.rows, self.mean, self.invstd = True, mean, invstd
         return _rows_to_input_shape(y, x)
 
