@@ -57,6 +57,19 @@ def test_flat_in_memory_views_contiguous_blocks_in_memory_order():
     assert _parallel.flat_in_memory(x[:, :, 1:]) is None  # a crop is no single block
 
 
+def _single_then_shared(monkeypatch, run, threads="2"):
+    """``run()``'s arrays on one thread, then on ``threads`` with every pass over memory cut into pieces: equal, each
+    to each. Returns the shared run's."""
+    monkeypatch.setenv("SHENDU_NUM_THREADS", "1")
+    single = run()
+    monkeypatch.setattr(_parallel, "PASS_PIECE_BYTES", 64)
+    monkeypatch.setenv("SHENDU_NUM_THREADS", threads)
+    shared = run()
+    for a, b in zip(shared, single):
+        np.testing.assert_array_equal(a, b)
+    return shared
+
+
 def test_shared_relu_and_padding_equal_the_one_thread_passes(monkeypatch):
     import shendu
     import shendu.nn.functional as F
@@ -71,12 +84,7 @@ def test_shared_relu_and_padding_equal_the_one_thread_passes(monkeypatch):
         y.backward(shendu.from_numpy(np.cos(x)))
         return y.detach().numpy(), t.grad.numpy(), conv.pad_spatial(x, (1, 2, 2, 1))
 
-    single = relu_and_grad()
-    monkeypatch.setattr(_parallel, "PASS_PIECE_BYTES", 64)
-    monkeypatch.setenv("SHENDU_NUM_THREADS", "2")
-    shared = relu_and_grad()
-    for a, b in zip(shared, single):
-        np.testing.assert_array_equal(a, b)
+    shared = _single_then_shared(monkeypatch, relu_and_grad)
     assert shared[0].transpose(0, 2, 3, 1).flags.c_contiguous  # the output keeps the input's layout
 
 
@@ -94,13 +102,7 @@ def test_max_pooling_shared_by_samples_equals_one_thread(monkeypatch, kernel, st
         y.backward(shendu.from_numpy(np.sin(y.detach().numpy())))
         return y.detach().numpy(), t.grad.numpy()
 
-    monkeypatch.setenv("SHENDU_NUM_THREADS", "1")
-    single = pool_and_grad()
-    monkeypatch.setenv("SHENDU_NUM_THREADS", "3")
-    monkeypatch.setattr(_parallel, "PASS_PIECE_BYTES", 64)
-    shared = pool_and_grad()
-    for a, b in zip(shared, single):
-        np.testing.assert_array_equal(a, b)
+    _single_then_shared(monkeypatch, pool_and_grad, threads="3")
 
 
 def test_a_cnn_trained_twice_on_two_threads_ends_bit_identical(monkeypatch):
@@ -166,10 +168,5 @@ def test_leaky_relu_shared_by_samples_equals_one_thread(monkeypatch):
         y.backward(shendu.from_numpy(np.cos(x)))
         return y.detach().numpy(), t.grad.numpy()
 
-    single = forward_and_grad()
-    monkeypatch.setattr(_parallel, "PASS_PIECE_BYTES", 64)
-    monkeypatch.setenv("SHENDU_NUM_THREADS", "2")
-    shared = forward_and_grad()
-    for a, b in zip(shared, single):
-        np.testing.assert_array_equal(a, b)
-    np.testing.assert_array_equal(single[0], np.where(x > 0, x, np.float32(0.2) * x))
+    shared = _single_then_shared(monkeypatch, forward_and_grad)
+    np.testing.assert_array_equal(shared[0], np.where(x > 0, x, np.float32(0.2) * x))
