@@ -85,6 +85,7 @@ typedef struct {
     Py_ssize_t corner[TILE];   /* where each pixel's window starts in x (its first tap) */
     float **border[TILE];      /* NULL when the whole window lies in x, else its kh·kw tap pointers */
     const Py_ssize_t *tap_steps;
+    const float *outside;      /* what border taps in the padding point to */
     int all_inside;            /* no window of the tile reaches into the padding */
 } windows;
 
@@ -115,6 +116,7 @@ window_taps(const geometry *g, float *x, Py_ssize_t r0, int count, windows *win,
     Py_ssize_t n = row / g->oh, i = row % g->oh;
     win->x = x;
     win->tap_steps = ws->tap_steps;
+    win->outside = ws->outside;
     win->all_inside = 1;
     for (int k = 0; k < count; k++) {
         Py_ssize_t ih = i * g->sh - g->top, iw = j * g->sw - g->left;
@@ -159,6 +161,51 @@ tap_at(const windows *win, int k, Py_ssize_t t)
 {
     return win->border[k] ? win->border[k][t] : win->x + win->corner[k] + win->tap_steps[t];
 }
+
+/* The pixels j of a block (k0 + j) whose tap t lies in x are within [*lo, *hi) (*lo == *hi: none is; a pixel between
+ * two whose tap lies in the padding reads zeros, or writes the sink). */
+INLINE void
+inside_range(const windows *win, int k0, const int px, Py_ssize_t t, int *lo, int *hi)
+{
+    int first = px, last = 0;
+    for (int j = 0; j < px; j++)
+        if (win->border[k0 + j] == NULL || win->border[k0 + j][t] != win->outside) {
+            first = first < j ? first : j;
+            last = j + 1;
+        }
+    *lo = first;
+    *hi = first < last ? last : first;
+}
+
+/* Run BODY(J0, L) for the pixels j0 .. j0 + l − 1 of a block of px, with constant bounds, so that the accumulators
+ * of the unrolled loops stay in registers (21 cases; those past px are not compiled). NOTE: taps in the padding
+ * cost as much as the others when the whole block ran each tap; an 8×8 map with a 3×3 kernel spends 16 % of its
+ * multiply-adds on them, DCGAN's 4×4 stride-2 layer from 8×8 23 % (oneDNN skips them). */
+#define PIXEL_RANGE(j0, l, px, BODY)                                                                                  \
+    switch ((j0) * (PIXELS + 1) + (l)) {                                                                              \
+    case 0 * (PIXELS + 1) + 1: BODY(0, 1); break;                                                                     \
+    case 0 * (PIXELS + 1) + 2: if (px >= 2) BODY(0, 2); break;                                                        \
+    case 0 * (PIXELS + 1) + 3: if (px >= 3) BODY(0, 3); break;                                                        \
+    case 0 * (PIXELS + 1) + 4: if (px >= 4) BODY(0, 4); break;                                                        \
+    case 0 * (PIXELS + 1) + 5: if (px >= 5) BODY(0, 5); break;                                                        \
+    case 0 * (PIXELS + 1) + 6: if (px >= 6) BODY(0, 6); break;                                                        \
+    case 1 * (PIXELS + 1) + 1: if (px >= 2) BODY(1, 1); break;                                                        \
+    case 1 * (PIXELS + 1) + 2: if (px >= 3) BODY(1, 2); break;                                                        \
+    case 1 * (PIXELS + 1) + 3: if (px >= 4) BODY(1, 3); break;                                                        \
+    case 1 * (PIXELS + 1) + 4: if (px >= 5) BODY(1, 4); break;                                                        \
+    case 1 * (PIXELS + 1) + 5: if (px >= 6) BODY(1, 5); break;                                                        \
+    case 2 * (PIXELS + 1) + 1: if (px >= 3) BODY(2, 1); break;                                                        \
+    case 2 * (PIXELS + 1) + 2: if (px >= 4) BODY(2, 2); break;                                                        \
+    case 2 * (PIXELS + 1) + 3: if (px >= 5) BODY(2, 3); break;                                                        \
+    case 2 * (PIXELS + 1) + 4: if (px >= 6) BODY(2, 4); break;                                                        \
+    case 3 * (PIXELS + 1) + 1: if (px >= 4) BODY(3, 1); break;                                                        \
+    case 3 * (PIXELS + 1) + 2: if (px >= 5) BODY(3, 2); break;                                                        \
+    case 3 * (PIXELS + 1) + 3: if (px >= 6) BODY(3, 3); break;                                                        \
+    case 4 * (PIXELS + 1) + 1: if (px >= 5) BODY(4, 1); break;                                                        \
+    case 4 * (PIXELS + 1) + 2: if (px >= 6) BODY(4, 2); break;                                                        \
+    case 5 * (PIXELS + 1) + 1: if (px >= 6) BODY(5, 1); break;                                                        \
+    default: break;                                                                                                   \
+    }
 
 /* Blocks of output pixels start at multiples of PIXELS of the pixel index r, wherever a thread's range starts: the
  * pixels summed together, and so the order of the sums into gx, do not depend on how the work is shared. */
@@ -245,18 +292,24 @@ gather_block(const int px, const int nv, const geometry *g, const windows *win, 
     for (Py_ssize_t r = 0; r < runs; r++) {
         const float *xs[PIXELS];
         Py_ssize_t t = r * row_taps;
+        int lo = 0, hi = px; /* the pixels whose tap t is in x (the others' lies in the padding: skipped) */
+        if (!interior)
+            inside_range(win, k0, px, t, &lo, &hi);
         for (int j = 0; j < px; j++)
             xs[j] = interior ? corners[j] + win->tap_steps[t] : tap_at(win, k0 + j, t) + c0;
         const float *ws = packed + t * chunk * 2 * LANES;
-        for (Py_ssize_t c = 0; c < run; c++) {
-            vf w0 = *(const vf *)(ws + c * 2 * LANES), w1 = *(const vf *)(ws + c * 2 * LANES + LANES);
-            for (int j = 0; j < px; j++) {
-                float xv = xs[j][c];
-                acc[j][0] += w0 * xv;
-                if (nv > 1)
-                    acc[j][1] += w1 * xv;
-            }
-        }
+#define GATHER_RUN(J0, L)                                                                                             \
+    for (Py_ssize_t c = 0; c < run; c++) {                                                                            \
+        vf w0 = *(const vf *)(ws + c * 2 * LANES), w1 = *(const vf *)(ws + c * 2 * LANES + LANES);                    \
+        for (int j = J0; j < J0 + L; j++) {                                                                           \
+            float xv = xs[j][c];                                                                                      \
+            acc[j][0] += w0 * xv;                                                                                     \
+            if (nv > 1)                                                                                               \
+                acc[j][1] += w1 * xv;                                                                                 \
+        }                                                                                                             \
+    }
+        PIXEL_RANGE(lo, hi - lo, px, GATHER_RUN)
+#undef GATHER_RUN
     }
     for (int j = 0; j < px; j++)
         for (int v = 0; v < nv; v++)
@@ -333,29 +386,33 @@ scatter_block(const int px, const int nv, const geometry *g, const float *gy, Py
 {
     float *corners[PIXELS];
     int interior = inside_block(win, k0, px, cb, (const float **)corners);
-    for (Py_ssize_t p = 0; p < g->kh; p++)
-        for (Py_ssize_t q = 0; q < g->kw; q++) {
-            vf acc[PIXELS][2];
-            for (int j = 0; j < px; j++)
-                for (int v = 0; v < nv; v++)
-                    acc[j][v] = (vf){0};
-            const float *ws = packed + (p * g->kw + q) * chunk * 2 * LANES;
-            for (Py_ssize_t o = 0; o < chunk; o++) {
-                vf w0 = *(const vf *)(ws + o * 2 * LANES), w1 = *(const vf *)(ws + o * 2 * LANES + LANES);
-                for (int j = 0; j < px; j++) {
-                    float gv = gy[j * g->o + o];
-                    acc[j][0] += w0 * gv;
-                    if (nv > 1)
-                        acc[j][1] += w1 * gv;
-                }
-            }
-            for (int j = 0; j < px; j++) {
-                Py_ssize_t t = p * g->kw + q;
-                float *dst = interior ? corners[j] + win->tap_steps[t] : tap_at(win, k0 + j, t) + cb;
-                for (int v = 0; v < nv; v++)
-                    *(vf *)(dst + v * LANES) += acc[j][v];
-            }
+    for (Py_ssize_t t = 0; t < g->kh * g->kw; t++) {
+        int lo = 0, hi = px; /* the pixels whose tap t is in gx (the others' lies in the padding: skipped) */
+        if (!interior)
+            inside_range(win, k0, px, t, &lo, &hi);
+        vf acc[PIXELS][2];
+        for (int j = 0; j < px; j++)
+            for (int v = 0; v < nv; v++)
+                acc[j][v] = (vf){0};
+        const float *ws = packed + t * chunk * 2 * LANES;
+#define SCATTER_RUN(J0, L)                                                                                            \
+    for (Py_ssize_t o = 0; o < chunk; o++) {                                                                          \
+        vf w0 = *(const vf *)(ws + o * 2 * LANES), w1 = *(const vf *)(ws + o * 2 * LANES + LANES);                    \
+        for (int j = J0; j < J0 + L; j++) {                                                                           \
+            float gv = gy[j * g->o + o];                                                                              \
+            acc[j][0] += w0 * gv;                                                                                     \
+            if (nv > 1)                                                                                               \
+                acc[j][1] += w1 * gv;                                                                                 \
+        }                                                                                                             \
+    }
+        PIXEL_RANGE(lo, hi - lo, px, SCATTER_RUN)
+#undef SCATTER_RUN
+        for (int j = 0; j < px; j++) { /* (a pixel outside [lo, hi) adds its zeros to the sink) */
+            float *dst = interior ? corners[j] + win->tap_steps[t] : tap_at(win, k0 + j, t) + cb;
+            for (int v = 0; v < nv; v++)
+                *(vf *)(dst + v * LANES) += acc[j][v];
         }
+    }
 }
 
 INLINE void
@@ -405,17 +462,22 @@ input_grad_samples(const geometry *g, const float *gy, const float *w, float *gx
 }
 
 /* ----- weight gradient: sums of outer products over the pixels of a tile ------------------------------- */
-/* gw[p, q, c:c + cs, ob:ob + 8·nv] += Σ_r x[window(r) + tap + c:] ⊗ gy[r, ob:]; x at c, gy and gw at ob. */
+/* gw[p, q, c:c + cs, ob:ob + 8·nv] += Σ_k x[starts[k] + c:] ⊗ gy[rows[k] + ob:] over the pixels k whose tap lies
+ * in x (the others' would add zeros: skipped), rows[k] = rows[0] + k·O when every tap of the tile is (listed = 0);
+ * gw at ob. NOTE: skipping those pixels, DCGAN's 4×4 stride-2 layer from 8×8 92 → 110 GFLOP/s, an 8×8 3×3 one
+ * 105 → 122 (nominal FLOPs, one thread, interleaved A/B); listing them cost a 16-channel 32×32 layer 10 % where a
+ * tap skips 1 or 2 pixels of 48, hence the contiguous case. */
 INLINE void
-outer_block(const int cs, const int nv, const geometry *g, const float *const *starts, Py_ssize_t c, int count,
-            const float *gy, float *gw)
+outer_block(const int cs, const int nv, const int listed, const geometry *g, const float *const *starts, Py_ssize_t c,
+            int count, const float *const *rows, Py_ssize_t ob, float *gw)
 {
     vf acc[CHANNELS][2];
     for (int i = 0; i < cs; i++)
         for (int v = 0; v < nv; v++)
             acc[i][v] = *(const vf *)(gw + i * g->o + v * LANES);
     for (int k = 0; k < count; k++) {
-        vf g0 = *(const vf *)(gy + k * g->o), g1 = nv > 1 ? *(const vf *)(gy + k * g->o + LANES) : (vf){0};
+        const float *gy = (listed ? rows[k] : rows[0] + k * g->o) + ob;
+        vf g0 = *(const vf *)gy, g1 = nv > 1 ? *(const vf *)(gy + LANES) : (vf){0};
         const float *xs = starts[k] + c;
         for (int i = 0; i < cs; i++) {
             float xv = xs[i];
@@ -430,14 +492,18 @@ outer_block(const int cs, const int nv, const geometry *g, const float *const *s
 }
 
 INLINE void
-outer_channels(const int cs, const geometry *g, const float *const *starts, Py_ssize_t c, int count, const float *gy,
-               float *gw)
+outer_channels(const int cs, const geometry *g, const float *const *starts, Py_ssize_t c, int count,
+               const float *const *rows, int listed, float *gw)
 {
     for (Py_ssize_t ob = 0; ob < g->o; ob += 2 * LANES)
-        if (g->o - ob >= 2 * LANES)
-            outer_block(cs, 2, g, starts, c, count, gy + ob, gw + ob);
+        if (g->o - ob >= 2 * LANES && listed)
+            outer_block(cs, 2, 1, g, starts, c, count, rows, ob, gw + ob);
+        else if (g->o - ob >= 2 * LANES)
+            outer_block(cs, 2, 0, g, starts, c, count, rows, ob, gw + ob);
+        else if (listed)
+            outer_block(cs, 1, 1, g, starts, c, count, rows, ob, gw + ob);
         else
-            outer_block(cs, 1, g, starts, c, count, gy + ob, gw + ob);
+            outer_block(cs, 1, 0, g, starts, c, count, rows, ob, gw + ob);
 }
 
 INLINE void
@@ -446,6 +512,7 @@ weight_grad_samples(const geometry *g, float *x, const float *gy, float *gw, Py_
 {
     windows win;
     float *starts[TILE];
+    const float *rows[TILE]; /* the gy row of each pixel in starts */
     /* few channels (an image's): a window row's kw·C values are consecutive in x, as gw's (q, c) rows, and are
      * taken as one run of "channels" (copied into runs for a window reaching into the padding): the same sums in
      * the same order. NOTE: tap by tap, a 1-channel layer loaded two vectors of gy for every two multiply-adds: the
@@ -457,19 +524,26 @@ weight_grad_samples(const geometry *g, float *x, const float *gy, float *gw, Py_
             int count = (int)(stop * g->ow - r < OUTER_TILE ? stop * g->ow - r : OUTER_TILE);
             window_taps(g, x, r, count, &win, ws);
             for (Py_ssize_t p = 0; p < g->kh; p++) {
+                int used = 0; /* the pixels whose window row p reaches into x (a row all in the padding is skipped) */
                 for (int k = 0; k < count; k++) {
+                    rows[used] = gy + (r + k) * g->o;
                     if (win.border[k] == NULL) {
-                        starts[k] = x + win.corner[k] + win.tap_steps[p * g->kw];
+                        starts[used++] = x + win.corner[k] + win.tap_steps[p * g->kw];
                         continue;
                     }
-                    starts[k] = runs + k * ROW_RUN;
-                    for (Py_ssize_t q = 0; q < g->kw; q++)
-                        memcpy(starts[k] + q * g->c, tap_at(&win, k, p * g->kw + q), (size_t)g->c * sizeof(float));
+                    int inside = 0;
+                    starts[used] = runs + used * ROW_RUN;
+                    for (Py_ssize_t q = 0; q < g->kw; q++) {
+                        const float *tap = tap_at(&win, k, p * g->kw + q);
+                        inside |= tap != win.outside;
+                        memcpy(starts[used] + q * g->c, tap, (size_t)g->c * sizeof(float));
+                    }
+                    used += inside;
                 }
                 float *gwp = gw + p * run * g->o;
                 for (Py_ssize_t c = 0, cs; c < run; c += cs) {
                     cs = run - c < CHANNELS ? run - c : CHANNELS;
-#define OUTER(CS) outer_channels(CS, g, (const float *const *)starts, c, count, gy + r * g->o, gwp + c * g->o)
+#define OUTER(CS) outer_channels(CS, g, (const float *const *)starts, c, used, rows, 1, gwp + c * g->o)
                     BY_PIXELS(cs, OUTER)
 #undef OUTER
                 }
@@ -481,16 +555,25 @@ weight_grad_samples(const geometry *g, float *x, const float *gy, float *gw, Py_
         int count = (int)(stop * g->ow - r < OUTER_TILE ? stop * g->ow - r : OUTER_TILE);
         window_taps(g, x, r, count, &win, ws);
         for (Py_ssize_t tap = 0; tap < g->kh * g->kw; tap++) {
-            if (win.all_inside) /* where this tap starts, for each pixel of the tile */
+            int used = count, skipped = 0; /* where this tap starts, for each pixel of the tile */
+            rows[0] = gy + r * g->o;
+            if (win.all_inside)
                 for (int k = 0; k < count; k++)
                     starts[k] = x + win.corner[k] + win.tap_steps[tap];
             else
                 for (int k = 0; k < count; k++)
-                    starts[k] = tap_at(&win, k, tap);
+                    skipped += (starts[k] = tap_at(&win, k, tap)) == win.outside;
+            const int listed = skipped * 8 >= count && skipped > 0; /* then only the pixels whose tap is in x */
+            for (int k = 0, at = 0; listed && k < count; k++)
+                if (starts[k] != win.outside) {
+                    starts[at] = starts[k];
+                    rows[at++] = gy + (r + k) * g->o;
+                }
+            used -= listed ? skipped : 0;
             float *gwt = gw + tap * g->c * g->o;
             for (Py_ssize_t c = 0, cs; c < g->c; c += cs) {
                 cs = g->c - c < CHANNELS ? g->c - c : CHANNELS;
-#define OUTER(CS) outer_channels(CS, g, (const float *const *)starts, c, count, gy + r * g->o, gwt + c * g->o)
+#define OUTER(CS) outer_channels(CS, g, (const float *const *)starts, c, used, rows, listed, gwt + c * g->o)
                 BY_PIXELS(cs, OUTER)
 #undef OUTER
             }
