@@ -59,6 +59,9 @@ typedef struct {
     int split_filters; /* forward: start, stop count blocks of 16 filters (all pixels), not output rows */
     Py_ssize_t top, bottom, left, right; /* the zero padding around x, which is not stored: see window_taps */
     int flipped; /* forward reading w (O, C, KH, KW) as w[c, o, KH − 1 − p, KW − 1 − q]: input_grad as a gather */
+    const Py_ssize_t *phase_taps; /* flipped, one phase of a strided input_grad: which of w's w_taps taps each of the
+                                   * kh·kw packed taps is (NULL: all of them, reversed) */
+    Py_ssize_t w_taps;
 } geometry;
 
 /* Channels summed per pass over a tile (the slice of the packed kernel a block reads). NOTE: a 1×1 kernel summed
@@ -180,7 +183,9 @@ inside_range(const windows *win, int k0, const int px, Py_ssize_t t, int *lo, in
 /* Run BODY(J0, L) for the pixels j0 .. j0 + l − 1 of a block of px, with constant bounds, so that the accumulators
  * of the unrolled loops stay in registers (21 cases; those past px are not compiled). NOTE: taps in the padding
  * cost as much as the others when the whole block ran each tap; an 8×8 map with a 3×3 kernel spends 16 % of its
- * multiply-adds on them, DCGAN's 4×4 stride-2 layer from 8×8 23 % (oneDNN skips them). */
+ * multiply-adds on them, DCGAN's 4×4 stride-2 layer from 8×8 23 % (oneDNN skips them). Skipped, in nominal
+ * GFLOP/s (one thread, interleaved A/B): that 8×8 3×3 layer's forward 108 → 112, input gradient 108 → 112, the DCGAN
+ * layer's forward 101 → 107, a 5×5 one on 14×14 110 → 117. */
 #define PIXEL_RANGE(j0, l, px, BODY)                                                                                  \
     switch ((j0) * (PIXELS + 1) + (l)) {                                                                              \
     case 0 * (PIXELS + 1) + 1: BODY(0, 1); break;                                                                     \
@@ -243,13 +248,16 @@ pack_filters(const geometry *g, const float *w, int lanes_are_rows, Py_ssize_t l
      * read in memory order (a lane's or a k's taps are consecutive), the packed slice written across. */
     if (lanes < 2 * LANES)
         memset(packed, 0, (size_t)(taps * chunk * 2 * LANES) * sizeof(float));
-    if (g->flipped) /* lanes = C, k = O as input_grad's, the taps reversed */
+    if (g->flipped) { /* lanes = C, k = O as input_grad's, the taps reversed (or a phase's, see phase_geometry) */
+        const Py_ssize_t w_taps = g->phase_taps ? g->w_taps : taps;
         for (Py_ssize_t k = 0; k < chunk; k++) {
-            const float *source = w + ((k0 + k) * g->real + lane0) * taps;
+            const float *source = w + ((k0 + k) * g->real + lane0) * w_taps;
             for (Py_ssize_t l = 0; l < lanes; l++)
                 for (Py_ssize_t t = 0; t < taps; t++)
-                    packed[(t * chunk + k) * 2 * LANES + l] = source[l * taps + taps - 1 - t];
+                    packed[(t * chunk + k) * 2 * LANES + l] =
+                        source[l * w_taps + (g->phase_taps ? g->phase_taps[t] : taps - 1 - t)];
         }
+    }
     else if (lanes_are_rows)
         for (Py_ssize_t l = 0; l < lanes; l++) {
             const float *source = w + ((lane0 + l) * g->c + k0) * taps;
@@ -878,6 +886,59 @@ gather_geometry(const geometry *g, geometry *gather)
 /* input_grad(gy, w, gx): gy (N, OH, OW, O), w (O, C, KH, KW), gx (N, Hp, Wp, C rounded up to 8) written;
  * weight_grad(x, gy, gw): x (N, Hp, Wp, C), gy (N, OH, OW, O rounded up to 8), gw (KH, KW, C, O rounded up) written;
  * their depthwise forms: the kernel (KH, KW, 1, C) and every channel count C. */
+/* Phase (a, b) of a strided input_grad (the gx pixels (a + sh·u, b + sw·v)) as forward's gather over n samples of gy:
+ * only the taps p ≡ a + top (mod sh), q ≡ b + left (mod sw) reach them, read turned round (taps gets which of w's
+ * taps each packed one is). 1: phase is set; 0: no tap reaches the phase (its gx stays zero); −1: a padding beyond
+ * the kernel's reach would need a negative one (the scatter then). */
+static int
+phase_geometry(const geometry *g, Py_ssize_t n, Py_ssize_t a, Py_ssize_t b, geometry *phase, Py_ssize_t *taps)
+{
+    Py_ssize_t p0 = (a + g->top) % g->sh, q0 = (b + g->left) % g->sw;
+    Py_ssize_t kh = p0 < g->kh ? (g->kh - p0 + g->sh - 1) / g->sh : 0, kw = q0 < g->kw ? (g->kw - q0 + g->sw - 1) / g->sw : 0;
+    Py_ssize_t u = a < g->hp ? (g->hp - a + g->sh - 1) / g->sh : 0, v = b < g->wp ? (g->wp - b + g->sw - 1) / g->sw : 0;
+    if (kh == 0 || kw == 0 || u == 0 || v == 0)
+        return 0;
+    /* gx[a + sh·u] = Σ_m gy[u + (a + top − p0) / sh − m] · w[p0 + sh·m]: a stride-1 window over gy starting lead_h
+     * rows before u, the taps turned round */
+    Py_ssize_t lead_h = kh - 1 - (a + g->top - p0) / g->sh, lead_w = kw - 1 - (b + g->left - q0) / g->sw;
+    if (lead_h < 0 || lead_w < 0)
+        return -1;
+    Py_ssize_t after_h = u + kh - 1 - lead_h - g->oh, after_w = v + kw - 1 - lead_w - g->ow;
+    *phase = (geometry){n, g->oh, g->ow, g->o, kh, kw, g->c, u, v, 1, 1, 1, 1, g->real, 0, lead_h,
+                        after_h > 0 ? after_h : 0, lead_w, after_w > 0 ? after_w : 0, 1, taps, g->kh * g->kw};
+    for (Py_ssize_t p = 0; p < kh; p++)
+        for (Py_ssize_t q = 0; q < kw; q++)
+            taps[p * kw + q] = (p0 + g->sh * (kh - 1 - p)) * g->kw + q0 + g->sw * (kw - 1 - q);
+    return 1;
+}
+
+#define MAX_PHASES 16 /* strides up to 4×4 take the phases */
+
+/* A strided input_grad of samples [start, stop) phase by phase (see phase_geometry). NOTE: the scatter adds each
+ * tap's partial sums into gx, 32 summed channels at a time; a phase sums all of its taps and channels in registers
+ * and writes each pixel once: DCGAN's 256 → 128 4×4 stride-2 transposed layer at batch 64 forward 12.0 → 9.5 ms
+ * (PyTorch 9.6), its 128 → 64 one 10.9 → 9.7 (one thread). */
+static void
+phases_input_grad(const geometry *g, const geometry *phases, const int *kinds, workspace *spaces, float *scratch,
+                  const float *gy, const float *w, float *gx, Py_ssize_t start, Py_ssize_t stop)
+{
+    memset(gx + start * g->hp * g->wp * g->c, 0, (size_t)((stop - start) * g->hp * g->wp * g->c) * sizeof(float));
+    for (Py_ssize_t a = 0; a < g->sh; a++)
+        for (Py_ssize_t b = 0; b < g->sw; b++) {
+            const Py_ssize_t i = a * g->sw + b;
+            const geometry *phase = &phases[i];
+            if (kinds[i] != 1)
+                continue;
+            kernels->forward(phase, (float *)gy + start * g->oh * g->ow * g->o, w, NULL, scratch, 0,
+                             phase->n * phase->oh, &spaces[i]);
+            for (Py_ssize_t n = 0; n < phase->n; n++)
+                for (Py_ssize_t u = 0; u < phase->oh; u++)
+                    for (Py_ssize_t v = 0; v < phase->ow; v++)
+                        memcpy(gx + pixel_offset(g, start + n, a + g->sh * u, b + g->sw * v),
+                               scratch + ((n * phase->oh + u) * phase->ow + v) * g->c, (size_t)g->c * sizeof(float));
+        }
+}
+
 static PyObject *
 backward_kernel(PyObject *args, const char *kernel, int weight, int depthwise)
 {
@@ -885,8 +946,9 @@ backward_kernel(PyObject *args, const char *kernel, int weight, int depthwise)
     geometry g;
     Py_ssize_t start, stop, ad[4], kd[4], td[4];
     Py_ssize_t pad[4];
-    if (!PyArg_ParseTuple(args, "OOOnnnnnnnnnn", &ao, &ko, &to, &g.sh, &g.sw, &g.dh, &g.dw, &pad[0], &pad[1], &pad[2],
-                          &pad[3], &start, &stop))
+    int by_phases = 1;
+    if (!PyArg_ParseTuple(args, "OOOnnnnnnnnnn|p", &ao, &ko, &to, &g.sh, &g.sw, &g.dh, &g.dw, &pad[0], &pad[1],
+                          &pad[2], &pad[3], &start, &stop, &by_phases))
         return NULL;
     Py_buffer b[3] = {{0}};
     workspace ws;
@@ -921,13 +983,45 @@ backward_kernel(PyObject *args, const char *kernel, int weight, int depthwise)
         else
             ok = check_geometry(kernel, &g, start, stop, weight, depthwise) == 0;
     }
-    geometry gather;
+    geometry gather, phases[MAX_PHASES];
     int as_gather = ok && !weight && !depthwise && gather_geometry(&g, &gather);
-    if (ok && !depthwise)
+    /* strided, not dilated: phase by phase */
+    int as_phases = ok && by_phases && !weight && !depthwise && !as_gather && g.sh * g.sw > 1 && g.sh * g.sw <= MAX_PHASES &&
+                    g.dh == 1 && g.dw == 1;
+    int kinds[MAX_PHASES];
+    Py_ssize_t *taps = NULL;
+    workspace spaces[MAX_PHASES];
+    void *phase_space[MAX_PHASES] = {NULL};
+    float *scratch = NULL;
+    if (as_phases) {
+        taps = PyMem_RawMalloc((size_t)(g.sh * g.sw * g.kh * g.kw) * sizeof(Py_ssize_t));
+        ok = taps != NULL;
+        if (!ok)
+            PyErr_NoMemory();
+        Py_ssize_t largest = 0;
+        for (Py_ssize_t i = 0; ok && i < g.sh * g.sw; i++) {
+            kinds[i] = phase_geometry(&g, stop - start, i / g.sw, i % g.sw, &phases[i], taps + i * g.kh * g.kw);
+            as_phases &= kinds[i] >= 0;
+            if (kinds[i] == 1 && phases[i].oh * phases[i].ow > largest)
+                largest = phases[i].oh * phases[i].ow;
+        }
+        for (Py_ssize_t i = 0; ok && as_phases && i < g.sh * g.sw; i++)
+            if (kinds[i] == 1)
+                ok = (phase_space[i] = workspace_for(&phases[i], &spaces[i], 1)) != NULL;
+        if (ok && as_phases) {
+            scratch = PyMem_RawMalloc((size_t)((stop - start) * largest * g.c + 1) * sizeof(float));
+            ok = scratch != NULL;
+            if (!ok)
+                PyErr_NoMemory();
+        }
+    }
+    if (ok && !depthwise && !as_phases)
         ok = (space = as_gather ? workspace_for(&gather, &ws, 1) : workspace_for(&g, &ws, weight ? 0 : 2)) != NULL;
     if (ok) {
         Py_BEGIN_ALLOW_THREADS
-        if (as_gather)
+        if (as_phases)
+            phases_input_grad(&g, phases, kinds, spaces, scratch, b[0].buf, b[1].buf, b[2].buf, start, stop);
+        else if (as_gather)
             kernels->forward(&gather, (float *)b[0].buf, b[1].buf, NULL, b[2].buf, start * gather.oh, stop * gather.oh,
                              &ws);
         else if (depthwise)
@@ -940,6 +1034,10 @@ backward_kernel(PyObject *args, const char *kernel, int weight, int depthwise)
         Py_END_ALLOW_THREADS
     }
     PyMem_RawFree(space);
+    for (int i = 0; i < MAX_PHASES; i++)
+        PyMem_RawFree(phase_space[i]);
+    PyMem_RawFree(scratch);
+    PyMem_RawFree(taps);
     return shendu_finish(b, 3, ok);
 }
 

@@ -43,7 +43,7 @@ IMPLICIT_GEMM_MAX_CHANNELS = 32  # stride-1 convolutions with at most this many 
 INFERENCE_COLS_BYTES = 16 << 20  # without autograd, im2col is built a few samples at a time, at most this big
 DIRECT_MIN_CHANNELS = 4  # fewer channels in the vector lanes (filters; see direct_kernels): the NumPy paths
 FILTER_SPLIT_PIXELS = 4096  # up to this many output pixels, threads share a convolution by filters, not rows
-DIRECT_MACS_PER_THREAD = 1 << 24  # a direct convolution is shared between threads in pieces of at least this much
+DIRECT_MACS_PER_THREAD = 1 << 22  # a direct convolution is shared between threads in pieces of at least this much
 
 
 def direct_kernels(dtype, groups, depthwise=False, channels=DIRECT_MIN_CHANNELS):
@@ -65,6 +65,44 @@ def direct_kernels(dtype, groups, depthwise=False, channels=DIRECT_MIN_CHANNELS)
 def direct_parts(work, pieces):
     """How many threads share ``work`` multiply-adds split into at most ``pieces`` pieces."""
     return max(1, min(num_threads(), pieces, work // DIRECT_MACS_PER_THREAD))
+
+
+def direct_forward(direct, source, kernel, bias, out, stride, dilation, padding):
+    """out (N, OH, OW, O′) = the convolution of the NHWC ``source`` with ``kernel`` (O, C, KH, KW) in the compiled
+    kernels, shared between threads by output rows, or by blocks of 16 filters for a small map."""
+    n, oh, ow, _ = out.shape
+    o, c, kh, kw = kernel.shape
+    blocks = -(-o // 16)
+    # NOTE: a small map (resnet18's 14x14 and 7x7 layers at batch 1) is shared by its filters, each thread packing
+    # only its own slices of the kernel: the 512-channel 7x7 layer on two threads 3.4 -> 1.8-2.4 ms, where sharing
+    # its seven rows made it slower than one thread (each packed the whole kernel)
+    by_filters = num_threads() > 1 and n * oh * ow <= FILTER_SPLIT_PIXELS and blocks >= 2 * num_threads()
+
+    def piece(start, stop):
+        direct.forward(source, kernel, bias, out, *stride, *dilation, *padding, start, stop, by_filters)
+
+    total = blocks if by_filters else n * oh
+    # NOTE: a few blocks of filters go one a piece: 8 blocks cut into 6 pieces of 1 or 2 could leave one thread 5
+    # (resnet18's 128-filter 28×28 layer at batch 1: 1.55 → 1.80 times faster on two threads than on one);
+    # more blocks keep the usual pieces (one block a piece, the 512-filter layers' 32 calls cost more than they
+    # balanced)
+    few = by_filters and total <= 4 * num_threads()
+    run_shared(piece, total, direct_parts(n * oh * ow * o * c * kh * kw, total), total if few else None)
+
+
+def direct_input_grad(direct, rows, weight, grid, stride, dilation, padding, phases=True):
+    """grid (N, H, W, C′) = the input gradient of a convolution of x (N, H, W, C) with ``weight`` (O, C, KH, KW), from
+    its output gradient ``rows`` (N, OH, OW, O), in the compiled kernels (a transposed convolution's forward too),
+    shared between threads by samples. Strided, it is computed phase by phase (``_conv.c``: phases_input_grad), or
+    with ``phases=False`` as the scatter (the tests' second path)."""
+    n, (sh, sw), (dh, dw) = rows.shape[0], stride, dilation
+    kernel = xp.ascontiguousarray(weight)
+    work = rows.size * weight.size // weight.shape[0]
+
+    def piece(start, stop):  # the kernel zeroes the samples' grid; what lands in the padding goes to a sink
+        direct.input_grad(rows, kernel, grid, sh, sw, dh, dw, *padding, start, stop, phases)
+
+    run_shared(piece, n, direct_parts(work, n))
 
 
 def nhwc(x):
@@ -292,24 +330,7 @@ class Conv2d(Function):
         kernel = xp.ascontiguousarray(weight)  # (O, C, kh, kw): the kernels pack the slices they need
         rows = None if bias is None else xp.ascontiguousarray(bias)
         out = xp.empty((n, oh, ow, lanes(o)), x.dtype)
-        (sh, sw), (dh, dw) = self.stride, self.dilation
-
-        blocks = -(-o // 16)
-        # NOTE: a small map (resnet18's 14x14 and 7x7 layers at batch 1) is shared by its filters, each thread packing
-        # only its own slices of the kernel: the 512-channel 7x7 layer on two threads 3.4 -> 1.8-2.4 ms, where sharing
-        # its seven rows made it slower than one thread (each packed the whole kernel)
-        by_filters = num_threads() > 1 and n * oh * ow <= FILTER_SPLIT_PIXELS and blocks >= 2 * num_threads()
-
-        def piece(start, stop):
-            self.direct.forward(source, kernel, rows, out, sh, sw, dh, dw, *self.padding, start, stop, by_filters)
-
-        total = blocks if by_filters else n * oh
-        # NOTE: a few blocks of filters go one a piece: 8 blocks cut into 6 pieces of 1 or 2 could leave one thread 5
-        # (resnet18's 128-filter 28×28 layer at batch 1: 1.55 → 1.80 times faster on two threads than on one);
-        # more blocks keep the usual pieces (one block a piece, the 512-filter layers' 32 calls cost more than they
-        # balanced)
-        few = by_filters and total <= 4 * num_threads()
-        run_shared(piece, total, direct_parts(n * oh * ow * o * c * kh * kw, total), total if few else None)
+        direct_forward(self.direct, source, kernel, rows, out, self.stride, self.dilation, self.padding)
         self.source, self.weight = x, weight
         return first_channels(out, o).transpose(0, 3, 1, 2)
 
@@ -333,14 +354,11 @@ class Conv2d(Function):
 
             total = run_split_sum(weight_piece, n * oh, direct_parts(work, n * oh), (kh, kw, c, padded_rows.shape[-1]), gy.dtype)
             gw = xp.ascontiguousarray(total[..., :o].transpose(3, 2, 0, 1))
-        if needs[0]:
-            kernel = xp.ascontiguousarray(self.weight)
-            grid = xp.empty((n, h, w, lanes(c)), gy.dtype)  # C rounded up to 8; the kernel zeroes it
-
-            def input_piece(start, stop):
-                self.direct.input_grad(rows, kernel, grid, sh, sw, dh, dw, *self.padding, start, stop)
-
-            run_shared(input_piece, n, direct_parts(work, n))
+        if needs[0] and c < DIRECT_MIN_CHANNELS:
+            gx = self._few_channels_input_grad(rows)
+        elif needs[0]:
+            grid = xp.empty((n, h, w, lanes(c)), gy.dtype)  # C rounded up to 8
+            direct_input_grad(self.direct, rows, self.weight, grid, self.stride, self.dilation, self.padding)
             gx = first_channels(grid, c).transpose(0, 3, 1, 2)
         return gx, gw, gb
 
@@ -395,6 +413,20 @@ class Conv2d(Function):
             run_shared(input_piece, n, pass_parts(passed, n))
             gx = grid.transpose(0, 3, 1, 2)
         return gx, gw, gb
+
+    def _few_channels_input_grad(self, rows):
+        """The input gradient of a layer with 1-3 input channels (a GAN discriminator's image): one product
+        gy (N·OH·OW, O) @ W (O, KH·KW·C), its windows added onto the input (col2im).
+
+        NOTE: in the kernels the input channels are the vector lanes, 1 of 8 used: DCGAN's 1-channel 4×4 stride-2
+        layer at batch 64, two threads, 5.0 → 0.85 ms.
+        """
+        n, oh, ow, o = rows.shape
+        kh, kw = self.kernel
+        c = self.x_shape[1]
+        wmat = self.weight.transpose(0, 2, 3, 1).reshape(o, kh * kw * c)
+        cols = (rows.reshape(-1, o) @ wmat).reshape(n, oh, ow, kh * kw, c)
+        return self._col2im(cols[:, :, :, t] for t in range(kh * kw))
 
     def backward(self, gy):
         with quiet_blas():

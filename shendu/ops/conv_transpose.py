@@ -19,7 +19,7 @@ from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
 from .._parallel import quiet_blas, run_shared, run_split_sum
 from .conv import Conv2d, conv2d, direct_kernels, direct_parts, first_channels, int_tuple, lanes, nhwc, pad_lanes
-from .conv import scatter_windows
+from .conv import direct_input_grad, scatter_windows
 from .normalization import channel_sums
 from .shape import flip, pad, permute, reshape
 
@@ -99,14 +99,9 @@ class ConvTranspose2d(Function):
         ph, pw = self.padding
         size = (self._full_size(h, 0, kh) - 2 * ph, self._full_size(w, 1, kw) - 2 * pw)
         rows = nhwc(x)
-        kernel = xp.ascontiguousarray(weight)  # (C_in, C_out, kh, kw): a convolution's (O, C, kh, kw) read backwards
-        grid = xp.empty((n, size[0], size[1], lanes(o)), x.dtype)  # the kernel zeroes it
-        (sh, sw), (dh, dw) = self.stride, self.dilation
-
-        def piece(start, stop):  # what would land in the cropped border goes to the kernel's sink
-            self.direct.input_grad(rows, kernel, grid, sh, sw, dh, dw, ph, ph, pw, pw, start, stop)
-
-        run_shared(piece, n, direct_parts(n * h * w * c * o * kh * kw, n))
+        grid = xp.empty((n, size[0], size[1], lanes(o)), x.dtype)
+        # weight (C_in, C_out, kh, kw): a convolution's (O, C, kh, kw) read backwards; the cropped border is its padding
+        direct_input_grad(self.direct, rows, weight, grid, self.stride, self.dilation, (ph, ph, pw, pw))
         self.rows = rows
         out = first_channels(grid, o)
         if bias is not None:

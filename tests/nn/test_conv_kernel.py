@@ -144,6 +144,47 @@ def test_conv_transpose2d_matches_the_numpy_path_and_float64(case):
     _assert_close(plain, exact, terms)
 
 
+strided_cases = st.fixed_dictionaries({
+    "n": st.integers(1, 3), "c": st.integers(1, 20), "o": st.integers(1, 21), "h": st.integers(1, 12),
+    "w": st.integers(1, 12), "k": st.sampled_from([(1, 1), (3, 3), (4, 4), (2, 3), (5, 5), (1, 4)]),
+    "stride": st.sampled_from([(2, 2), (3, 3), (2, 1), (1, 3), (4, 4), (5, 5)]),
+    "padding": st.sampled_from([(0, 0, 0, 0), (1, 1, 1, 1), (2, 2, 1, 1), (1, 0, 0, 2), (3, 3, 3, 3), (6, 6, 6, 6)]),
+})  # fmt: skip
+
+
+@needs_kernel
+@settings(max_examples=80, deadline=None)
+@given(case=strided_cases)
+def test_a_strided_input_gradient_phase_by_phase_matches_the_scatter_and_float64(case):
+    """The strided input gradient computed phase by phase (stride-1 gathers over gy) against the kernels' scatter and
+    the float64 NumPy path; paddings beyond the kernel's reach take the scatter, strides past 4×4 too."""
+    (kh, kw), (sh, sw), padding = case["k"], case["stride"], case["padding"]
+    oh = (case["h"] + padding[0] + padding[1] - kh) // sh + 1
+    ow = (case["w"] + padding[2] + padding[3] - kw) // sw + 1
+    if oh < 1 or ow < 1:
+        return
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((case["n"], case["c"], case["h"], case["w"]))
+    weight = rng.standard_normal((case["o"], case["c"], kh, kw))
+    gy = rng.standard_normal((case["n"], oh, ow, case["o"]))
+
+    def float32_grad(phases):
+        grid = np.full((case["n"], case["h"], case["w"], conv_ops.lanes(case["c"])), np.nan, np.float32)
+        rows, w32 = gy.astype(np.float32), weight.astype(np.float32)
+        conv_ops.direct_input_grad(kernel, rows, w32, grid, (sh, sw), (1, 1), padding, phases=phases)
+        assert not np.any(grid[..., case["c"] :]), "the lanes past the channels hold zeros"
+        return grid[..., : case["c"]]
+
+    xt = shendu.tensor(x, requires_grad=True)
+    out = F.conv2d(F.pad(xt, (padding[2], padding[3], padding[0], padding[1])), shendu.tensor(weight), stride=(sh, sw))
+    (out * shendu.tensor(gy.transpose(0, 3, 1, 2))).sum().backward()
+    exact = xt.grad.numpy().transpose(0, 2, 3, 1)
+    terms = case["o"] * kh * kw
+    phased, scattered = float32_grad(True), float32_grad(False)
+    _assert_close([phased], [exact], terms)
+    _assert_close([scattered], [exact], terms)
+
+
 @needs_kernel
 @pytest.mark.parametrize("threads", ["1", "2", "3"])
 def test_threads_share_the_work_and_agree(monkeypatch, threads):
