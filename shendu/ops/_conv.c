@@ -914,41 +914,87 @@ phase_geometry(const geometry *g, Py_ssize_t n, Py_ssize_t a, Py_ssize_t b, geom
 
 #define MAX_PHASES 16 /* strides up to 4×4 take the phases */
 
-/* A strided input_grad of samples [start, stop) phase by phase (see phase_geometry). NOTE: the scatter adds each
- * tap's partial sums into gx, 32 summed channels at a time; a phase sums all of its taps and channels in registers
- * and writes each pixel once: DCGAN's 256 → 128 4×4 stride-2 transposed layer at batch 64 forward 12.0 → 9.5 ms
- * (PyTorch 9.6), its 128 → 64 one 10.9 → 9.7 (one thread). */
+/* The phases of a strided input_grad (phase_geometry, each over all samples; taps: sh·sw·KH·KW) and the units its
+ * work is shared in: Σ over phases of N·(the phase's taps, or 1 for a phase that is only zeroed). 0: not phase by
+ * phase (stride 1, dilation, more than MAX_PHASES phases, or a padding beyond the kernel's reach). */
+static Py_ssize_t
+plan_phases(const geometry *g, geometry *phases, int *kinds, Py_ssize_t *taps)
+{
+    if (g->sh * g->sw < 2 || g->sh * g->sw > MAX_PHASES || g->dh != 1 || g->dw != 1)
+        return 0;
+    Py_ssize_t units = 0;
+    for (Py_ssize_t i = 0; i < g->sh * g->sw; i++) {
+        kinds[i] = phase_geometry(g, g->n, i / g->sw, i % g->sw, &phases[i], taps + i * g->kh * g->kw);
+        if (kinds[i] < 0)
+            return 0;
+        units += g->n * (kinds[i] == 1 ? phases[i].kh * phases[i].kw : 1);
+    }
+    return units;
+}
+
+/* The first sample of a phase at or after unit u (the phase's units start at offset, per units a sample). */
+INLINE Py_ssize_t
+phase_sample(Py_ssize_t u, Py_ssize_t offset, Py_ssize_t per, Py_ssize_t n)
+{
+    Py_ssize_t s = u <= offset ? 0 : (u - offset + per - 1) / per;
+    return s < n ? s : n;
+}
+
+#define PHASE_SCRATCH (1 << 18) /* floats of a phase's output computed at a time before they go into gx */
+
+/* Units [start, stop) of a strided input_grad (plan_phases): for each phase, its samples there as forward's gather
+ * over gy into scratch, then into gx's pixels (a + sh·u, b + sw·v); a phase no tap reaches is zeroed. Threads given
+ * different phases each pack only their kernels. NOTE: the scatter adds each tap's partial sums into gx, 32 summed
+ * channels at a time; a phase sums all of its taps and channels in registers and writes each pixel once: DCGAN's
+ * 256 → 128 4×4 stride-2 transposed layer at batch 64 forward 12.0 → 9.5 ms (PyTorch 9.6), its 128 → 64 one
+ * 10.9 → 9.7 (one thread). */
 static void
 phases_input_grad(const geometry *g, const geometry *phases, const int *kinds, workspace *spaces, float *scratch,
                   const float *gy, const float *w, float *gx, Py_ssize_t start, Py_ssize_t stop)
 {
-    memset(gx + start * g->hp * g->wp * g->c, 0, (size_t)((stop - start) * g->hp * g->wp * g->c) * sizeof(float));
-    for (Py_ssize_t a = 0; a < g->sh; a++)
-        for (Py_ssize_t b = 0; b < g->sw; b++) {
-            const Py_ssize_t i = a * g->sw + b;
-            const geometry *phase = &phases[i];
-            if (kinds[i] != 1)
-                continue;
-            kernels->forward(phase, (float *)gy + start * g->oh * g->ow * g->o, w, NULL, scratch, 0,
-                             phase->n * phase->oh, &spaces[i]);
-            for (Py_ssize_t n = 0; n < phase->n; n++)
-                for (Py_ssize_t u = 0; u < phase->oh; u++)
-                    for (Py_ssize_t v = 0; v < phase->ow; v++)
-                        memcpy(gx + pixel_offset(g, start + n, a + g->sh * u, b + g->sw * v),
-                               scratch + ((n * phase->oh + u) * phase->ow + v) * g->c, (size_t)g->c * sizeof(float));
+    Py_ssize_t offset = 0;
+    for (Py_ssize_t i = 0; i < g->sh * g->sw; i++) {
+        const Py_ssize_t a = i / g->sw, b = i % g->sw, per = kinds[i] == 1 ? phases[i].kh * phases[i].kw : 1;
+        const Py_ssize_t first = phase_sample(start, offset, per, g->n), last = phase_sample(stop, offset, per, g->n);
+        offset += per * g->n;
+        if (kinds[i] == 0) {
+            for (Py_ssize_t n = first; n < last; n++)
+                for (Py_ssize_t h = a; h < g->hp; h += g->sh)
+                    for (Py_ssize_t x = b; x < g->wp; x += g->sw)
+                        memset(gx + pixel_offset(g, n, h, x), 0, (size_t)g->c * sizeof(float));
+            continue;
         }
+        geometry phase = phases[i];
+        const Py_ssize_t pixels = phase.oh * phase.ow, batch = PHASE_SCRATCH / (pixels * g->c) > 1 ? PHASE_SCRATCH / (pixels * g->c) : 1;
+        for (Py_ssize_t n0 = first; n0 < last; n0 += batch) {
+            phase.n = last - n0 < batch ? last - n0 : batch;
+            kernels->forward(&phase, (float *)gy + n0 * g->oh * g->ow * g->o, w, NULL, scratch, 0, phase.n * phase.oh,
+                             &spaces[i]);
+            for (Py_ssize_t n = 0; n < phase.n; n++)
+                for (Py_ssize_t u = 0; u < phase.oh; u++)
+                    for (Py_ssize_t v = 0; v < phase.ow; v++)
+                        memcpy(gx + pixel_offset(g, n0 + n, a + g->sh * u, b + g->sw * v),
+                               scratch + ((n * phase.oh + u) * phase.ow + v) * g->c, (size_t)g->c * sizeof(float));
+        }
+    }
 }
 
 static PyObject *
-backward_kernel(PyObject *args, const char *kernel, int weight, int depthwise)
+backward_kernel(PyObject *args, const char *kernel, int weight, int depthwise, int units_only)
 {
     PyObject *ao, *ko, *to;
     geometry g;
     Py_ssize_t start, stop, ad[4], kd[4], td[4];
     Py_ssize_t pad[4];
-    int by_phases = 1;
-    if (!PyArg_ParseTuple(args, "OOOnnnnnnnnnn|p", &ao, &ko, &to, &g.sh, &g.sw, &g.dh, &g.dw, &pad[0], &pad[1],
-                          &pad[2], &pad[3], &start, &stop, &by_phases))
+    int by_units = 0;
+    if (units_only) {
+        start = stop = 0;
+        if (!PyArg_ParseTuple(args, "OOOnnnnnnnn", &ao, &ko, &to, &g.sh, &g.sw, &g.dh, &g.dw, &pad[0], &pad[1],
+                              &pad[2], &pad[3]))
+            return NULL;
+    }
+    else if (!PyArg_ParseTuple(args, "OOOnnnnnnnnnn|p", &ao, &ko, &to, &g.sh, &g.sw, &g.dh, &g.dw, &pad[0], &pad[1],
+                               &pad[2], &pad[3], &start, &stop, &by_units))
         return NULL;
     Py_buffer b[3] = {{0}};
     workspace ws;
@@ -981,39 +1027,48 @@ backward_kernel(PyObject *args, const char *kernel, int weight, int depthwise)
             ok = 0;
         }
         else
-            ok = check_geometry(kernel, &g, start, stop, weight, depthwise) == 0;
+            ok = check_geometry(kernel, &g, by_units ? 0 : start, by_units ? 0 : stop, weight, depthwise) == 0;
     }
     geometry gather, phases[MAX_PHASES];
     int as_gather = ok && !weight && !depthwise && gather_geometry(&g, &gather);
-    /* strided, not dilated: phase by phase */
-    int as_phases = ok && by_phases && !weight && !depthwise && !as_gather && g.sh * g.sw > 1 && g.sh * g.sw <= MAX_PHASES &&
-                    g.dh == 1 && g.dw == 1;
-    int kinds[MAX_PHASES];
-    Py_ssize_t *taps = NULL;
+    /* strided, not dilated: phase by phase (start, stop count plan_phases' units) */
+    int kinds[MAX_PHASES], as_phases = 0;
+    Py_ssize_t *taps = NULL, units = 0;
     workspace spaces[MAX_PHASES];
     void *phase_space[MAX_PHASES] = {NULL};
     float *scratch = NULL;
-    if (as_phases) {
-        taps = PyMem_RawMalloc((size_t)(g.sh * g.sw * g.kh * g.kw) * sizeof(Py_ssize_t));
+    if (ok && (by_units || units_only) && !weight && !depthwise) {
+        taps = PyMem_RawMalloc((size_t)(g.sh * g.sw * g.kh * g.kw + 1) * sizeof(Py_ssize_t));
         ok = taps != NULL;
         if (!ok)
             PyErr_NoMemory();
-        Py_ssize_t largest = 0;
-        for (Py_ssize_t i = 0; ok && i < g.sh * g.sw; i++) {
-            kinds[i] = phase_geometry(&g, stop - start, i / g.sw, i % g.sw, &phases[i], taps + i * g.kh * g.kw);
-            as_phases &= kinds[i] >= 0;
-            if (kinds[i] == 1 && phases[i].oh * phases[i].ow > largest)
-                largest = phases[i].oh * phases[i].ow;
+        else
+            units = plan_phases(&g, phases, kinds, taps);
+        as_phases = ok && by_units;
+        if (as_phases && (units == 0 || start < 0 || start > stop || stop > units)) {
+            PyErr_Format(PyExc_ValueError, "%s: units [%zd, %zd) are not within the %zd of the phases", kernel, start,
+                         stop, units);
+            ok = 0;
         }
+        Py_ssize_t largest = 0;
         for (Py_ssize_t i = 0; ok && as_phases && i < g.sh * g.sw; i++)
-            if (kinds[i] == 1)
+            if (kinds[i] == 1) {
                 ok = (phase_space[i] = workspace_for(&phases[i], &spaces[i], 1)) != NULL;
+                Py_ssize_t floats = phases[i].oh * phases[i].ow * g.c;
+                floats = floats * (PHASE_SCRATCH / floats > 1 ? PHASE_SCRATCH / floats : 1);
+                largest = floats > largest ? floats : largest;
+            }
         if (ok && as_phases) {
-            scratch = PyMem_RawMalloc((size_t)((stop - start) * largest * g.c + 1) * sizeof(float));
+            scratch = PyMem_RawMalloc((size_t)(largest + 1) * sizeof(float));
             ok = scratch != NULL;
             if (!ok)
                 PyErr_NoMemory();
         }
+    }
+    if (units_only) {
+        PyMem_RawFree(taps);
+        shendu_release(b, 3);
+        return ok ? PyLong_FromSsize_t(units) : NULL;
     }
     if (ok && !depthwise && !as_phases)
         ok = (space = as_gather ? workspace_for(&gather, &ws, 1) : workspace_for(&g, &ws, weight ? 0 : 2)) != NULL;
@@ -1044,31 +1099,38 @@ backward_kernel(PyObject *args, const char *kernel, int weight, int depthwise)
 static PyObject *
 input_grad(PyObject *self, PyObject *args)
 {
-    return backward_kernel(args, "input_grad", 0, 0);
+    return backward_kernel(args, "input_grad", 0, 0, 0);
 }
 
 static PyObject *
 depthwise_input_grad(PyObject *self, PyObject *args)
 {
-    return backward_kernel(args, "depthwise_input_grad", 0, 1);
+    return backward_kernel(args, "depthwise_input_grad", 0, 1, 0);
 }
 
 static PyObject *
 depthwise_weight_grad(PyObject *self, PyObject *args)
 {
-    return backward_kernel(args, "depthwise_weight_grad", 1, 1);
+    return backward_kernel(args, "depthwise_weight_grad", 1, 1, 0);
+}
+
+static PyObject *
+input_grad_units(PyObject *self, PyObject *args)
+{
+    return backward_kernel(args, "input_grad_units", 0, 0, 1);
 }
 
 static PyObject *
 weight_grad(PyObject *self, PyObject *args)
 {
-    return backward_kernel(args, "weight_grad", 1, 0);
+    return backward_kernel(args, "weight_grad", 1, 0, 0);
 }
 
 static PyMethodDef methods[] = {
     {"forward", forward, METH_VARARGS, "Direct NHWC convolution of samples [start, stop) (see the C source)."},
     {"input_grad", input_grad, METH_VARARGS, "Add a convolution's input gradient for samples [start, stop)."},
     {"weight_grad", weight_grad, METH_VARARGS, "Add a convolution's weight gradient over samples [start, stop)."},
+    {"input_grad_units", input_grad_units, METH_VARARGS, "The units a strided input_grad is shared in (0: samples)."},
     {"depthwise_forward", depthwise_forward, METH_VARARGS, "Depthwise forward, w (KH, KW, 1, C) (see the C source)."},
     {"depthwise_input_grad", depthwise_input_grad, METH_VARARGS, "Add a depthwise convolution's input gradient."},
     {"depthwise_weight_grad", depthwise_weight_grad, METH_VARARGS, "Add a depthwise convolution's weight gradient."},

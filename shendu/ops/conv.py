@@ -92,17 +92,19 @@ def direct_forward(direct, source, kernel, bias, out, stride, dilation, padding)
 
 def direct_input_grad(direct, rows, weight, grid, stride, dilation, padding, phases=True):
     """grid (N, H, W, C′) = the input gradient of a convolution of x (N, H, W, C) with ``weight`` (O, C, KH, KW), from
-    its output gradient ``rows`` (N, OH, OW, O), in the compiled kernels (a transposed convolution's forward too),
-    shared between threads by samples. Strided, it is computed phase by phase (``_conv.c``: phases_input_grad), or
-    with ``phases=False`` as the scatter (the tests' second path)."""
+    its output gradient ``rows`` (N, OH, OW, O), in the compiled kernels (a transposed convolution's forward too).
+    Strided, it is computed phase by phase (``_conv.c``: phases_input_grad), the threads sharing its units (phases
+    and samples); otherwise, or with ``phases=False`` (the tests' second path: the scatter), by samples."""
     n, (sh, sw), (dh, dw) = rows.shape[0], stride, dilation
     kernel = xp.ascontiguousarray(weight)
     work = rows.size * weight.size // weight.shape[0]
+    units = direct.input_grad_units(rows, kernel, grid, sh, sw, dh, dw, *padding) if phases else 0
 
-    def piece(start, stop):  # the kernel zeroes the samples' grid; what lands in the padding goes to a sink
-        direct.input_grad(rows, kernel, grid, sh, sw, dh, dw, *padding, start, stop, phases)
+    def piece(start, stop):  # the kernel writes every pixel of the grid; what lands in the padding goes to a sink
+        direct.input_grad(rows, kernel, grid, sh, sw, dh, dw, *padding, start, stop, bool(units))
 
-    run_shared(piece, n, direct_parts(work, n))
+    total = units or n
+    run_shared(piece, total, direct_parts(work, total))
 
 
 def nhwc(x):

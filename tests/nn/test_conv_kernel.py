@@ -281,7 +281,8 @@ def test_a_small_map_shared_by_filters_gives_the_same_numbers(monkeypatch, threa
     original = kernel.forward
     monkeypatch.setattr(conv_ops, "_direct", type("Spy", (), {
         "forward": staticmethod(lambda *a: calls.append(a[-1]) or original(*a)),
-        "input_grad": staticmethod(kernel.input_grad), "weight_grad": staticmethod(kernel.weight_grad)})())  # fmt: skip
+        "input_grad": staticmethod(kernel.input_grad), "weight_grad": staticmethod(kernel.weight_grad),
+        "input_grad_units": staticmethod(kernel.input_grad_units)})())  # fmt: skip
 
     def function(x, weight, bias):
         return F.conv2d(x, weight, bias, padding=1)
