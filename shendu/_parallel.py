@@ -107,7 +107,8 @@ PASS_PIECE_BYTES = 1 << 21  # a pass over memory (ReLU, padding copy, pooling) i
 
 def pass_parts(nbytes, most=None):
     """How many threads share a pass over ``nbytes`` of memory (1 below two pieces' worth), at most ``most``."""
-    return max(1, min(num_threads(), nbytes // PASS_PIECE_BYTES, most or num_threads()))
+    threads = num_threads()
+    return max(1, min(threads, nbytes // PASS_PIECE_BYTES, most or threads))
 
 
 def shared_add(a, b):

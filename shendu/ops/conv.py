@@ -63,9 +63,10 @@ def direct_kernels(dtype, groups, depthwise=False, channels=DIRECT_MIN_CHANNELS)
     return _direct
 
 
-def direct_parts(work, pieces):
-    """How many threads share ``work`` multiply-adds split into at most ``pieces`` pieces."""
-    return max(1, min(num_threads(), pieces, work // DIRECT_MACS_PER_THREAD))
+def direct_parts(work, pieces, threads=None):
+    """How many threads (of ``threads``, else num_threads()) share ``work`` multiply-adds split into at most
+    ``pieces`` pieces."""
+    return max(1, min(threads or num_threads(), pieces, work // DIRECT_MACS_PER_THREAD))
 
 
 def direct_forward(direct, source, kernel, bias, out, stride, dilation, padding):
@@ -77,7 +78,8 @@ def direct_forward(direct, source, kernel, bias, out, stride, dilation, padding)
     # NOTE: a small map (resnet18's 14x14 and 7x7 layers at batch 1) is shared by its filters, each thread packing
     # only its own slices of the kernel: the 512-channel 7x7 layer on two threads 3.4 -> 1.8-2.4 ms, where sharing
     # its seven rows made it slower than one thread (each packed the whole kernel)
-    by_filters = num_threads() > 1 and n * oh * ow <= FILTER_SPLIT_PIXELS and blocks >= 2 * num_threads()
+    threads = num_threads()  # (read once: SHENDU_NUM_THREADS is looked up in os.environ each time)
+    by_filters = threads > 1 and n * oh * ow <= FILTER_SPLIT_PIXELS and blocks >= 2 * threads
 
     def piece(start, stop):
         direct.forward(source, kernel, bias, out, *stride, *dilation, *padding, start, stop, by_filters)
@@ -87,8 +89,8 @@ def direct_forward(direct, source, kernel, bias, out, stride, dilation, padding)
     # (resnet18's 128-filter 28×28 layer at batch 1: 1.55 → 1.80 times faster on two threads than on one);
     # more blocks keep the usual pieces (one block a piece, the 512-filter layers' 32 calls cost more than they
     # balanced)
-    few = by_filters and total <= 4 * num_threads()
-    run_shared(piece, total, direct_parts(n * oh * ow * o * c * kh * kw, total), total if few else None)
+    few = by_filters and total <= 4 * threads
+    run_shared(piece, total, direct_parts(n * oh * ow * o * c * kh * kw, total, threads), total if few else None)
 
 
 def direct_input_grad(direct, rows, weight, grid, stride, dilation, padding, phases=True):
