@@ -186,6 +186,37 @@ def test_a_strided_input_gradient_phase_by_phase_matches_the_scatter_and_float64
 
 
 @needs_kernel
+@pytest.mark.parametrize("channels", [1, 2, 3])
+@pytest.mark.parametrize("stride, padding", [(1, 0), (2, 1), (1, 2), (3, 1)])
+def test_an_image_input_gradient_as_one_product_matches_the_kernels_and_float64(monkeypatch, channels, stride, padding):
+    """With 1-3 input channels the input gradient is gy @ W and col2im (the kernels' lanes would be mostly padding);
+    it agrees with the kernels' own input gradient and with float64."""
+    rng = np.random.default_rng(5)
+    arrays = [rng.standard_normal((3, channels, 11, 10)), rng.standard_normal((12, channels, 4, 3))]
+    calls = []
+    original = conv_ops.Conv2d._few_channels_input_grad
+    monkeypatch.setattr(conv_ops.Conv2d, "_few_channels_input_grad", lambda self, rows: calls.append(1) or original(self, rows))
+
+    def function(x, weight):
+        return F.conv2d(x, weight, stride=stride, padding=padding)
+
+    previous = _compiled.set_enabled(True)
+    try:
+        tensors = [shendu.tensor(a.astype(np.float32), requires_grad=True) for a in arrays]
+        out = function(*tensors)
+        seed = np.random.default_rng(1).standard_normal(out.shape).astype(np.float32)
+        (out * shendu.tensor(seed)).sum().backward()
+        product = [out.detach().numpy()] + [t.grad.numpy() for t in tensors]
+    finally:
+        _compiled.set_enabled(previous)
+    assert calls, "the product path ran"
+    kernels = _run(function, arrays, True)  # (every channel count in the kernels there)
+    terms = 12 * 4 * 3
+    _assert_close(product, _exact(function, arrays), terms)
+    _assert_close(kernels, _exact(function, arrays), terms)
+
+
+@needs_kernel
 @pytest.mark.parametrize("threads", ["1", "2", "3"])
 def test_threads_share_the_work_and_agree(monkeypatch, threads):
     """Forward and ∂L/∂x are the same numbers whatever the thread count; ∂L/∂W is summed per thread, within rounding."""
