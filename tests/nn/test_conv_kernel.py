@@ -237,6 +237,27 @@ def test_threads_share_the_work_and_agree(monkeypatch, threads):
 
 
 @needs_kernel
+@pytest.mark.parametrize("threads", ["2", "3"])
+def test_threads_share_a_strided_input_gradient_by_phases_and_agree(monkeypatch, threads):
+    """The phases' units (phases × samples) shared between threads give the same ∂L/∂x as one thread, bit for bit;
+    a transposed convolution's forward (the same computation) too."""
+    rng = np.random.default_rng(3)
+    arrays = [rng.standard_normal((5, 16, 13, 12)), rng.standard_normal((24, 16, 3, 4))]
+    monkeypatch.setattr(conv_ops, "DIRECT_MACS_PER_THREAD", 1)
+
+    def function(x, weight):
+        return F.conv2d(x, weight, stride=2, padding=1) + F.conv_transpose2d(x, weight.transpose(0, 1), stride=2)[
+            :, :, :6, :5].sum()  # fmt: skip
+
+    monkeypatch.setenv("SHENDU_NUM_THREADS", "1")
+    single = _run(function, arrays, True)
+    monkeypatch.setenv("SHENDU_NUM_THREADS", threads)
+    shared = _run(function, arrays, True)
+    np.testing.assert_array_equal(shared[0], single[0])
+    np.testing.assert_array_equal(shared[1], single[1])
+
+
+@needs_kernel
 def test_the_kernels_run_for_float32_single_group_and_depthwise_convolutions_only():
     assert shendu.nn.Conv2d(3, 2, 3)(shendu.randn(2, 3, 6, 6)).grad_fn.direct is None  # 2 filters: NumPy's GEMMs
     assert shendu.nn.Conv2d(1, 8, 3)(shendu.randn(2, 1, 6, 6)).grad_fn.direct is kernel  # an image: 8 filters' lanes
