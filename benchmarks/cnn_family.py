@@ -285,13 +285,13 @@ def memory_probe(name, framework, threads, steps=10):
     return {"network": name, "framework": framework, "rise_mb": None if baseline is None else peak - baseline}
 
 
-def measure(name, threads, rounds, steps):
+def measure(name, threads, rounds, steps, settle=0.0):
     set_threads(threads)
     runners, what = runners_for(name)
     for run in runners.values():  # warm-up: first-call costs and caches
         next(run)
         next(run)
-    samples = interleave(runners, [steps] * rounds)
+    samples = interleave(runners, [steps] * rounds, settle)
     ms = {k: statistics.median(w for w, _ in v) / steps * 1e3 for k, v in samples.items()}
     cpu = {k: statistics.median(c for _, c in v) / steps * 1e3 for k, v in samples.items()}
     return {"network": name, "threads": threads, "what": what, "shendu_ms": ms["shendu"], "torch_ms": ms["torch"],
@@ -305,6 +305,8 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--steps", type=int, default=4, help="steps per round")
     parser.add_argument("--json", default=None)
+    parser.add_argument("--settle", type=float, default=0.0,
+                        help="seconds to wait, untimed, before each round (the other framework's threads stop spinning)")
     parser.add_argument("--memory", action="store_true", help="also the peak memory rise of each framework (subprocesses)")
     parser.add_argument("--memory-probe", nargs=2, metavar=("NETWORK", "FRAMEWORK"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -319,7 +321,7 @@ def main(argv=None):
     print(f"{'network':<20} {'threads':>7} {'shendu ms':>10} {'torch ms':>10} {'ratio':>7} {'cpu ratio':>9}  step")
     for threads in [int(t) for t in args.threads.split(",")]:
         for name in names:
-            row = measure(name, threads, args.rounds, args.steps)
+            row = measure(name, threads, args.rounds, args.steps, args.settle)
             results.append(row)
             print(f"{name:<20} {threads:>7} {row['shendu_ms']:>10.1f} {row['torch_ms']:>10.1f} {row['ratio']:>7.2f} "
                   f"{row['cpu_ratio']:>9.2f}  {row['what']}", flush=True)  # fmt: skip
