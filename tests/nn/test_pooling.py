@@ -7,6 +7,7 @@ import torch
 import shendu
 import shendu.nn as nn
 import shendu.nn.functional as F
+from shendu.ops.conv import pad_spatial
 from tests.helpers import assert_close, check_op, gradcheck
 
 ATOL, RTOL = 1e-5, 1e-4
@@ -52,6 +53,27 @@ def test_max_pool2d_matches_torch(shape, kernel, kwargs, values, layout):
     (ys * shendu.tensor(probe)).sum().backward()
     (yt * torch.tensor(probe)).sum().backward()
     assert_close(xs.grad, xt.grad, ATOL, RTOL, "input gradient")
+
+
+@pytest.mark.parametrize("layout", ["nchw", "nhwc"])
+@pytest.mark.parametrize("shape, kernel, kwargs", MAX_CASES + [
+    ((1, 4, 1, 5), 3, {"stride": 2, "padding": 1}),  # one row: the taps above and below reach no output
+    ((2, 3, 6, 7), 2, {"stride": 2, "padding": 1, "ceil_mode": True}),  # no tap reaches every output
+    ((2, 3, 9, 9), 3, {"stride": 3, "padding": 1, "dilation": 2}),
+], ids=MAX_IDS + ["one-row", "no-whole-tap", "dilated-pad"])  # fmt: skip
+def test_max_pool2d_without_autograd_stores_no_padding_and_matches_torch(monkeypatch, shape, kernel, kwargs, layout):
+    """Under no_grad the −∞ padding is not stored (nothing is kept for backward); the result is PyTorch's, NaN
+    included, and keeps the input's layout."""
+    x = np.random.default_rng(2).normal(size=shape).astype(np.float32)
+    x[0, 0, 0, 0] = np.nan
+    padded = []
+    monkeypatch.setattr("shendu.ops.pooling.pad_spatial", lambda *a, **k: padded.append(1) or pad_spatial(*a, **k))
+    with shendu.no_grad():
+        ys = F.max_pool2d(shendu.Tensor(channels_last(x) if layout == "nhwc" else x.copy()), kernel, **kwargs)
+    expected = torch.nn.functional.max_pool2d(torch.tensor(x), kernel, **kwargs).numpy()
+    np.testing.assert_array_equal(ys.numpy(), expected)
+    assert not padded or not any(np.atleast_1d(kwargs.get("padding", 0)))
+    assert ys.numpy().transpose(0, 2, 3, 1).flags.c_contiguous == (layout == "nhwc")
 
 
 def test_max_pool_gradient_goes_to_the_first_maximum_only():
