@@ -124,6 +124,8 @@ AVG_CASES = [
     ((2, 3, 7, 8), 3, {"stride": 2, "padding": 1, "ceil_mode": True, "count_include_pad": False}),
     ((2, 3, 7, 8), 3, {"stride": 1, "padding": 1, "divisor_override": 4}),
     ((2, 3, 10, 10), 2, {"stride": 3}),
+    ((2, 3, 6, 6), 2, {"padding": 1}),  # windows that tile the padded input
+    ((2, 5, 9, 8), (3, 2), {}),  # tiles of 3×2
 ]
 
 
