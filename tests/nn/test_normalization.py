@@ -363,3 +363,28 @@ def test_batchnorm_inference_under_no_grad_equals_the_general_path(affine):
     with shendu.no_grad():
         fast = layer(x).numpy()
     np.testing.assert_allclose(fast, oracle, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("shape", [(4, 6), (4, 6, 7), (3, 6, 5, 4), (2, 6, 3, 4, 5)])
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_batchnorm_inference_of_any_rank_and_layout_equals_the_general_path(shape, channels_last):
+    """The inference path (no autograd node, the axis orders as constants) against the general one, for 1-d, 2-d and
+    3-d batch norms, channels-last or not; an input of another dtype than the parameters is refused as before."""
+    rng = np.random.default_rng(1)
+    layer = {2: nn.BatchNorm1d, 3: nn.BatchNorm1d, 4: nn.BatchNorm2d, 5: nn.BatchNorm3d}[len(shape)](6)
+    layer.running_mean.copy_(shendu.tensor(rng.standard_normal(6).astype(np.float32)))
+    layer.running_var.copy_(shendu.tensor(rng.uniform(0.5, 2, 6).astype(np.float32)))
+    layer.weight.data.copy_(shendu.tensor(rng.standard_normal(6).astype(np.float32)))
+    layer.eval()
+    values = rng.standard_normal(shape).astype(np.float32)
+    if channels_last and len(shape) > 2:
+        order = (0, *range(2, len(shape)), 1)
+        values = np.ascontiguousarray(values.transpose(order)).transpose(np.argsort(order))
+    x = shendu.tensor(values)
+    oracle = layer(x).detach().numpy()
+    with shendu.no_grad():
+        fast = layer(x).numpy()
+        with pytest.raises(RuntimeError, match="input and weight must have the same dtype"):
+            layer(shendu.tensor(values.astype(np.float64)))
+    assert fast.dtype == oracle.dtype == np.float32
+    np.testing.assert_allclose(fast, oracle, rtol=1e-5, atol=1e-6)
