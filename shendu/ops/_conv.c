@@ -212,6 +212,20 @@ inside_range(const windows *win, int k0, const int px, Py_ssize_t t, int *lo, in
     default: break;                                                                                                   \
     }
 
+/* acc[j] += ws[k] · VALUE (an expression of j and k) for the pixels J0 .. J0 + L − 1 of a block, k over COUNT rows
+ * of the packed kernel slice ws (16 lanes each; nv vectors of them): the inner loop of forward's gather and of
+ * input_grad's scatter, for PIXEL_RANGE. */
+#define MULTIPLY_ADD_RUN(J0, L, COUNT, VALUE)                                                                         \
+    for (Py_ssize_t k = 0; k < (COUNT); k++) {                                                                        \
+        vf w0 = *(const vf *)(ws + k * 2 * LANES), w1 = *(const vf *)(ws + k * 2 * LANES + LANES);                    \
+        for (int j = J0; j < J0 + L; j++) {                                                                           \
+            float value = (VALUE);                                                                                    \
+            acc[j][0] += w0 * value;                                                                                  \
+            if (nv > 1)                                                                                               \
+                acc[j][1] += w1 * value;                                                                              \
+        }                                                                                                             \
+    }
+
 /* Blocks of output pixels start at multiples of PIXELS of the pixel index r, wherever a thread's range starts: the
  * pixels summed together, and so the order of the sums into gx, do not depend on how the work is shared. */
 INLINE int
@@ -306,16 +320,7 @@ gather_block(const int px, const int nv, const geometry *g, const windows *win, 
         for (int j = 0; j < px; j++)
             xs[j] = interior ? corners[j] + win->tap_steps[t] : tap_at(win, k0 + j, t) + c0;
         const float *ws = packed + t * chunk * 2 * LANES;
-#define GATHER_RUN(J0, L)                                                                                             \
-    for (Py_ssize_t c = 0; c < run; c++) {                                                                            \
-        vf w0 = *(const vf *)(ws + c * 2 * LANES), w1 = *(const vf *)(ws + c * 2 * LANES + LANES);                    \
-        for (int j = J0; j < J0 + L; j++) {                                                                           \
-            float xv = xs[j][c];                                                                                      \
-            acc[j][0] += w0 * xv;                                                                                     \
-            if (nv > 1)                                                                                               \
-                acc[j][1] += w1 * xv;                                                                                 \
-        }                                                                                                             \
-    }
+#define GATHER_RUN(J0, L) MULTIPLY_ADD_RUN(J0, L, run, xs[j][k])
         PIXEL_RANGE(lo, hi - lo, px, GATHER_RUN)
 #undef GATHER_RUN
     }
@@ -403,16 +408,7 @@ scatter_block(const int px, const int nv, const geometry *g, const float *gy, Py
             for (int v = 0; v < nv; v++)
                 acc[j][v] = (vf){0};
         const float *ws = packed + t * chunk * 2 * LANES;
-#define SCATTER_RUN(J0, L)                                                                                            \
-    for (Py_ssize_t o = 0; o < chunk; o++) {                                                                          \
-        vf w0 = *(const vf *)(ws + o * 2 * LANES), w1 = *(const vf *)(ws + o * 2 * LANES + LANES);                    \
-        for (int j = J0; j < J0 + L; j++) {                                                                           \
-            float gv = gy[j * g->o + o];                                                                              \
-            acc[j][0] += w0 * gv;                                                                                     \
-            if (nv > 1)                                                                                               \
-                acc[j][1] += w1 * gv;                                                                                 \
-        }                                                                                                             \
-    }
+#define SCATTER_RUN(J0, L) MULTIPLY_ADD_RUN(J0, L, chunk, gy[j * g->o + k])
         PIXEL_RANGE(lo, hi - lo, px, SCATTER_RUN)
 #undef SCATTER_RUN
         for (int j = 0; j < px; j++) { /* (a pixel outside [lo, hi) adds its zeros to the sink) */
