@@ -148,10 +148,10 @@ class BatchNorm(Function):
             var = (centred * centred).mean(axis=axes, keepdims=True)
             self._update_running(mean, var, x.size // x.shape[1])
         else:
+            if not is_grad_enabled():
+                return eval_batch_norm(x, self.running_mean._array, self.running_var._array, weight, bias, self.eps)
             mean = self.running_mean._array.astype(x.dtype, copy=False).reshape(shape)
             var = self.running_var._array.astype(x.dtype, copy=False).reshape(shape)
-            if not is_grad_enabled():
-                return eval_batch_norm(x, mean, var, weight, bias, self.eps)
             centred = x - mean
         invstd = 1.0 / xp.sqrt(var + x.dtype.type(self.eps))
         xhat = centred * invstd

@@ -37,6 +37,14 @@ def _run(function, arrays, compiled, threads=None, monkeypatch=None):
         conv_ops.DIRECT_MIN_CHANNELS = minimum
 
 
+def _one_thread_then(monkeypatch, threads, function, arrays):
+    """:func:`_run` with the kernels on one thread, then on ``threads`` (SHENDU_NUM_THREADS): both results."""
+    monkeypatch.setenv("SHENDU_NUM_THREADS", "1")
+    single = _run(function, arrays, True)
+    monkeypatch.setenv("SHENDU_NUM_THREADS", threads)
+    return single, _run(function, arrays, True)
+
+
 def _exact(function, arrays):
     """The same in float64 (the NumPy paths: the kernels take float32 only)."""
     tensors = [shendu.tensor(a.astype(np.float64), requires_grad=True) for a in arrays]
@@ -227,10 +235,7 @@ def test_threads_share_the_work_and_agree(monkeypatch, threads):
     def function(x, weight):
         return F.conv2d(x, weight, padding=1)
 
-    monkeypatch.setenv("SHENDU_NUM_THREADS", "1")
-    single = _run(function, arrays, True)
-    monkeypatch.setenv("SHENDU_NUM_THREADS", threads)
-    shared = _run(function, arrays, True)
+    single, shared = _one_thread_then(monkeypatch, threads, function, arrays)
     np.testing.assert_array_equal(shared[0], single[0])
     np.testing.assert_array_equal(shared[1], single[1])
     np.testing.assert_allclose(shared[2], single[2], rtol=0, atol=1e-5 * np.abs(single[2]).max())
@@ -249,10 +254,7 @@ def test_threads_share_a_strided_input_gradient_by_phases_and_agree(monkeypatch,
         return F.conv2d(x, weight, stride=2, padding=1) + F.conv_transpose2d(x, weight.transpose(0, 1), stride=2)[
             :, :, :6, :5].sum()  # fmt: skip
 
-    monkeypatch.setenv("SHENDU_NUM_THREADS", "1")
-    single = _run(function, arrays, True)
-    monkeypatch.setenv("SHENDU_NUM_THREADS", threads)
-    shared = _run(function, arrays, True)
+    single, shared = _one_thread_then(monkeypatch, threads, function, arrays)
     np.testing.assert_array_equal(shared[0], single[0])
     np.testing.assert_array_equal(shared[1], single[1])
 
